@@ -1,0 +1,33 @@
+#!/bin/sh
+# ci/install-deps.sh: install, from Debian's archive, every package mxlab
+# needs to build, test and run its scenarios. Safe to run again. Needs root.
+#
+# Postfix is preseeded to "No configuration" so that installing it creates no
+# /etc/postfix/main.cf and starts no system mail service: mxlab only ever
+# runs private instances of its own.
+set -eu
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ci/install-deps.sh: must run as root (apt-get install)" >&2
+	exit 2
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs="build-essential pkg-config meson ninja-build
+libmbedtls-dev libcmocka-dev libfaketime faketime
+openssl gnutls-bin swaks postfix iproute2 clang libclang-rt-14-dev"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string mxlab.invalid" | debconf-set-selections
+
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,99 @@
+/*
+ * mxlab/certs.h: certs-gen, the test PKI written at run time with mbedTLS.
+ *
+ * mxlab_pki_generate() writes into one directory:
+ *   ca/root.crt ca/root.key              the trusted root ("mxlab Test Root CA")
+ *   ca/intermediate.crt ca/intermediate.key   issued by the root, pathlen 0
+ *   ca/other-root.crt ca/other-root.key  an unrelated root nobody trusts
+ *   HOST/PROFILE/leaf.crt               the leaf certificate
+ *   HOST/PROFILE/leaf.key               its key (mode 0600)
+ *   HOST/PROFILE/fullchain.pem          leaf + the intermediates that lead
+ *                                       to its root (root never included)
+ *   HOST/PROFILE/leaf-only.pem          the leaf alone
+ *   HOST/PROFILE/key-chain.pem          key, then leaf, then intermediates:
+ *                                       what smtpd_tls_chain_files and
+ *                                       tls_server_sni_maps take
+ *   manifest.json                       every file with role, subject,
+ *                                       issuer, validity and names
+ * for every host and every profile below. HOST is the first name of a host
+ * spec; a spec "mx.example.test,127.0.0.10,alt.example.test" gives one leaf
+ * whose SANs hold all three (IP literals become iPAddress SANs).
+ *
+ * Profiles (enum mxlab_pki_profile, names as on disk):
+ *   good          issued by the intermediate, valid now, serverAuth EKU
+ *   self-signed   leaf signs itself (CA:FALSE)
+ *   expired       valid from now-2y to now-1y
+ *   not-yet-valid valid from now+1y to now+2y
+ *   wrong-name    SAN wrong-name.mxlab.invalid only
+ *   unknown-root  issued directly by the unrelated other root
+ *   root-signed   issued directly by the trusted root (no intermediate)
+ *   no-serverauth EKU clientAuth only
+ *   ca-true       basicConstraints CA:TRUE on the leaf
+ * All leaves of one host share one key, so certificates can be swapped.
+ * Good certificates are valid from now-1d to now+1y (CAs now-1d to now+10y).
+ */
+#ifndef MXLAB_CERTS_H
+#define MXLAB_CERTS_H
+
+#include <stddef.h>
+#include "mxlab/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum mxlab_pki_key_type {
+	MXLAB_PKI_KEY_EC_P256 = 0,	/* default: ~1.5 ms a key */
+	MXLAB_PKI_KEY_RSA2048		/* ~0.2 s a key, with a long tail */
+};
+
+enum mxlab_pki_profile {
+	MXLAB_PKI_GOOD = 0,
+	MXLAB_PKI_SELF_SIGNED,
+	MXLAB_PKI_EXPIRED,
+	MXLAB_PKI_NOT_YET_VALID,
+	MXLAB_PKI_WRONG_NAME,
+	MXLAB_PKI_UNKNOWN_ROOT,
+	MXLAB_PKI_ROOT_SIGNED,
+	MXLAB_PKI_NO_SERVERAUTH,
+	MXLAB_PKI_CA_TRUE,
+	MXLAB_PKI_PROFILE_COUNT
+};
+
+/* The name of a profile as used on disk and in scenario files, or NULL. */
+const char *mxlab_pki_profile_name(enum mxlab_pki_profile p);
+/* Look up a profile by name; returns -1 when unknown. */
+int mxlab_pki_profile_lookup(const char *name);
+
+struct mxlab_pki_options {
+	const char *dir;		/* output directory; created (0755) if missing */
+	const char *const *hosts;	/* host specs, see above; NULL or empty:
+					   { "mx.example.test,localhost,127.0.0.1" } */
+	size_t nhosts;
+	enum mxlab_pki_key_type key_type;
+	const char *wrong_name;		/* SAN of the wrong-name profile; NULL:
+					   "wrong-name.mxlab.invalid" */
+};
+
+/*
+ * Write the whole PKI. Existing files of the same names are replaced.
+ * On failure, err receives "what: why" (for example
+ * "ca/root.key: Permission denied").
+ */
+mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
+			     char *err, size_t errlen);
+
+/*
+ * Roles of the files of a host profile, as on disk:
+ * "leaf.crt", "leaf.key", "fullchain.pem", "leaf-only.pem", "key-chain.pem".
+ * mxlab_pki_path() formats DIR/HOST/PROFILE/ROLE into buf. Returns
+ * MXLAB_ERR_USAGE when buf is too small or an argument is NULL.
+ */
+mxlab_err mxlab_pki_path(char *buf, size_t buflen, const char *dir,
+			 const char *host, const char *profile,
+			 const char *role);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,80 @@
+/*
+ * mxlab/server.h: the fake SMTP server on mbedTLS.
+ *
+ * A server is described by a configuration built from key = value pairs,
+ * the same keys as `mxlab serve --KEY VALUE` and a scenario's
+ * `[server NAME]` section (mxlab_server_keys() lists them with their help).
+ * mxlab_server_start() binds every listener and serves connections on
+ * threads of its own (one per connection) until mxlab_server_stop().
+ *
+ * Per connection it writes one JSON object per line to the transcript (when
+ * configured) and stores every accepted message byte-exact, with its
+ * envelope, in the mailbox directory (when configured).
+ *
+ * Errors: mxlab_server_config_set() returns MXLAB_ERR_USAGE and writes
+ * "KEY: what is wrong" into err; mxlab_server_start() reports bind, file and
+ * TLS setup failures the same way.
+ */
+#ifndef MXLAB_SERVER_H
+#define MXLAB_SERVER_H
+
+#include <stddef.h>
+#include "mxlab/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mxlab_server_config mxlab_server_config;
+typedef struct mxlab_server mxlab_server;
+
+/* One configuration key, for help texts and completion. */
+struct mxlab_server_key {
+	const char *key;	/* "starttls" */
+	const char *arg;	/* "offer|hide|refuse" */
+	const char *help;	/* one line */
+	int repeatable;		/* may be given more than once */
+};
+
+/* The table of keys; ends with an entry whose key is NULL. */
+const struct mxlab_server_key *mxlab_server_keys(void);
+
+mxlab_server_config *mxlab_server_config_new(void);
+void mxlab_server_config_free(mxlab_server_config *cfg);	/* NULL ok */
+
+/* Set one key. Values are checked here, files are read at start. */
+mxlab_err mxlab_server_config_set(mxlab_server_config *cfg, const char *key,
+				  const char *value, char *err, size_t errlen);
+
+/* Resolve keys against each other (for example: a PKI host needs pki).
+ * Called by mxlab_server_start(); useful to report errors early. */
+mxlab_err mxlab_server_config_check(const mxlab_server_config *cfg,
+				    char *err, size_t errlen);
+
+mxlab_err mxlab_server_start(const mxlab_server_config *cfg,
+			     mxlab_server **out, char *err, size_t errlen);
+
+size_t mxlab_server_listener_count(const mxlab_server *srv);
+/* "127.0.0.1:2525" or "[::1]:2525", with the port actually bound. */
+mxlab_err mxlab_server_listener_address(const mxlab_server *srv, size_t i,
+					char *buf, size_t buflen);
+
+struct mxlab_server_stats {
+	unsigned long connections;	/* accepted so far */
+	unsigned long active;		/* open now */
+	unsigned long messages;		/* accepted messages (250 after DATA) */
+	unsigned long tls_ok;		/* completed handshakes */
+	unsigned long tls_failed;	/* failed handshakes */
+	unsigned long refused;		/* over max-connections */
+};
+void mxlab_server_get_stats(mxlab_server *srv, struct mxlab_server_stats *st);
+
+/* Stop accepting, close every connection, wait for their threads, flush
+ * the transcript. Safe to call twice. */
+void mxlab_server_stop(mxlab_server *srv);
+void mxlab_server_free(mxlab_server *srv);	/* stops first; NULL ok */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,2 @@
+/* mailbox.c: not written yet */
+typedef int mx_placeholder_mailbox;

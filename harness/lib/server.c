@@ -1,0 +1,2 @@
+/* server.c: not written yet */
+typedef int mx_placeholder_server;

@@ -1,0 +1,2 @@
+/* server_session.c: not written yet */
+typedef int mx_placeholder_server_session;

@@ -1,0 +1,2 @@
+/* transcript.c: not written yet */
+typedef int mx_placeholder_transcript;

@@ -42,7 +42,8 @@ enum mx_read_status {
 };
 
 void mx_reader_init(struct mx_reader *r, mx_recv_fn recv, void *io);
-/* Switch the byte source (plain socket to TLS) keeping no buffered bytes. */
+/* Switch the byte source (plain socket to TLS) keeping no buffered bytes;
+ * also clears eof and error (they belonged to the old source). */
 void mx_reader_set_source(struct mx_reader *r, mx_recv_fn recv, void *io);
 /* Bytes received but not consumed yet (pipelined commands). */
 size_t mx_reader_pending(const struct mx_reader *r);
@@ -54,6 +55,13 @@ size_t mx_reader_discard(struct mx_reader *r);
  * Read one line (through and including LF) into out, at most cap bytes.
  * *n receives the number of bytes stored. The line is not NUL-terminated.
  * CR handling is the caller's: the bytes are returned exactly as received.
+ * A line of exactly cap bytes ending in LF is MX_READ_LINE; a longer one
+ * comes back as MX_READ_PARTIAL pieces of cap bytes, then the rest. At most
+ * one line is consumed per call; later bytes stay buffered. The source is
+ * called only when the buffer is empty. EOF and errors are sticky: later
+ * calls return them again with *n == 0. A callback returning more than it
+ * was offered is an error (r->error = -1). cap must be > 0 (with cap 0 the
+ * call returns MX_READ_PARTIAL, n 0, and reads nothing).
  */
 enum mx_read_status mx_reader_line(struct mx_reader *r, unsigned char *out,
 				   size_t cap, size_t *n);
@@ -83,6 +91,9 @@ struct mx_command {
  * byte, or the verb is not followed by a space or the end of line
  * (cmd->verb is MX_VERB_UNKNOWN for an unknown but well-formed verb and
  * 0 is returned).
+ * The verb is a run of ASCII letters and digits; only SP separates it from
+ * the argument ("HELO\tx" is -1). A verb longer than 32 characters is
+ * UNKNOWN. Trailing CR, LF, SP and TAB are trimmed from the argument.
  */
 int mx_command_parse(const char *line, size_t len, struct mx_command *cmd);
 
@@ -93,6 +104,9 @@ int mx_command_parse(const char *line, size_t len, struct mx_command *cmd);
  * (NUL-terminated, may be empty for the null sender); *params points at the
  * parameters (or the end). Returns 0, or -1 on a syntax error (missing
  * prefix or brackets, path longer than pathcap - 1, control characters).
+ * The path ends at the first '>' outside a quoted local part; '>' must be
+ * followed by a space or the end ("<a@b>SIZE=1" is -1). '<' inside the
+ * path is -1. params and params_len may be NULL; on error path is "".
  */
 int mx_path_parse(const char *arg, size_t len, const char *prefix,
 		  char *path, size_t pathcap, const char **params,
@@ -109,7 +123,12 @@ enum mx_data_kind {
  * or it is the first piece after the DATA reply). The end of data is
  * "." CR LF, and "." LF alone is accepted as well. *skip is set to 1 when a
  * leading dot is to be removed (dot-unstuffing), else 0.
+ * Callers must read DATA with cap >= MX_DATA_MINCAP: then "." CR LF always
+ * arrives as one piece. With a smaller cap a piece "." or ".\r" at line
+ * start is TEXT with skip 1 and the end marker split over pieces is missed.
  */
+#define MX_DATA_MINCAP 3
+
 enum mx_data_kind mx_data_line(const unsigned char *line, size_t n,
 			       int at_line_start, size_t *skip);
 
@@ -119,6 +138,11 @@ enum mx_data_kind mx_data_line(const unsigned char *line, size_t n,
  * "CODE ". Each line ends in CR LF. Returns the length written (without the
  * NUL that is always written when cap > 0), or the length that would have
  * been needed if it is >= cap (as snprintf).
+ * Empty (or NULL) text gives "CODE\r\n" (no space); an empty line that is
+ * not the last gives "CODE-\r\n". One trailing '\n' does not make an
+ * empty last line; a CR just before a '\n' (or at the end) is dropped so
+ * "a\r\nb" does not double it. code is printed as "%03d", unchecked, so
+ * fault injection can send odd codes.
  */
 size_t mx_reply_format(char *buf, size_t cap, int code, const char *text);
 

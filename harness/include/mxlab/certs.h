@@ -16,19 +16,29 @@
  *   manifest.json                       every file with role, subject,
  *                                       issuer, validity and names
  * for every host and every profile below. HOST is the first name of a host
- * spec; a spec "mx.example.test,127.0.0.10,alt.example.test" gives one leaf
- * whose SANs hold all three (IP literals become iPAddress SANs).
+ * spec, with a '*' written as '_' ("*.example.test" -> "_.example.test");
+ * a spec "mx.example.test,127.0.0.10,alt.example.test" gives one leaf
+ * whose SANs hold all three (IP literals become iPAddress SANs, 4 or 16
+ * bytes). Names: IPv4/IPv6 literals, or DNS names of [A-Za-z0-9-] labels
+ * (1-63 characters, at most 253 in all), optionally led by "*.".
+ * Leaf subjects are "CN=<first name>,OU=<profile>,O=mxlab"; the CAs are
+ * "CN=mxlab Test Root CA,O=mxlab", "CN=mxlab Test Intermediate CA,O=mxlab"
+ * and "CN=mxlab Unrelated Root CA,O=mxlab".
  *
  * Profiles (enum mxlab_pki_profile, names as on disk):
  *   good          issued by the intermediate, valid now, serverAuth EKU
  *   self-signed   leaf signs itself (CA:FALSE)
  *   expired       valid from now-2y to now-1y
  *   not-yet-valid valid from now+1y to now+2y
- *   wrong-name    SAN wrong-name.mxlab.invalid only
+ *   wrong-name    SAN (and CN) wrong-name.mxlab.invalid only
  *   unknown-root  issued directly by the unrelated other root
  *   root-signed   issued directly by the trusted root (no intermediate)
  *   no-serverauth EKU clientAuth only
  *   ca-true       basicConstraints CA:TRUE on the leaf
+ * Good leaves carry EKU serverAuth+clientAuth; keyUsage digitalSignature
+ * (+keyEncipherment for RSA). Serials are 16 random bytes, positive.
+ * The bundles of a leaf that is not issued by the intermediate
+ * (self-signed, unknown-root, root-signed) hold the leaf alone.
  * All leaves of one host share one key, so certificates can be swapped.
  * Good certificates are valid from now-1d to now+1y (CAs now-1d to now+10y).
  */
@@ -64,6 +74,9 @@ enum mxlab_pki_profile {
 const char *mxlab_pki_profile_name(enum mxlab_pki_profile p);
 /* Look up a profile by name; returns -1 when unknown. */
 int mxlab_pki_profile_lookup(const char *name);
+/* One line on what a profile proves and how a verifier should react, or
+ * NULL. */
+const char *mxlab_pki_profile_summary(enum mxlab_pki_profile p);
 
 struct mxlab_pki_options {
 	const char *dir;		/* output directory; created (0755) if missing */
@@ -83,11 +96,17 @@ struct mxlab_pki_options {
 mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
 			     char *err, size_t errlen);
 
+/* How many files mxlab_pki_generate() writes for nhosts hosts (0 counts
+ * as the one default host), manifest.json included. */
+size_t mxlab_pki_file_count(size_t nhosts);
+
 /*
  * Roles of the files of a host profile, as on disk:
  * "leaf.crt", "leaf.key", "fullchain.pem", "leaf-only.pem", "key-chain.pem".
- * mxlab_pki_path() formats DIR/HOST/PROFILE/ROLE into buf. Returns
- * MXLAB_ERR_USAGE when buf is too small or an argument is NULL.
+ * mxlab_pki_path() formats DIR/HOST/PROFILE/ROLE into buf. HOST may be a
+ * whole host spec (its first name is used); a '*' in it becomes '_' as on
+ * disk. Returns MXLAB_ERR_USAGE when buf is too small or an argument is
+ * NULL or empty.
  */
 mxlab_err mxlab_pki_path(char *buf, size_t buflen, const char *dir,
 			 const char *host, const char *profile,

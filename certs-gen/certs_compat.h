@@ -1,0 +1,87 @@
+/*
+ * certs_compat.h: the mbedTLS 2.28 / 3.x differences certs-gen meets, in
+ * one place.
+ *
+ * Offers:
+ *   certs_compat_init()          once before any key work (psa_crypto_init
+ *                                on 3.x; nothing on 2.28)
+ *   certs_compat_set_serial()    a serial from raw big-endian bytes
+ *                                (set_serial with an mpi on 2.x,
+ *                                set_serial_raw on 3.4+)
+ *   certs_compat_parse_keyfile() mbedtls_pk_parse_keyfile (3.x wants an RNG)
+ *   certs_compat_check_pair()    mbedtls_pk_check_pair (3.x wants an RNG)
+ * Every function returns the mbedTLS code (0 or negative).
+ * Also used by tests/unit/test_certs.c.
+ */
+#ifndef CERTS_COMPAT_H
+#define CERTS_COMPAT_H
+
+#include <stddef.h>
+
+#include <mbedtls/version.h>
+#include <mbedtls/bignum.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/ctr_drbg.h>
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#include <psa/crypto.h>
+#endif
+
+static inline int
+certs_compat_init(void)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+#else
+	return 0;
+#endif
+}
+
+static inline int
+certs_compat_set_serial(mbedtls_x509write_cert *crt,
+			const unsigned char *buf, size_t len)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03040000
+	/* set_serial is deprecated in 3.x and gone in 4.0 */
+	return mbedtls_x509write_crt_set_serial_raw(crt,
+						    (unsigned char *)buf, len);
+#else
+	mbedtls_mpi mpi;
+	int r;
+
+	mbedtls_mpi_init(&mpi);
+	r = mbedtls_mpi_read_binary(&mpi, buf, len);
+	if (r == 0)
+		r = mbedtls_x509write_crt_set_serial(crt, &mpi);
+	mbedtls_mpi_free(&mpi);
+	return r;
+#endif
+}
+
+static inline int
+certs_compat_parse_keyfile(mbedtls_pk_context *pk, const char *path,
+			   mbedtls_ctr_drbg_context *drbg)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	return mbedtls_pk_parse_keyfile(pk, path, NULL,
+					mbedtls_ctr_drbg_random, drbg);
+#else
+	(void)drbg;
+	return mbedtls_pk_parse_keyfile(pk, path, NULL);
+#endif
+}
+
+static inline int
+certs_compat_check_pair(const mbedtls_pk_context *pub,
+			const mbedtls_pk_context *prv,
+			mbedtls_ctr_drbg_context *drbg)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
+#else
+	(void)drbg;
+	return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+#endif

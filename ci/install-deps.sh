@@ -16,7 +16,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs="build-essential pkg-config meson ninja-build
 libmbedtls-dev libcmocka-dev libfaketime faketime
-openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev"
+openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
+jq"
 
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,101 @@
+#!/bin/bash
+# ci/run-tests.sh: install what mxlab needs, build it three ways and run
+# every test suite. This is the command CI runs (through .ci/run) and the
+# one the README gives to users.
+#
+#   stage   build dir    what
+#   main    build/       -Dwerror=true -Dtests=enabled; unit + integration
+#   asan    build-asan/  ASan + UBSan; unit + integration
+#   fuzz    build-fuzz/  clang, -Dfuzz=true; the fuzz suite (bounded runs)
+#
+# Build dirs are reconfigured when they exist. Prints one summary line per
+# stage and a last line "N passed, N failed" (meson tests, summed over the
+# stages); exits 1 when anything failed (a build counts as one failure).
+#
+# Needs root only to install packages: run as another user, it skips
+# ci/install-deps.sh and expects the packages to be there.
+# Environment: MXLAB_STAGES="main asan fuzz" selects stages.
+set -u -o pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+top=$PWD
+stages=${MXLAB_STAGES:-main asan fuzz}
+passed=0 failed=0 summary=()
+export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
+
+say() { printf '\n==== %s\n' "$*"; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	say "installing packages (ci/install-deps.sh)"
+	sh ci/install-deps.sh || { echo "ci/run-tests.sh: ci/install-deps.sh failed" >&2; exit 2; }
+else
+	say "not root: skipping ci/install-deps.sh (run it once as root)"
+fi
+
+# setup DIR ARGS...: configure DIR, or reconfigure it when it exists.
+setup() {
+	local dir=$1
+	shift
+	if [ -f "$dir/meson-private/coredata.dat" ]; then
+		meson setup --reconfigure "$dir" "$@"
+	else
+		rm -rf "$dir"
+		meson setup "$dir" "$@"
+	fi
+}
+
+# run_stage NAME DIR SETUP-ARGS -- TEST-ARGS: build, test, count.
+run_stage() {
+	local name=$1 dir=$2 log ok fail t0=$SECONDS
+	shift 2
+	local sargs=() targs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	targs=("$@")
+
+	say "stage $name: meson setup $dir ${sargs[*]}"
+	if ! setup "$dir" "${sargs[@]}" || ! ninja -C "$dir"; then
+		failed=$((failed + 1))
+		summary+=("$name: BUILD FAILED ($((SECONDS - t0)) s)")
+		return
+	fi
+	say "stage $name: meson test -C $dir ${targs[*]}"
+	log=$dir/ci-test.log
+	meson test -C "$dir" --print-errorlogs "${targs[@]}" 2>&1 | tee "$log"
+	local rc=$?
+	ok=$(awk '/^Ok:/ {n += $2} /^Expected Fail:/ {n += $3} END {print n + 0}' "$log")
+	fail=$(awk '/^Fail:/ || /^Timeout:/ {n += $2} /^Unexpected Pass:/ {n += $3}
+		END {print n + 0}' "$log")
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		fail=1	# meson failed without counting a test (no tests, crash)
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + fail))
+	summary+=("$name: $ok passed, $fail failed ($((SECONDS - t0)) s)")
+}
+
+for s in $stages; do
+	case $s in
+	main)
+		run_stage main build -Dwerror=true -Dtests=enabled -- ;;
+	asan)
+		# halt_on_error: a UBSan report fails the test instead of scrolling by.
+		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+		run_stage asan build-asan -Dwerror=true -Dtests=enabled \
+			-Db_sanitize=address,undefined -Db_lundef=false -- \
+			--suite unit --suite integration --timeout-multiplier 2 ;;
+	fuzz)
+		CC=clang run_stage fuzz build-fuzz -Dfuzz=true -Dtests=disabled -- \
+			--suite fuzz ;;
+	*)
+		echo "ci/run-tests.sh: unknown stage '$s' (main, asan, fuzz)" >&2
+		exit 2 ;;
+	esac
+done
+
+say "summary"
+for l in "${summary[@]}"; do echo "  $l"; done
+echo "$passed passed, $failed failed"
+cd "$top" || true
+[ "$failed" -eq 0 ]

@@ -1,0 +1,111 @@
+#!/bin/bash
+# serve-starttls.sh: how `mxlab serve` offers TLS: the EHLO keywords,
+# --starttls offer|hide|refuse, the default without a certificate, implicit
+# TLS (SMTPS), and --tls-min/--tls-max as openssl s_client sees them.
+. "$(dirname "$0")/lib.sh"
+
+plan 26
+make_pki || diag "no PKI: the tests below will fail"
+ROOT=$PKI/ca/root.crt
+CERT=(--pki "$PKI" --cert mx.example.test)
+
+# ehlo PORT: connect, read the greeting, send EHLO; EHLO holds the reply.
+ehlo() {
+	EHLO=
+	smtp_open "$1" || return 1
+	smtp_reply || return 1
+	smtp_cmd "EHLO client.example.test" || return 1
+	EHLO=$SMTP_TEXT
+}
+
+# ---- offer (the default with a certificate)
+start_serve offer "${CERT[@]}" --size 1000000
+ehlo "$PORT"
+expect_match "EHLO 250 with STARTTLS" '^250[- ]STARTTLS$' "$EHLO"
+expect_match "EHLO advertises PIPELINING" '^250[- ]PIPELINING$' "$EHLO"
+expect_match "EHLO advertises SIZE 1000000" '^250[- ]SIZE 1000000$' "$EHLO"
+expect_match "EHLO advertises 8BITMIME" '^250[- ]8BITMIME$' "$EHLO"
+expect_match "EHLO advertises ENHANCEDSTATUSCODES" '^250[- ]ENHANCEDSTATUSCODES$' "$EHLO"
+smtp_cmd "STARTTLS"
+expect_match "STARTTLS answered 220" '^220 ' "$SMTP_TEXT"
+smtp_close
+stop_serve offer
+
+# ---- hide
+start_serve hide "${CERT[@]}" --starttls hide
+ehlo "$PORT"
+expect_no_match "hide: STARTTLS not in EHLO" 'STARTTLS' "$EHLO"
+smtp_cmd "STARTTLS"
+expect_match "hide: STARTTLS answered 502 5.5.1" '^502 5\.5\.1' "$SMTP_TEXT"
+smtp_cmd "QUIT"
+expect_eq "hide: the session goes on (QUIT -> 221)" 221 "$SMTP_CODE"
+smtp_close
+stop_serve hide
+
+# ---- no certificate at all: hide is the default
+start_serve nocert
+ehlo "$PORT"
+expect_no_match "no certificate: STARTTLS not advertised" 'STARTTLS' "$EHLO"
+smtp_close
+
+# ---- refuse
+start_serve refuse "${CERT[@]}" --starttls refuse
+ehlo "$PORT"
+expect_match "refuse: STARTTLS advertised" '^250[- ]STARTTLS$' "$EHLO"
+smtp_cmd "STARTTLS"
+expect_match "refuse: STARTTLS answered 454 4.7.0 TLS not available" \
+	'^454 4\.7\.0 TLS not available' "$SMTP_TEXT"
+smtp_close
+stop_serve refuse
+stop_serve nocert
+
+# ---- implicit TLS
+start_serve smtps "${CERT[@]}" --implicit-tls yes
+s_client "$T/smtps.txt" -connect "127.0.0.1:$PORT" -CAfile "$ROOT" -noservername
+expect_file_match "implicit TLS: handshake verifies" 'Verify return code: 0 \(ok\)' "$T/smtps.txt"
+expect_file_match "implicit TLS: greeting over TLS, then QUIT -> 221" \
+	'^221 ' "$T/smtps.txt"
+stop_serve smtps
+
+# ---- protocol versions
+start_serve max11 "${CERT[@]}" --tls-max 1.1 --transcript "$T/max11.jsonl"
+s_client "$T/max11-12.txt" -starttls smtp -connect "127.0.0.1:$PORT" -tls1_2
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q 'Protocol *: *TLSv1.2' "$T/max11-12.txt"; then
+	ok "tls-max 1.1: a TLS 1.2-only client is refused"
+else
+	not_ok "tls-max 1.1: a TLS 1.2-only client is refused (status $rc)"
+	diag_file "$T/max11-12.txt"
+fi
+if openssl s_client -help 2>&1 | grep -q -- '-tls1_1'; then
+	s_client "$T/max11-11.txt" -starttls smtp -connect "127.0.0.1:$PORT" \
+		-tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+	if grep -Eq 'Protocol *: *TLSv1\.1' "$T/max11-11.txt"; then
+		ok "tls-max 1.1: a TLS 1.1 client is accepted"
+	elif grep -Eq 'no protocols available|unsupported protocol' "$T/max11-11.txt"; then
+		skip "tls-max 1.1: a TLS 1.1 client is accepted" "this openssl cannot do TLS 1.1"
+	else
+		not_ok "tls-max 1.1: a TLS 1.1 client is accepted"
+		diag_file "$T/max11-11.txt"
+	fi
+else
+	skip "tls-max 1.1: a TLS 1.1 client is accepted" "openssl without -tls1_1"
+fi
+stop_serve max11
+expect_event "transcript: the refused TLS 1.2 handshake is recorded as failed" \
+	'.event == "tls" and .result == "failed"' "$T/max11.jsonl"
+
+start_serve min12 "${CERT[@]}" --tls-min 1.2
+s_client "$T/min12.txt" -starttls smtp -connect "127.0.0.1:$PORT" \
+	-tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q 'Protocol *: *TLSv1.1' "$T/min12.txt"; then
+	ok "tls-min 1.2: a TLS 1.1 client is refused"
+else
+	not_ok "tls-min 1.2: a TLS 1.1 client is refused (status $rc)"
+	diag_file "$T/min12.txt"
+fi
+check "tls-min 1.2: the server still serves" smtp_session "$PORT"
+stop_serve min12
+
+done_testing

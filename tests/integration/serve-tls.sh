@@ -1,0 +1,76 @@
+#!/bin/bash
+# serve-tls.sh: the chain `mxlab serve` presents over STARTTLS, as
+# openssl s_client sees it, and what the transcript records: full chain
+# versus leaf-only, the SNI table (a PKI host, a file: entry, an unknown
+# name, no SNI at all), verification against the PKI's root.
+. "$(dirname "$0")/lib.sh"
+
+plan 24
+make_pki || diag "no PKI: the tests below will fail"
+ROOT=$PKI/ca/root.crt
+
+# A key + leaf bundle with no intermediate, for an SNI file: entry.
+cat "$PKI/other.example.test/good/leaf.key" \
+	"$PKI/other.example.test/good/leaf.crt" >"$T/solo.pem" 2>/dev/null
+
+# ---- full chain, SNI table
+start_serve full --pki "$PKI" --cert mx.example.test --chain full \
+	--sni other.example.test=other.example.test \
+	--sni "solo.example.test=file:$T/solo.pem" \
+	--transcript "$T/full.jsonl"
+P=$PORT
+
+s_client "$T/nosni.txt" -starttls smtp -connect "127.0.0.1:$P" -showcerts \
+	-noservername -CAfile "$ROOT"
+expect_eq "full chain, no SNI: 2 certificates" 2 "$(cert_count "$T/nosni.txt")"
+expect_eq "no SNI: default leaf mx.example.test" mx.example.test "$(leaf_cn "$T/nosni.txt")"
+expect_file_match "full chain verifies against the root" \
+	'Verify return code: 0 \(ok\)' "$T/nosni.txt"
+expect_file_match "SMTP works over the TLS session (QUIT -> 221)" '^221 ' "$T/nosni.txt"
+
+s_client "$T/other.txt" -starttls smtp -connect "127.0.0.1:$P" -showcerts \
+	-servername other.example.test -CAfile "$ROOT"
+expect_eq "SNI other.example.test: its leaf" other.example.test "$(leaf_cn "$T/other.txt")"
+expect_eq "SNI other.example.test: 2 certificates" 2 "$(cert_count "$T/other.txt")"
+expect_file_match "SNI chain verifies against the root" \
+	'Verify return code: 0 \(ok\)' "$T/other.txt"
+
+s_client "$T/unknown.txt" -starttls smtp -connect "127.0.0.1:$P" -showcerts \
+	-servername unknown.example.test
+expect_eq "unknown SNI: the default leaf" mx.example.test "$(leaf_cn "$T/unknown.txt")"
+
+s_client "$T/solo.txt" -starttls smtp -connect "127.0.0.1:$P" -showcerts \
+	-servername solo.example.test
+expect_eq "SNI file: entry with leaf only: 1 certificate" 1 "$(cert_count "$T/solo.txt")"
+expect_eq "SNI file: entry: its leaf" other.example.test "$(leaf_cn "$T/solo.txt")"
+
+stop_serve full
+
+J=$T/full.jsonl
+expect_event "transcript: no SNI recorded as null, full chain of mx.example.test, 2 certificates" \
+	'.event == "tls" and .result == "ok" and .sni == null and .chain == "mx.example.test/good full" and .certificates == 2' "$J"
+expect_event "transcript: SNI other.example.test and its chain" \
+	'.event == "tls" and .sni == "other.example.test" and (.chain | startswith("other.example.test"))' "$J"
+expect_event "transcript: unknown SNI recorded, default chain served" \
+	'.event == "tls" and .sni == "unknown.example.test" and .chain == "mx.example.test/good full"' "$J"
+expect_event "transcript: file: entry served 1 certificate" \
+	'.event == "tls" and .sni == "solo.example.test" and .certificates == 1' "$J"
+expect_event "transcript: TLS version and cipher recorded" \
+	'.event == "tls" and (.version | test("TLS")) and (.cipher | length > 0)' "$J"
+expect_eq "transcript: every line is JSON with time, conn and event" 0 \
+	"$(jq -c 'select((.time and .conn and .event) | not)' "$J" 2>&1 | wc -l)"
+
+# ---- leaf only
+start_serve leaf --pki "$PKI" --cert mx.example.test --chain leaf-only \
+	--transcript "$T/leaf.jsonl"
+s_client "$T/leaf.txt" -starttls smtp -connect "127.0.0.1:$PORT" -showcerts \
+	-noservername -CAfile "$ROOT"
+expect_eq "leaf-only: 1 certificate" 1 "$(cert_count "$T/leaf.txt")"
+expect_eq "leaf-only: leaf mx.example.test" mx.example.test "$(leaf_cn "$T/leaf.txt")"
+expect_file_match "leaf-only does not verify (21, unable to verify the first certificate)" \
+	'Verify return code: 21 ' "$T/leaf.txt"
+stop_serve leaf
+expect_event "transcript: leaf-only chain, 1 certificate" \
+	'.event == "tls" and .chain == "mx.example.test/good leaf-only" and .certificates == 1' "$T/leaf.jsonl"
+
+done_testing

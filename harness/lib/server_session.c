@@ -1,2 +1,684 @@
-/* server_session.c: not written yet */
-typedef int mx_placeholder_server_session;
+/*
+ * server_session.c: one SMTP session of the fake server, on its own thread.
+ *
+ * The session reads commands with the bounded reader of smtp_wire.c and
+ * answers through reply(), which consults the reply table row of the stage
+ * (cfg->rules[]: replacement reply, delay, disconnect) before sending the
+ * default. Replies are buffered while pipelined commands are waiting and
+ * flushed before the server would block on a read. STARTTLS drops any
+ * plaintext the client sent after the command. Every command, reply, TLS
+ * handshake and message goes to the transcript; accepted messages go to the
+ * mailbox byte-exact. Protocol errors get Postfix-like replies; after 20 of
+ * them the session ends with 421.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include "mailbox.h"
+#include "server_int.h"
+#include "smtp_wire.h"
+#include "transcript.h"
+
+#define MAX_RCPT 1000
+#define MAX_ERRORS 20
+#define PATH_CAP 1024
+#define DATA_PIECE 65536
+
+void mx_server_conn_done(struct mx_conn *c);
+
+struct session {
+	struct mx_conn *c;
+	struct mxlab_server *srv;
+	const struct mxlab_server_config *cfg;
+	struct mx_sock sock;
+	struct mx_reader rd;
+	int tls;
+	struct jw w;
+	char out[8192];
+	size_t outlen;
+	int dead;			/* the session must end */
+	int broken;			/* nothing more can be written */
+	const char *reason;		/* why the session ended */
+	int refused;			/* greeting was not 2xx */
+	char helo[256];
+	int have_helo;
+	char from[PATH_CAP];
+	int have_from;
+	char **rcpt;
+	size_t nrcpt;
+	unsigned char *msg;
+	size_t msglen, msgcap;
+	int errors;
+	unsigned long messages;
+};
+
+static int
+sess_send(struct session *s, const void *buf, size_t len)
+{
+	if (s->tls)
+		return mx_tls_conn_send_all(&s->c->tls, buf, len);
+	return mx_sock_send_all(&s->sock, buf, len);
+}
+
+static void
+flush_out(struct session *s)
+{
+	if (s->outlen && !s->broken && sess_send(s, s->out, s->outlen) < 0) {
+		s->dead = s->broken = 1;
+		s->reason = "write failed";
+	}
+	s->outlen = 0;
+}
+
+/* Queue one reply (buffered), with its transcript event. */
+static void
+send_reply(struct session *s, int code, const char *text)
+{
+	char buf[4096];
+	size_t n = mx_reply_format(buf, sizeof buf, code, text);
+
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	mx_tr_begin(&s->w, s->c->id, "reply");
+	jw_kint(&s->w, "code", code);
+	jw_kstr(&s->w, "text", text);
+	mx_tr_end(s->srv->tr, &s->w);
+	if (s->outlen + n > sizeof s->out)
+		flush_out(s);
+	if (n > sizeof s->out) {
+		if (!s->broken && sess_send(s, buf, n) < 0) {
+			s->dead = s->broken = 1;
+			s->reason = "write failed";
+		}
+		return;
+	}
+	memcpy(s->out + s->outlen, buf, n);
+	s->outlen += n;
+	if (code == 421) {
+		flush_out(s);
+		s->dead = 1;
+		if (!s->reason)
+			s->reason = "421 sent";
+	}
+}
+
+/* Sleep in short steps so that a server stop is not held up. */
+static void
+delay(struct session *s, unsigned ms)
+{
+	while (ms > 0 && !mx_server_stopping(s->srv)) {
+		unsigned step = ms > 50 ? 50 : ms;
+		struct timespec ts = { 0, (long)step * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+static void
+event_note(struct session *s, const char *event, const char *key, const char *val)
+{
+	mx_tr_begin(&s->w, s->c->id, event);
+	if (key)
+		jw_kstr(&s->w, key, val);
+	mx_tr_end(s->srv->tr, &s->w);
+}
+
+/*
+ * Reply at a stage: the table row may delay, disconnect, or replace the
+ * default reply. Returns the code actually sent (0 after a disconnect).
+ */
+static int
+reply(struct session *s, enum mx_stage st, int code, const char *text)
+{
+	const struct mx_reply_rule *r = &s->cfg->rules[st];
+
+	if (r->delay_ms) {
+		flush_out(s);
+		delay(s, r->delay_ms);
+	}
+	if (r->disconnect) {
+		flush_out(s);
+		event_note(s, "disconnect", "stage", mx_stage_name(st));
+		s->dead = s->broken = 1;
+		s->reason = "scripted disconnect";
+		return 0;
+	}
+	if (r->code) {
+		code = r->code;
+		text = r->text;
+	}
+	send_reply(s, code, text);
+	return code;
+}
+
+static void
+reset_transaction(struct session *s)
+{
+	for (size_t i = 0; i < s->nrcpt; i++)
+		free(s->rcpt[i]);
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->nrcpt = 0;
+	s->have_from = 0;
+	s->from[0] = '\0';
+	s->msglen = 0;
+}
+
+static void
+protocol_error(struct session *s, int code, const char *text)
+{
+	send_reply(s, code, text);
+	if (++s->errors >= MAX_ERRORS && !s->dead) {
+		char t[300];
+
+		snprintf(t, sizeof t, "4.7.0 %s Error: too many errors", s->cfg->hostname);
+		s->reason = "too many errors";
+		send_reply(s, 421, t);
+	}
+}
+
+static void
+tls_event(struct session *s, int ok, int code, size_t discarded)
+{
+	struct mx_conn *c = s->c;
+	const struct mx_served_chain *ch = c->served ? c->served : &s->srv->def;
+
+	mx_tr_begin(&s->w, c->id, "tls");
+	jw_kstr(&s->w, "result", ok ? "ok" : "failed");
+	jw_kstr(&s->w, "mode", s->cfg->implicit_tls ? "implicit" : "starttls");
+	if (ok) {
+		jw_kstr(&s->w, "version", mbedtls_ssl_get_version(&c->tls.ssl));
+		jw_kstr(&s->w, "cipher", mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
+	}
+	jw_key(&s->w, "sni");
+	if (c->sni_seen)
+		jw_str(&s->w, c->sni);
+	else
+		jw_null(&s->w);
+	jw_kstr(&s->w, "chain", ch->label);
+	jw_kint(&s->w, "certificates", ch->chain.ncerts);
+	if (discarded)
+		jw_kint(&s->w, "discarded_plaintext", (long long)discarded);
+	if (!ok) {
+		char e[200];
+
+		if (code == 0)
+			snprintf(e, sizeof e, "no handshake");
+		else
+			mx_tls_strerror(code, e, sizeof e);
+		jw_kstr(&s->w, "error", s->sock.timed_out ? "timeout" : e);
+	}
+	mx_tr_end(s->srv->tr, &s->w);
+}
+
+/* A fault: wait for the ClientHello, answer garbage, hang up. */
+static void
+send_garbage(struct session *s)
+{
+	static const char junk[] = "mxlab garbage: this is not a TLS ServerHello\r\n"
+				   "mxlab garbage: this is not a TLS ServerHello\r\n";
+	unsigned char hello[512];
+
+	(void)mx_sock_recv(&s->sock, hello, sizeof hello);
+	(void)mx_sock_send_all(&s->sock, junk, sizeof junk - 1);
+	shutdown(s->c->fd, SHUT_WR);
+	event_note(s, "tls-fault", "fault", "garbage");
+	s->dead = s->broken = 1;
+	s->reason = "tls-fault garbage";
+}
+
+/* Start TLS on the connection (after 220 or at connect). 0 or -1. */
+static int
+start_tls(struct session *s, size_t discarded)
+{
+	char e[300];
+	int r;
+
+	if (s->cfg->tls_fault == MX_TLS_FAULT_CLOSE_AFTER_READY) {
+		event_note(s, "tls-fault", "fault", "close-after-ready");
+		s->dead = s->broken = 1;
+		s->reason = "tls-fault close-after-ready";
+		return -1;
+	}
+	if (s->cfg->tls_fault == MX_TLS_FAULT_GARBAGE) {
+		send_garbage(s);
+		return -1;
+	}
+	if (mx_tls_conn_setup(&s->c->tls, &s->srv->tls.conf, &s->sock, e, sizeof e) != MXLAB_OK) {
+		event_note(s, "error", "text", e);
+		s->dead = s->broken = 1;
+		s->reason = "TLS setup failed";
+		return -1;
+	}
+	r = mx_tls_conn_handshake(&s->c->tls);
+	tls_event(s, r == 0, r, discarded);
+	if (r != 0) {
+		mx_server_count(s->srv, &s->srv->stats.tls_failed);
+		s->dead = s->broken = 1;
+		s->reason = "TLS handshake failed";
+		return -1;
+	}
+	mx_server_count(s->srv, &s->srv->stats.tls_ok);
+	s->tls = 1;
+	mx_reader_set_source(&s->rd, mx_tls_conn_recv, &s->c->tls);
+	return 0;
+}
+
+static void
+do_ehlo(struct session *s, const struct mx_command *cmd, int ehlo)
+{
+	const struct mxlab_server_config *cfg = s->cfg;
+	char text[1024];
+	int code;
+
+	if (cmd->arg_len == 0) {
+		protocol_error(s, 501, ehlo ? "5.5.4 Syntax: EHLO hostname" : "5.5.4 Syntax: HELO hostname");
+		return;
+	}
+	reset_transaction(s);
+	if (ehlo) {
+		snprintf(text, sizeof text, "%s%s\nSIZE %zu\n8BITMIME\nENHANCEDSTATUSCODES%s",
+			 cfg->hostname, cfg->pipelining ? "\nPIPELINING" : "", cfg->size,
+			 !s->tls && (cfg->starttls == MX_STARTTLS_OFFER ||
+				     cfg->starttls == MX_STARTTLS_REFUSE) ? "\nSTARTTLS" : "");
+		code = reply(s, MX_STAGE_EHLO, 250, text);
+	} else
+		code = reply(s, MX_STAGE_HELO, 250, cfg->hostname);
+	if (code >= 200 && code < 300) {
+		snprintf(s->helo, sizeof s->helo, "%.*s",
+			 (int)(cmd->arg_len < 255 ? cmd->arg_len : 255), cmd->arg);
+		s->have_helo = 1;
+	}
+}
+
+static void
+do_starttls(struct session *s, const struct mx_command *cmd)
+{
+	size_t discarded;
+
+	if (s->tls) {
+		protocol_error(s, 554, "5.5.1 Error: TLS already active");
+		return;
+	}
+	if (s->cfg->starttls == MX_STARTTLS_HIDE || !s->srv->tls_ready) {
+		protocol_error(s, 502, "5.5.1 Error: command not implemented");
+		return;
+	}
+	if (cmd->arg_len) {
+		protocol_error(s, 501, "5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->cfg->starttls == MX_STARTTLS_REFUSE) {
+		reply(s, MX_STAGE_STARTTLS, 454, "4.7.0 TLS not available due to local problem");
+		return;
+	}
+	if (reply(s, MX_STAGE_STARTTLS, 220, "2.0.0 Ready to start TLS") != 220)
+		return;
+	flush_out(s);
+	if (s->dead)
+		return;
+	discarded = mx_reader_discard(&s->rd);
+	if (start_tls(s, discarded) == 0) {
+		s->have_helo = 0;
+		reset_transaction(s);
+	}
+}
+
+static void
+do_mail(struct session *s, const struct mx_command *cmd)
+{
+	char path[PATH_CAP];
+	const char *params, *p;
+	size_t plen;
+
+	if (!s->have_helo) {
+		protocol_error(s, 503, "5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->have_from) {
+		protocol_error(s, 503, "5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (mx_path_parse(cmd->arg, cmd->arg_len, "FROM:", path, sizeof path, &params, &plen) < 0) {
+		protocol_error(s, 501, "5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	for (p = params; p < params + plen; p++) {
+		if ((p == params || p[-1] == ' ') && (size_t)(params + plen - p) > 5 &&
+		    strncasecmp(p, "SIZE=", 5) == 0 &&
+		    strtoull(p + 5, NULL, 10) > (unsigned long long)s->cfg->size) {
+			send_reply(s, 552, "5.3.4 Message size exceeds fixed limit");
+			return;
+		}
+	}
+	if (reply(s, MX_STAGE_MAIL, 250, "2.1.0 Ok") / 100 == 2) {
+		snprintf(s->from, sizeof s->from, "%s", path);
+		s->have_from = 1;
+	}
+}
+
+static void
+do_rcpt(struct session *s, const struct mx_command *cmd)
+{
+	char path[PATH_CAP];
+	const char *params;
+	size_t plen;
+	char **nr;
+
+	if (!s->have_from) {
+		protocol_error(s, 503, "5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (mx_path_parse(cmd->arg, cmd->arg_len, "TO:", path, sizeof path, &params, &plen) < 0 ||
+	    path[0] == '\0') {
+		protocol_error(s, 501, "5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	if (s->nrcpt >= MAX_RCPT) {
+		send_reply(s, 452, "4.5.3 Error: too many recipients");
+		return;
+	}
+	if (reply(s, MX_STAGE_RCPT, 250, "2.1.5 Ok") / 100 != 2)
+		return;
+	if (!(nr = realloc(s->rcpt, (s->nrcpt + 1) * sizeof *nr)) ||
+	    !(nr[s->nrcpt] = strdup(path))) {
+		if (nr)
+			s->rcpt = nr;
+		s->dead = 1;
+		s->reason = "out of memory";
+		return;
+	}
+	s->rcpt = nr;
+	s->nrcpt++;
+}
+
+/* Keep a piece of message text, unless the message is already too big. */
+static int
+keep(struct session *s, const unsigned char *p, size_t n, int *toobig)
+{
+	if (*toobig || s->msglen + n > s->cfg->size) {
+		*toobig = 1;
+		return 0;
+	}
+	if (s->msglen + n > s->msgcap) {
+		size_t cap = s->msgcap ? s->msgcap : 65536;
+		unsigned char *nm;
+
+		while (cap < s->msglen + n)
+			cap *= 2;
+		if (!(nm = realloc(s->msg, cap)))
+			return -1;
+		s->msg = nm;
+		s->msgcap = cap;
+	}
+	memcpy(s->msg + s->msglen, p, n);
+	s->msglen += n;
+	return 0;
+}
+
+static void
+message_event(struct session *s, const char *status, const char *file)
+{
+	mx_tr_begin(&s->w, s->c->id, "message");
+	jw_kstr(&s->w, "status", status);
+	jw_kstr(&s->w, "from", s->from);
+	jw_key(&s->w, "rcpt");
+	jw_arr_begin(&s->w);
+	for (size_t i = 0; i < s->nrcpt; i++)
+		jw_str(&s->w, s->rcpt[i]);
+	jw_arr_end(&s->w);
+	jw_kint(&s->w, "size", (long long)s->msglen);
+	jw_kbool(&s->w, "tls", s->tls);
+	if (file)
+		jw_kstr(&s->w, "file", file);
+	mx_tr_end(s->srv->tr, &s->w);
+}
+
+static void
+store_and_answer(struct session *s)
+{
+	struct mx_envelope env = {
+		.from = s->from, .rcpt = (const char *const *)s->rcpt, .nrcpt = s->nrcpt,
+		.helo = s->helo, .client = s->c->peer, .tls = s->tls, .conn = s->c->id,
+	};
+	const struct mx_reply_rule *r = &s->cfg->rules[MX_STAGE_DOT];
+	char name[64] = "", text[128], e[300];
+
+	/* A scripted refusal or hang-up at the dot means nothing was accepted. */
+	if (r->disconnect || (r->code && r->code / 100 != 2)) {
+		message_event(s, "refused", NULL);
+		reply(s, MX_STAGE_DOT, 250, "2.0.0 Ok");
+		return;
+	}
+	if (s->srv->mb &&
+	    mx_mailbox_store(s->srv->mb, &env, s->msg, s->msglen, name, sizeof name,
+			     e, sizeof e) != MXLAB_OK) {
+		event_note(s, "error", "text", e);
+		send_reply(s, 451, "4.3.0 Error: queue file write error");
+		return;
+	}
+	if (!name[0]) {
+		pthread_mutex_lock(&s->srv->lock);
+		snprintf(name, sizeof name, "%06lu", s->srv->stats.messages + 1);
+		pthread_mutex_unlock(&s->srv->lock);
+	}
+	mx_server_count(s->srv, &s->srv->stats.messages);
+	s->messages++;
+	message_event(s, "accepted", s->srv->mb ? name : NULL);
+	snprintf(text, sizeof text, "2.0.0 Ok: queued as %s", name);
+	reply(s, MX_STAGE_DOT, 250, text);
+}
+
+static void
+do_data(struct session *s, const struct mx_command *cmd)
+{
+	unsigned char *piece;
+	int at_start = 1, toobig = 0;
+
+	if (cmd->arg_len) {
+		protocol_error(s, 501, "5.5.4 Syntax: DATA");
+		return;
+	}
+	if (!s->have_from || s->nrcpt == 0) {
+		protocol_error(s, 503, s->have_from ? "5.5.1 Error: need RCPT command"
+				       : "5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (reply(s, MX_STAGE_DATA, 354, "End data with <CR><LF>.<CR><LF>") != 354)
+		return;
+	flush_out(s);
+	if (s->dead || !(piece = malloc(DATA_PIECE))) {
+		s->dead = 1;
+		return;
+	}
+	s->msglen = 0;
+	for (;;) {
+		size_t n = 0, skip = 0;
+		enum mx_read_status st = mx_reader_line(&s->rd, piece, DATA_PIECE, &n);
+
+		if (st == MX_READ_EOF || st == MX_READ_ERROR) {
+			(void)keep(s, piece, n, &toobig);
+			message_event(s, "aborted", NULL);
+			s->dead = 1;
+			s->reason = st == MX_READ_EOF ? "client closed during DATA"
+				    : s->sock.timed_out ? "timeout during DATA"
+				    : "read error during DATA";
+			break;
+		}
+		if (mx_data_line(piece, n, at_start, &skip) == MX_DATA_END) {
+			if (toobig) {
+				message_event(s, "too-big", NULL);
+				send_reply(s, 552, "5.3.4 Message size exceeds fixed limit");
+			} else
+				store_and_answer(s);
+			break;
+		}
+		if (keep(s, piece + skip, n - skip, &toobig) < 0) {
+			s->dead = 1;
+			s->reason = "out of memory";
+			break;
+		}
+		at_start = (st == MX_READ_LINE);
+	}
+	free(piece);
+	reset_transaction(s);
+}
+
+static void
+do_command(struct session *s, const unsigned char *line, size_t n)
+{
+	struct mx_command cmd;
+	size_t shown = n;
+
+	while (shown > 0 && (line[shown - 1] == '\n' || line[shown - 1] == '\r'))
+		shown--;
+	mx_tr_begin(&s->w, s->c->id, "command");
+	jw_kstrn(&s->w, "line", (const char *)line, shown);
+	mx_tr_end(s->srv->tr, &s->w);
+
+	if (mx_command_parse((const char *)line, n, &cmd) < 0) {
+		protocol_error(s, 500, "5.5.2 Error: bad syntax");
+		return;
+	}
+	if (s->refused && cmd.verb != MX_VERB_QUIT) {
+		protocol_error(s, 503, "5.5.1 Error: service refused, only QUIT is accepted");
+		return;
+	}
+	switch (cmd.verb) {
+	case MX_VERB_EHLO: do_ehlo(s, &cmd, 1); break;
+	case MX_VERB_HELO: do_ehlo(s, &cmd, 0); break;
+	case MX_VERB_STARTTLS: do_starttls(s, &cmd); break;
+	case MX_VERB_MAIL: do_mail(s, &cmd); break;
+	case MX_VERB_RCPT: do_rcpt(s, &cmd); break;
+	case MX_VERB_DATA: do_data(s, &cmd); break;
+	case MX_VERB_RSET:
+		reset_transaction(s);
+		reply(s, MX_STAGE_RSET, 250, "2.0.0 Ok");
+		break;
+	case MX_VERB_NOOP: reply(s, MX_STAGE_NOOP, 250, "2.0.0 Ok"); break;
+	case MX_VERB_QUIT:
+		reply(s, MX_STAGE_QUIT, 221, "2.0.0 Bye");
+		s->dead = 1;
+		if (!s->reason)
+			s->reason = "quit";
+		break;
+	case MX_VERB_VRFY: send_reply(s, 252, "2.0.0 Cannot VRFY user"); break;
+	case MX_VERB_HELP: send_reply(s, 214, "2.0.0 mxlab fake SMTP server"); break;
+	case MX_VERB_AUTH:
+		protocol_error(s, 502, "5.5.1 Error: authentication not enabled");
+		break;
+	default:
+		protocol_error(s, 502, "5.5.2 Error: command not recognized");
+	}
+}
+
+/* Read what is left of an overlong command line. 0, or -1 at EOF/error. */
+static int
+skip_rest(struct session *s, unsigned char *buf, size_t cap)
+{
+	for (;;) {
+		size_t n;
+		enum mx_read_status st = mx_reader_line(&s->rd, buf, cap, &n);
+
+		if (st == MX_READ_LINE)
+			return 0;
+		if (st != MX_READ_PARTIAL)
+			return -1;
+	}
+}
+
+static void
+session_loop(struct session *s)
+{
+	const struct mxlab_server_config *cfg = s->cfg;
+	unsigned char *line = malloc(cfg->max_line);
+	char text[600];
+	int code;
+
+	if (!line)
+		return;
+	snprintf(text, sizeof text, "%s %s", cfg->hostname, cfg->banner);
+	code = reply(s, MX_STAGE_GREETING, 220, text);
+	s->refused = code / 100 != 2;
+	while (!s->dead) {
+		size_t n = 0;
+		enum mx_read_status st;
+
+		if (mx_reader_pending(&s->rd) == 0)
+			flush_out(s);
+		if (s->dead)
+			break;
+		st = mx_reader_line(&s->rd, line, cfg->max_line, &n);
+		if (st == MX_READ_LINE) {
+			do_command(s, line, n);
+			continue;
+		}
+		if (st == MX_READ_PARTIAL) {
+			mx_tr_begin(&s->w, s->c->id, "command");
+			jw_kstrn(&s->w, "line", (const char *)line, n > 80 ? 80 : n);
+			jw_kbool(&s->w, "too_long", 1);
+			mx_tr_end(s->srv->tr, &s->w);
+			if (skip_rest(s, line, cfg->max_line) < 0) {
+				s->reason = "client closed";
+				break;
+			}
+			protocol_error(s, 500, "5.5.0 Error: line too long");
+			continue;
+		}
+		if (n > 0) {
+			mx_tr_begin(&s->w, s->c->id, "command");
+			jw_kstrn(&s->w, "line", (const char *)line, n);
+			jw_kbool(&s->w, "unterminated", 1);
+			mx_tr_end(s->srv->tr, &s->w);
+		}
+		if (st == MX_READ_ERROR && s->sock.timed_out) {
+			snprintf(text, sizeof text, "4.4.2 %s Error: timeout exceeded", cfg->hostname);
+			s->reason = "timeout";
+			send_reply(s, 421, text);
+		} else
+			s->reason = st == MX_READ_EOF ? "client closed" : "read error";
+		break;
+	}
+	flush_out(s);
+	free(line);
+}
+
+void *
+mx_session_main(void *arg)
+{
+	struct mx_conn *c = arg;
+	struct session s;
+
+	memset(&s, 0, sizeof s);
+	s.c = c;
+	s.srv = c->srv;
+	s.cfg = &c->srv->cfg;
+	s.sock.fd = c->fd;
+	s.sock.timeout_ms = s.cfg->timeout_ms;
+	jw_init(&s.w);
+	mx_reader_init(&s.rd, mx_sock_recv, &s.sock);
+
+	mx_tr_begin(&s.w, c->id, "connect");
+	jw_kstr(&s.w, "client", c->peer);
+	jw_kstr(&s.w, "local", c->local);
+	mx_tr_end(s.srv->tr, &s.w);
+
+	if (!mx_server_stopping(s.srv) && (!s.cfg->implicit_tls || start_tls(&s, 0) == 0))
+		session_loop(&s);
+
+	if (c->tls.setup)
+		mx_tls_conn_close(&c->tls);
+	mx_tr_begin(&s.w, c->id, "close");
+	jw_kstr(&s.w, "reason", s.reason ? s.reason : "server stopped");
+	jw_kint(&s.w, "messages", (long long)s.messages);
+	mx_tr_end(s.srv->tr, &s.w);
+	reset_transaction(&s);
+	free(s.msg);
+	jw_free(&s.w);
+	mx_server_conn_done(c);
+	return NULL;
+}

@@ -1,2 +1,450 @@
-/* tls_glue.c: not written yet */
-typedef int mx_placeholder_tls_glue;
+/*
+ * tls_glue.c: mbedTLS for mxlab's peers (see tls_glue.h). Everything that
+ * differs between mbedTLS 2.28 and 3.x is in this file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/platform.h>
+#include <mbedtls/ssl_ciphersuites.h>
+
+#include "tls_glue.h"
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define MX_MBEDTLS3 1
+#include <psa/crypto.h>
+#endif
+
+void
+mx_tls_strerror(int code, char *buf, size_t len)
+{
+	char t[160];
+
+	mbedtls_strerror(code, t, sizeof t);
+	snprintf(buf, len, "%s (-0x%04x)", t, (unsigned)-code);
+}
+
+int
+mx_tls_version_parse(const char *s)
+{
+	if (strncmp(s, "TLSv", 4) == 0)
+		s += 4;
+	if (strcmp(s, "1.0") == 0 || strcmp(s, "1") == 0)
+		return MX_TLS_1_0;
+	if (strcmp(s, "1.1") == 0)
+		return MX_TLS_1_1;
+	if (strcmp(s, "1.2") == 0)
+		return MX_TLS_1_2;
+	if (strcmp(s, "1.3") == 0)
+		return MX_TLS_1_3;
+	return -1;
+}
+
+const char *
+mx_tls_version_name(int v)
+{
+	switch (v) {
+	case MX_TLS_1_0: return "TLSv1.0";
+	case MX_TLS_1_1: return "TLSv1.1";
+	case MX_TLS_1_2: return "TLSv1.2";
+	case MX_TLS_1_3: return "TLSv1.3";
+	}
+	return "unknown";
+}
+
+/* Is one protocol version compiled into this mbedTLS? */
+static int
+version_supported(int v)
+{
+	switch (v) {
+#if defined(MBEDTLS_SSL_PROTO_TLS1)
+	case MX_TLS_1_0: return 1;
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_1)
+	case MX_TLS_1_1: return 1;
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_2)
+	case MX_TLS_1_2: return 1;
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	case MX_TLS_1_3: return 1;
+#endif
+	default: return 0;
+	}
+}
+
+int
+mx_tls_versions_check(const struct mx_tls_versions *v, char *err, size_t errlen)
+{
+	const int which[2] = { v->min, v->max };
+
+	for (int i = 0; i < 2; i++) {
+		if (which[i] && !version_supported(which[i])) {
+			snprintf(err, errlen, "%s is not supported by this mbedTLS (%s)",
+				 mx_tls_version_name(which[i]), MBEDTLS_VERSION_STRING);
+			return -1;
+		}
+	}
+	if (v->min && v->max && v->min > v->max) {
+		snprintf(err, errlen, "tls-min %s is above tls-max %s",
+			 mx_tls_version_name(v->min), mx_tls_version_name(v->max));
+		return -1;
+	}
+	return 0;
+}
+
+int *
+mx_tls_ciphers_parse(const char *list, char *err, size_t errlen)
+{
+	size_t n = 0, cap = 8;
+	int *ids = calloc(cap, sizeof *ids);
+	const char *p = list;
+
+	if (!ids) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (*p) {
+		char name[128];
+		size_t l = strcspn(p, ",: ");
+		int id;
+
+		if (l == 0) {
+			p++;
+			continue;
+		}
+		if (l >= sizeof name) {
+			snprintf(err, errlen, "cipher suite name too long: '%.40s...'", p);
+			free(ids);
+			return NULL;
+		}
+		memcpy(name, p, l);
+		name[l] = '\0';
+		p += l;
+		if ((id = mbedtls_ssl_get_ciphersuite_id(name)) == 0) {
+			snprintf(err, errlen, "unknown cipher suite '%s' (mbedTLS names, "
+				 "such as TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)", name);
+			free(ids);
+			return NULL;
+		}
+		if (n + 2 > cap) {
+			int *nid = realloc(ids, (cap *= 2) * sizeof *ids);
+
+			if (!nid) {
+				free(ids);
+				snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			ids = nid;
+		}
+		ids[n++] = id;
+		ids[n] = 0;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty cipher suite list");
+		free(ids);
+		return NULL;
+	}
+	return ids;
+}
+
+void
+mx_tls_chain_init(struct mx_tls_chain *c)
+{
+	mbedtls_x509_crt_init(&c->crt);
+	mbedtls_pk_init(&c->key);
+	c->ncerts = 0;
+}
+
+void
+mx_tls_chain_free(struct mx_tls_chain *c)
+{
+	mbedtls_x509_crt_free(&c->crt);
+	mbedtls_pk_free(&c->key);
+	c->ncerts = 0;
+}
+
+static int
+rng(void *arg, unsigned char *out, size_t len)
+{
+	struct mx_tls_server *t = arg;
+	int r;
+
+	pthread_mutex_lock(&t->rng_lock);
+	r = mbedtls_ctr_drbg_random(&t->drbg, out, len);
+	pthread_mutex_unlock(&t->rng_lock);
+	return r;
+}
+
+static int
+parse_keyfile(mbedtls_pk_context *pk, const char *path)
+{
+#ifdef MX_MBEDTLS3
+	mbedtls_ctr_drbg_context d;
+	mbedtls_entropy_context e;
+	int r;
+
+	mbedtls_entropy_init(&e);
+	mbedtls_ctr_drbg_init(&d);
+	r = mbedtls_ctr_drbg_seed(&d, mbedtls_entropy_func, &e, NULL, 0);
+	if (r == 0)
+		r = mbedtls_pk_parse_keyfile(pk, path, NULL, mbedtls_ctr_drbg_random, &d);
+	mbedtls_ctr_drbg_free(&d);
+	mbedtls_entropy_free(&e);
+	return r;
+#else
+	return mbedtls_pk_parse_keyfile(pk, path, NULL);
+#endif
+}
+
+static int
+check_pair(mbedtls_pk_context *pub, mbedtls_pk_context *prv)
+{
+#ifdef MX_MBEDTLS3
+	mbedtls_ctr_drbg_context d;
+	mbedtls_entropy_context e;
+	int r;
+
+	mbedtls_entropy_init(&e);
+	mbedtls_ctr_drbg_init(&d);
+	r = mbedtls_ctr_drbg_seed(&d, mbedtls_entropy_func, &e, NULL, 0);
+	if (r == 0)
+		r = mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, &d);
+	mbedtls_ctr_drbg_free(&d);
+	mbedtls_entropy_free(&e);
+	return r;
+#else
+	return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+mxlab_err
+mx_tls_chain_load(struct mx_tls_chain *c, const char *cert_file,
+		  const char *key_file, int leaf_only, char *err, size_t errlen)
+{
+	const char *kf = key_file && *key_file ? key_file : cert_file;
+	char e[200];
+	int r;
+
+	mx_tls_chain_free(c);
+	mx_tls_chain_init(c);
+	if ((r = mbedtls_x509_crt_parse_file(&c->crt, cert_file)) != 0 ||
+	    c->crt.raw.len == 0) {
+		mx_tls_strerror(r ? r : MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT, e, sizeof e);
+		snprintf(err, errlen, "%s: %s%s", cert_file,
+			 r > 0 ? "some certificates could not be parsed: " : "", e);
+		return r == MBEDTLS_ERR_PK_FILE_IO_ERROR || r == MBEDTLS_ERR_X509_FILE_IO_ERROR ?
+		       MXLAB_ERR_IO : MXLAB_ERR_PARSE;
+	}
+	if (leaf_only && c->crt.next) {
+		mbedtls_x509_crt_free(c->crt.next);
+		mbedtls_free(c->crt.next);
+		c->crt.next = NULL;
+	}
+	for (const mbedtls_x509_crt *p = &c->crt; p && p->raw.len; p = p->next)
+		c->ncerts++;
+	if ((r = parse_keyfile(&c->key, kf)) != 0) {
+		mx_tls_strerror(r, e, sizeof e);
+		snprintf(err, errlen, "%s: no usable private key: %s", kf, e);
+		return r == MBEDTLS_ERR_PK_FILE_IO_ERROR ? MXLAB_ERR_IO : MXLAB_ERR_PARSE;
+	}
+	r = check_pair(&c->crt.pk, &c->key);
+	if (r != 0) {
+		snprintf(err, errlen, "%s: the key does not match the certificate in %s",
+			 kf, cert_file);
+		return MXLAB_ERR_USAGE;
+	}
+	return MXLAB_OK;
+}
+
+static void
+conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
+{
+#ifdef MX_MBEDTLS3
+	if (v->min)
+		mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)v->min);
+	if (v->max)
+		mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)v->max);
+#else
+	if (v->min)
+		mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, v->min & 0xff);
+	if (v->max)
+		mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, v->max & 0xff);
+#endif
+}
+
+mxlab_err
+mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
+		    const struct mx_tls_versions *v, const int *ciphers,
+		    mx_tls_sni_fn sni, void *sni_arg, char *err, size_t errlen)
+{
+	static const char pers[] = "mxlab server";
+	char e[200];
+	int r;
+
+	memset(t, 0, sizeof *t);
+	pthread_mutex_init(&t->rng_lock, NULL);
+	mbedtls_entropy_init(&t->entropy);
+	mbedtls_ctr_drbg_init(&t->drbg);
+	mbedtls_ssl_config_init(&t->conf);
+#if defined(MBEDTLS_SSL_CACHE_C)
+	mbedtls_ssl_cache_init(&t->cache);
+#endif
+#ifdef MX_MBEDTLS3
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		snprintf(err, errlen, "psa_crypto_init failed");
+		return MXLAB_ERR_TLS;
+	}
+#endif
+	if ((r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+				       (const unsigned char *)pers, sizeof pers - 1)) != 0 ||
+	    (r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
+					     MBEDTLS_SSL_TRANSPORT_STREAM,
+					     MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
+		goto fail;
+	mbedtls_ssl_conf_rng(&t->conf, rng, t);
+	conf_versions(&t->conf, v);
+	if (ciphers)
+		mbedtls_ssl_conf_ciphersuites(&t->conf, ciphers);
+#if defined(MBEDTLS_SSL_CACHE_C)
+	mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
+				       mbedtls_ssl_cache_set);
+#endif
+	if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &def->crt, &def->key)) != 0)
+		goto fail;
+	if (sni)
+		mbedtls_ssl_conf_sni(&t->conf, sni, sni_arg);
+	return MXLAB_OK;
+fail:
+	mx_tls_strerror(r, e, sizeof e);
+	snprintf(err, errlen, "TLS setup: %s", e);
+	return MXLAB_ERR_TLS;
+}
+
+void
+mx_tls_server_free(struct mx_tls_server *t)
+{
+	mbedtls_ssl_config_free(&t->conf);
+#if defined(MBEDTLS_SSL_CACHE_C)
+	mbedtls_ssl_cache_free(&t->cache);
+#endif
+	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_entropy_free(&t->entropy);
+	pthread_mutex_destroy(&t->rng_lock);
+}
+
+int
+mx_tls_set_hs_chain(mbedtls_ssl_context *ssl, struct mx_tls_chain *c)
+{
+	return mbedtls_ssl_set_hs_own_cert(ssl, &c->crt, &c->key);
+}
+
+/* BIO callbacks over an mx_sock. */
+static int
+bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	int n = mx_sock_send_some(ctx, buf, len);
+
+	return n >= 0 ? n : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int
+bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	int n = mx_sock_recv(ctx, buf, len);
+
+	if (n == 0)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return n > 0 ? n : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+mxlab_err
+mx_tls_conn_setup(struct mx_tls_conn *c, const mbedtls_ssl_config *conf,
+		  struct mx_sock *sock, char *err, size_t errlen)
+{
+	char e[200];
+	int r;
+
+	memset(c, 0, sizeof *c);
+	mbedtls_ssl_init(&c->ssl);
+	c->setup = 1;
+	c->sock = sock;
+	if ((r = mbedtls_ssl_setup(&c->ssl, conf)) != 0) {
+		mx_tls_strerror(r, e, sizeof e);
+		snprintf(err, errlen, "TLS session setup: %s", e);
+		c->last_error = r;
+		return MXLAB_ERR_TLS;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, sock, bio_send, bio_recv, NULL);
+	return MXLAB_OK;
+}
+
+int
+mx_tls_conn_handshake(struct mx_tls_conn *c)
+{
+	int r;
+
+	do
+		r = mbedtls_ssl_handshake(&c->ssl);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	c->last_error = r;
+	c->active = (r == 0);
+	return r;
+}
+
+int
+mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len)
+{
+	struct mx_tls_conn *c = conn;
+	int r;
+
+	do
+		r = mbedtls_ssl_read(&c->ssl, buf, len);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_NET_CONN_RESET)
+		return 0;
+	if (r < 0)
+		c->last_error = r;
+	return r;
+}
+
+int
+mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		int r = mbedtls_ssl_write(&c->ssl, p, len);
+
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (r < 0) {
+			c->last_error = r;
+			return r;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+void
+mx_tls_conn_close(struct mx_tls_conn *c)
+{
+	if (!c->setup)
+		return;
+	if (c->active) {
+		unsigned saved = c->sock->timeout_ms;
+
+		c->sock->timeout_ms = 1000;
+		(void)mbedtls_ssl_close_notify(&c->ssl);
+		c->sock->timeout_ms = saved;
+	}
+	mbedtls_ssl_free(&c->ssl);
+	c->setup = 0;
+	c->active = 0;
+}

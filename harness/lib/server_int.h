@@ -1,0 +1,160 @@
+/*
+ * server_int.h: what the fake server's modules share (not public).
+ *
+ * server_config.c fills struct mxlab_server_config from key = value pairs;
+ * server.c owns listeners, the accept thread, connection bookkeeping and
+ * the TLS configuration; server_session.c runs one SMTP session on one
+ * connection thread, driven by the reply table (enum mx_stage rows).
+ */
+#ifndef MX_SERVER_INT_H
+#define MX_SERVER_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#include "mxlab/server.h"
+#include "tls_glue.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* The rows of the reply table: the points of a session a script can change. */
+enum mx_stage {
+	MX_STAGE_GREETING = 0,
+	MX_STAGE_EHLO,
+	MX_STAGE_HELO,
+	MX_STAGE_STARTTLS,
+	MX_STAGE_MAIL,
+	MX_STAGE_RCPT,
+	MX_STAGE_DATA,
+	MX_STAGE_DOT,		/* end of data */
+	MX_STAGE_RSET,
+	MX_STAGE_NOOP,
+	MX_STAGE_QUIT,
+	MX_STAGE_COUNT
+};
+
+const char *mx_stage_name(enum mx_stage s);
+
+#define MX_REPLY_TEXT_MAX 512
+
+/* One row: the reply that replaces the default, a delay, a disconnect. */
+struct mx_reply_rule {
+	int code;			/* 0: keep the default reply */
+	char text[MX_REPLY_TEXT_MAX];	/* may be empty */
+	int disconnect;			/* close without a reply */
+	unsigned delay_ms;		/* wait before replying */
+};
+
+enum mx_starttls_mode {
+	MX_STARTTLS_AUTO = 0,	/* offer when a certificate is set, else hide */
+	MX_STARTTLS_OFFER,
+	MX_STARTTLS_HIDE,
+	MX_STARTTLS_REFUSE
+};
+
+enum mx_tls_fault {
+	MX_TLS_FAULT_NONE = 0,
+	MX_TLS_FAULT_CLOSE_AFTER_READY,
+	MX_TLS_FAULT_GARBAGE
+};
+
+/* Where a chain comes from: a host/profile of a certs-gen PKI, or files. */
+struct mx_chain_source {
+	char sni[256];			/* SNI name; "" for the default chain */
+	char host[256];			/* PKI host, or "" */
+	char profile[32];		/* PKI profile (default "good") */
+	char cert_file[PATH_MAX];	/* or explicit files */
+	char key_file[PATH_MAX];	/* "" : the key is in cert_file */
+};
+
+struct mxlab_server_config {
+	char **listen;
+	size_t nlisten;
+	char hostname[256];
+	char banner[256];
+	int implicit_tls;
+	enum mx_starttls_mode starttls;
+	char pki[PATH_MAX];
+	struct mx_chain_source def;	/* the default chain */
+	int leaf_only;			/* serve the leaf alone */
+	struct mx_chain_source *sni;
+	size_t nsni;
+	int sni_reject;			/* unknown SNI: fatal alert */
+	struct mx_tls_versions versions;
+	int *ciphers;			/* 0-terminated suite ids, or NULL */
+	enum mx_tls_fault tls_fault;
+	struct mx_reply_rule rules[MX_STAGE_COUNT];
+	size_t max_line;
+	size_t size;
+	unsigned max_connections;
+	unsigned timeout_ms;
+	int pipelining;
+	char transcript[PATH_MAX];
+	char mailbox[PATH_MAX];
+};
+
+/* Does the configuration hold any certificate? */
+int mx_server_config_has_cert(const struct mxlab_server_config *cfg);
+
+struct mx_transcript;
+struct mx_mailbox;
+struct mx_conn;
+
+/* A loaded chain and its label for transcripts ("host/profile full"). */
+struct mx_served_chain {
+	char sni[256];
+	char label[PATH_MAX + 32];
+	struct mx_tls_chain chain;
+};
+
+struct mxlab_server {
+	struct mxlab_server_config cfg;		/* a private copy */
+	int *lfd;				/* listening sockets */
+	char (*laddr)[80];			/* their addresses */
+	size_t nl;
+	int wake[2];				/* self-pipe to stop the acceptor */
+	pthread_t acceptor;
+	int acceptor_started;
+
+	struct mx_tls_server tls;		/* shared TLS setup, if any */
+	int tls_ready;
+	struct mx_served_chain def;
+	struct mx_served_chain *sni;
+	size_t nsni;
+
+	struct mx_transcript *tr;
+	struct mx_mailbox *mb;
+
+	pthread_mutex_t lock;			/* guards what follows */
+	pthread_cond_t idle;
+	struct mx_conn *conns;			/* open connections */
+	unsigned long next_id;
+	int stopping;
+	int stopped;
+	struct mxlab_server_stats stats;
+};
+
+/* server_session.c */
+void *mx_session_main(void *conn);
+
+struct mx_conn {
+	struct mxlab_server *srv;
+	unsigned long id;
+	int fd;
+	char peer[80];
+	char local[80];
+	struct mx_conn *prev, *next;
+	struct mx_tls_conn tls;		/* TLS session, when started */
+	const struct mx_served_chain *served;
+	char sni[256];
+	int sni_seen;
+};
+
+/* server.c: is the server being stopped? (connection threads poll this) */
+int mx_server_stopping(struct mxlab_server *srv);
+void mx_server_count(struct mxlab_server *srv, unsigned long *field);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * tls_glue.h: mbedTLS for mxlab's peers, with the 2.28 / 3.x differences
+ * kept in this one place.
+ *
+ * - versions: "1.0".."1.3" to protocol numbers, and back to names;
+ *   mx_tls_versions_check() refuses what this mbedTLS cannot do.
+ * - chains: a certificate list plus its key, loaded from PEM files, the
+ *   leaf alone on request.
+ * - mx_tls_server: one shared ssl_config (RNG, session cache, versions,
+ *   suites, default chain, SNI callback) for every connection.
+ * - mx_tls_conn: one TLS session over an mx_sock, with the mx_recv_fn
+ *   shaped reader the SMTP code uses.
+ * Errors: mbedTLS codes are turned into text with mx_tls_strerror().
+ */
+#ifndef MX_TLS_GLUE_H
+#define MX_TLS_GLUE_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include <mbedtls/version.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#if defined(MBEDTLS_SSL_CACHE_C)
+#include <mbedtls/ssl_cache.h>
+#endif
+
+#include "mxlab/error.h"
+#include "netio.h"
+
+/* Protocol versions as on the wire: 0x0301 is TLS 1.0 ... 0x0304 TLS 1.3. */
+#define MX_TLS_1_0 0x0301
+#define MX_TLS_1_1 0x0302
+#define MX_TLS_1_2 0x0303
+#define MX_TLS_1_3 0x0304
+
+struct mx_tls_versions {
+	int min;	/* 0: the library's default */
+	int max;
+};
+
+/* "1.2" or "TLSv1.2" -> 0x0303; -1 when not a version. */
+int mx_tls_version_parse(const char *s);
+const char *mx_tls_version_name(int v);
+/* Can this mbedTLS do [min, max]? 0, or -1 with err set. */
+int mx_tls_versions_check(const struct mx_tls_versions *v, char *err, size_t errlen);
+
+/* "TLS-ECDHE-...,TLS-..." (',' ':' or ' ' separated) -> 0-terminated ids
+ * (malloc'ed); NULL with err set for an unknown suite. */
+int *mx_tls_ciphers_parse(const char *list, char *err, size_t errlen);
+
+struct mx_tls_chain {
+	mbedtls_x509_crt crt;	/* leaf first, then what is sent with it */
+	mbedtls_pk_context key;
+	int ncerts;
+};
+
+void mx_tls_chain_init(struct mx_tls_chain *c);
+void mx_tls_chain_free(struct mx_tls_chain *c);
+/* Load certificates from cert_file and the key from key_file (NULL or "":
+ * from cert_file). leaf_only keeps the first certificate alone. */
+mxlab_err mx_tls_chain_load(struct mx_tls_chain *c, const char *cert_file,
+			    const char *key_file, int leaf_only,
+			    char *err, size_t errlen);
+
+typedef int (*mx_tls_sni_fn)(void *arg, mbedtls_ssl_context *ssl,
+			     const unsigned char *name, size_t len);
+
+struct mx_tls_server {
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	pthread_mutex_t rng_lock;
+	mbedtls_ssl_config conf;
+#if defined(MBEDTLS_SSL_CACHE_C)
+	mbedtls_ssl_cache_context cache;
+#endif
+};
+
+mxlab_err mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
+			      const struct mx_tls_versions *v, const int *ciphers,
+			      mx_tls_sni_fn sni, void *sni_arg,
+			      char *err, size_t errlen);
+void mx_tls_server_free(struct mx_tls_server *t);
+/* Inside an SNI callback: serve this chain for the handshake. */
+int mx_tls_set_hs_chain(mbedtls_ssl_context *ssl, struct mx_tls_chain *c);
+
+struct mx_tls_conn {
+	mbedtls_ssl_context ssl;
+	struct mx_sock *sock;
+	int setup;		/* ssl is initialised */
+	int active;		/* handshake completed */
+	int last_error;		/* last mbedTLS error code */
+};
+
+/* Set up a server-side session over sock; no I/O yet. */
+mxlab_err mx_tls_conn_setup(struct mx_tls_conn *c, const mbedtls_ssl_config *conf,
+			    struct mx_sock *sock, char *err, size_t errlen);
+/* Run the handshake: 0, or the mbedTLS error code (negative). */
+int mx_tls_conn_handshake(struct mx_tls_conn *c);
+/* mx_recv_fn over TLS: > 0 bytes, 0 on close_notify or EOF, < 0 error. */
+int mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len);
+/* Send everything: 0 or a negative error. */
+int mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len);
+/* Send close_notify (best effort) and free the session. */
+void mx_tls_conn_close(struct mx_tls_conn *c);
+
+/* "SSL - The connection indicated an EOF (-0x7280)" */
+void mx_tls_strerror(int code, char *buf, size_t len);
+
+#endif

@@ -255,12 +255,12 @@ parse_hosts(struct gen *g, struct certs_host **hostsp, size_t *nhostsp)
 		for (size_t j = 0; j < i; j++) {
 			if (strcasecmp(hosts[j].dirname, hosts[i].dirname))
 				continue;
-			snprintf(g->err, g->errlen, "host spec '%s': host '%s' "
+			snprintf(g->err, g->errlen, "host spec '%.60s': host '%s' "
 				 "given twice", specs[i], hosts[i].dirname);
 			return MXLAB_ERR_USAGE;
 		}
 		if (strcmp(hosts[i].dirname, "ca") == 0) {
-			snprintf(g->err, g->errlen, "host spec '%s': 'ca' is "
+			snprintf(g->err, g->errlen, "host spec '%.60s': 'ca' is "
 				 "reserved for the CA files", specs[i]);
 			return MXLAB_ERR_USAGE;
 		}

@@ -10,6 +10,8 @@
  *                                set_serial_raw on 3.4+)
  *   certs_compat_parse_keyfile() mbedtls_pk_parse_keyfile (3.x wants an RNG)
  *   certs_compat_check_pair()    mbedtls_pk_check_pair (3.x wants an RNG)
+ *   certs_compat_crt_ca()        basicConstraints of a parsed certificate
+ *                                (private fields in 3.x)
  * Every function returns the mbedTLS code (0 or negative).
  * Also used by tests/unit/test_certs.c.
  */
@@ -82,6 +84,23 @@ certs_compat_check_pair(const mbedtls_pk_context *pub,
 	(void)drbg;
 	return mbedtls_pk_check_pair(pub, prv);
 #endif
+}
+
+/* 1 if CA:TRUE, else 0; *pathlen (if not NULL) gets the pathLenConstraint
+ * or -1 when there is none (mbedTLS stores it plus one). */
+static inline int
+certs_compat_crt_ca(const mbedtls_x509_crt *c, int *pathlen)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	int ca = c->MBEDTLS_PRIVATE(ca_istrue);
+	int max = c->MBEDTLS_PRIVATE(max_pathlen);
+#else
+	int ca = c->ca_istrue;
+	int max = c->max_pathlen;
+#endif
+	if (pathlen)
+		*pathlen = max > 0 ? max - 1 : -1;
+	return ca;
 }
 
 #endif

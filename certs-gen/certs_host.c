@@ -107,12 +107,15 @@ certs_name_format(const struct certs_name *n, char *buf, size_t buflen)
 		 n->text);
 }
 
+/* Long specs and names are cut to 60 characters in messages. */
+#define CUT(s, n) (int)((n) > 60 ? 60 : (n)), (s), ((n) > 60 ? "..." : "")
+
 mxlab_err
 certs_host_parse(const char *spec, struct certs_host *h,
 		 char *err, size_t errlen)
 {
 	const char *p, *end, *why;
-	size_t len;
+	size_t len, slen;
 
 	memset(h, 0, sizeof *h);
 	h->spec = spec;
@@ -120,30 +123,31 @@ certs_host_parse(const char *spec, struct certs_host *h,
 		snprintf(err, errlen, "host spec '': empty");
 		return MXLAB_ERR_USAGE;
 	}
-	if (strlen(spec) > CERTS_SPEC_MAX) {
-		snprintf(err, errlen, "host spec '%.40s...': longer than %d "
-			 "characters", spec, CERTS_SPEC_MAX);
+	slen = strlen(spec);
+	if (slen > CERTS_SPEC_MAX) {
+		snprintf(err, errlen, "host spec '%.*s%s': longer than %d "
+			 "characters", CUT(spec, slen), CERTS_SPEC_MAX);
 		return MXLAB_ERR_USAGE;
 	}
 	for (p = spec;; p = end + 1) {
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
 		if (h->nnames == CERTS_NAMES_MAX) {
-			snprintf(err, errlen, "host spec '%s': more than %d "
-				 "names", spec, CERTS_NAMES_MAX);
+			snprintf(err, errlen, "host spec '%.*s%s': more than "
+				 "%d names", CUT(spec, slen), CERTS_NAMES_MAX);
 			return MXLAB_ERR_USAGE;
 		}
 		why = certs_name_parse(p, len, &h->names[h->nnames]);
 		if (why) {
-			snprintf(err, errlen, "host spec '%s': %s '%.*s'",
-				 spec, why, (int)(len > 80 ? 80 : len), p);
+			snprintf(err, errlen, "host spec '%.*s%s': %s '%.*s%s'",
+				 CUT(spec, slen), why, CUT(p, len));
 			return MXLAB_ERR_USAGE;
 		}
 		for (size_t i = 0; i < h->nnames; i++) {
 			if (strcasecmp(h->names[i].text,
 				       h->names[h->nnames].text) == 0) {
-				snprintf(err, errlen, "host spec '%s': "
-					 "duplicate name '%s'", spec,
+				snprintf(err, errlen, "host spec '%.*s%s': "
+					 "duplicate name '%s'", CUT(spec, slen),
 					 h->names[i].text);
 				return MXLAB_ERR_USAGE;
 			}

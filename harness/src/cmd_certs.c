@@ -78,6 +78,26 @@ usage(FILE *fp)
 	    "Exit status: 0 written, 1 failed, 2 usage error.\n");
 }
 
+/* Known before splitting, so "--foo" is unknown rather than valueless. */
+static int
+known(const char *arg)
+{
+	static const char *const names[] = { "dir", "host", "rsa",
+		"wrong-name", "quiet", "help", NULL };
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 1;		/* a positional argument */
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (const char *const *p = names; *p; p++)
+		if (strlen(*p) == n && strncmp(*p, arg, n) == 0)
+			return 1;
+	mx_warn(SUB, "unknown option '--%.*s' (see mxlab certs --help)",
+		(int)(n > 60 ? 60 : n), arg);
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct options *o)
 {
@@ -91,6 +111,8 @@ parse(int argc, char **argv, struct options *o)
 			i++;
 			break;
 		}
+		if (!known(argv[i]))
+			return -1;
 		r = mx_opt_next(SUB, argc, argv, &i, flags, keybuf,
 				sizeof keybuf, &key, &val);
 		if (r < 0)
@@ -114,7 +136,7 @@ parse(int argc, char **argv, struct options *o)
 			o->quiet = 1;
 		} else if (strcmp(key, "help") == 0) {
 			o->help = 1;
-		} else {
+		} else {		/* known() and this list disagree */
 			mx_warn(SUB, "unknown option '--%s' (see mxlab certs "
 				"--help)", key);
 			return -1;

@@ -301,9 +301,14 @@ size_t
 mx_reply_format(char *buf, size_t cap, int code, const char *text)
 {
 	char cbuf[24];
-	size_t pos = 0, clen, tlen = text ? strlen(text) : 0;
-	const char *p = text, *end = text + tlen;
+	size_t pos = 0, clen, tlen;
+	const char *p, *end;
 
+	if (text == 0)
+		text = "";
+	tlen = strlen(text);
+	p = text;
+	end = text + tlen;
 	clen = (size_t)snprintf(cbuf, sizeof cbuf, "%03d", code);
 	/* One trailing newline does not make an empty last line. */
 	if (tlen > 0 && end[-1] == '\n')

@@ -142,7 +142,7 @@ enum mx_data_kind mx_data_line(const unsigned char *line, size_t n,
  * not the last gives "CODE-\r\n". One trailing '\n' does not make an
  * empty last line; a CR just before a '\n' (or at the end) is dropped so
  * "a\r\nb" does not double it. code is printed as "%03d", unchecked, so
- * fault injection can send odd codes.
+ * fault injection can send odd codes. buf may be NULL when cap is 0.
  */
 size_t mx_reply_format(char *buf, size_t cap, int code, const char *text);
 

@@ -233,8 +233,13 @@ make_pki() {
 		diag "mxlab certs failed:"; diag_file "$T/certs.out"
 		return 1
 	fi
+	# posttls-finger reads -P CAdir after dropping root privileges: the
+	# path must be traversable and the directory readable by anyone.
+	chmod 0711 "$T"
 	mkdir -p "$CADIR"
+	chmod 0755 "$CADIR"
 	cp "$PKI/ca/root.crt" "$CADIR/root.pem"
+	chmod 0644 "$CADIR/root.pem"
 	openssl rehash "$CADIR" >/dev/null 2>&1 || return 1
 }
 
@@ -303,6 +308,11 @@ smtp_session() {
 }
 
 # ---------------------------------------------------------------- clients
+
+# tls_established FILE: s_client's output shows a negotiated cipher.
+tls_established() {
+	grep -q 'Cipher is ' "$1" && ! grep -q 'Cipher is (NONE)' "$1"
+}
 
 # s_client OUT ARGS...: run openssl s_client (bounded, stdin sends QUIT),
 # output in OUT; returns openssl's status (124 on timeout).

@@ -6,7 +6,7 @@
 # untrusted leaf-only chain), run from a private MAIL_CONFIG.
 . "$(dirname "$0")/lib.sh"
 
-plan 30
+plan 33
 make_pki || diag "no PKI: the tests below will fail"
 ROOT=$PKI/ca/root.crt
 CERT=(--pki "$PKI" --cert mx.example.test)

@@ -5,7 +5,7 @@
 # instead of a ServerHello). After each fault the server keeps serving.
 . "$(dirname "$0")/lib.sh"
 
-plan 35
+plan 51
 make_pki || diag "no PKI: the tests below will fail"
 CERT=(--pki "$PKI" --cert mx.example.test)
 

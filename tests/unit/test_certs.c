@@ -134,7 +134,7 @@ test_parse_all(void **state)
 	static const char *const hosts[] = { HOST1, HOST2 };
 	static const char *const cas[] = { "root", "intermediate",
 					   "other-root" };
-	char f[512];
+	char f[64];
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {

@@ -66,12 +66,12 @@ load_chain(const struct mxlab_server_config *cfg, const struct mx_chain_source *
 			return BAD(MXLAB_ERR_USAGE, "%s%s: no such PKI host/profile (%s: %s)",
 				   src->sni[0] ? "sni: " : "cert: ", src->host, cert,
 				   strerror(errno));
-		snprintf(out->label, sizeof out->label, "%s/%s %s", src->host, profile,
+		snprintf(out->label, sizeof out->label, "%.200s/%.31s %s", src->host, profile,
 			 cfg->leaf_only ? "leaf-only" : "full");
 	} else {
 		snprintf(cert, sizeof cert, "%s", src->cert_file);
 		snprintf(key, sizeof key, "%s", src->key_file);
-		snprintf(out->label, sizeof out->label, "%s %s", src->cert_file,
+		snprintf(out->label, sizeof out->label, "%.280s %s", src->cert_file,
 			 cfg->leaf_only ? "leaf-only" : "full");
 	}
 	mx_tls_chain_init(&out->chain);
@@ -357,6 +357,56 @@ mxlab_server_get_stats(mxlab_server *srv, struct mxlab_server_stats *st)
 	pthread_mutex_lock(&srv->lock);
 	*st = srv->stats;
 	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+mx_server_note_tls(struct mxlab_server *srv, const struct mxlab_server_tls_info *t)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (srv->ntls < MX_OBS_MAX)
+		srv->tls_log[srv->ntls++] = *t;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+mx_server_note_msg(struct mxlab_server *srv, const struct mxlab_server_msg_info *m)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (srv->nmsg < MX_OBS_MAX)
+		srv->msg_log[srv->nmsg++] = *m;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+size_t
+mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->ntls;
+	if (out)
+		memcpy(out, srv->tls_log, (n < max ? n : max) * sizeof *out);
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
+size_t
+mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nmsg;
+	if (out)
+		memcpy(out, srv->msg_log, (n < max ? n : max) * sizeof *out);
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
+const char *
+mxlab_server_mailbox(const mxlab_server *srv)
+{
+	return srv && srv->cfg.mailbox[0] ? srv->cfg.mailbox : NULL;
 }
 
 void

@@ -99,6 +99,8 @@ struct mxlab_server_config {
 /* Does the configuration hold any certificate? */
 int mx_server_config_has_cert(const struct mxlab_server_config *cfg);
 
+#define MX_OBS_MAX 256
+
 struct mx_transcript;
 struct mx_mailbox;
 struct mx_conn;
@@ -106,7 +108,7 @@ struct mx_conn;
 /* A loaded chain and its label for transcripts ("host/profile full"). */
 struct mx_served_chain {
 	char sni[256];
-	char label[PATH_MAX + 32];
+	char label[320];
 	struct mx_tls_chain chain;
 };
 
@@ -135,7 +137,15 @@ struct mxlab_server {
 	int stopping;
 	int stopped;
 	struct mxlab_server_stats stats;
+	struct mxlab_server_tls_info tls_log[MX_OBS_MAX];	/* what was seen */
+	size_t ntls;
+	struct mxlab_server_msg_info msg_log[MX_OBS_MAX];
+	size_t nmsg;
 };
+
+/* server.c: keep a record of what a session saw (under the lock). */
+void mx_server_note_tls(struct mxlab_server *srv, const struct mxlab_server_tls_info *t);
+void mx_server_note_msg(struct mxlab_server *srv, const struct mxlab_server_msg_info *m);
 
 /* server_session.c */
 void *mx_session_main(void *conn);

@@ -186,6 +186,27 @@ tls_event(struct session *s, int ok, int code, size_t discarded)
 {
 	struct mx_conn *c = s->c;
 	const struct mx_served_chain *ch = c->served ? c->served : &s->srv->def;
+	struct mxlab_server_tls_info info;
+
+	memset(&info, 0, sizeof info);
+	info.conn = c->id;
+	info.ok = ok;
+	info.sni_sent = c->sni_seen;
+	snprintf(info.sni, sizeof info.sni, "%s", c->sni_seen ? c->sni : "");
+	snprintf(info.chain, sizeof info.chain, "%s", ch->label);
+	info.certificates = ch->chain.ncerts;
+	if (ok) {
+		snprintf(info.version, sizeof info.version, "%s",
+			 mbedtls_ssl_get_version(&c->tls.ssl));
+		snprintf(info.cipher, sizeof info.cipher, "%s",
+			 mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
+	} else if (s->sock.timed_out)
+		snprintf(info.error, sizeof info.error, "timeout");
+	else if (code)
+		mx_tls_strerror(code, info.error, sizeof info.error);
+	else
+		snprintf(info.error, sizeof info.error, "no handshake");
+	mx_server_note_tls(s->srv, &info);
 
 	mx_tr_begin(&s->w, c->id, "tls");
 	jw_kstr(&s->w, "result", ok ? "ok" : "failed");
@@ -203,15 +224,8 @@ tls_event(struct session *s, int ok, int code, size_t discarded)
 	jw_kint(&s->w, "certificates", ch->chain.ncerts);
 	if (discarded)
 		jw_kint(&s->w, "discarded_plaintext", (long long)discarded);
-	if (!ok) {
-		char e[200];
-
-		if (code == 0)
-			snprintf(e, sizeof e, "no handshake");
-		else
-			mx_tls_strerror(code, e, sizeof e);
-		jw_kstr(&s->w, "error", s->sock.timed_out ? "timeout" : e);
-	}
+	if (!ok)
+		jw_kstr(&s->w, "error", info.error);
 	mx_tr_end(s->srv->tr, &s->w);
 }
 
@@ -468,6 +482,19 @@ store_and_answer(struct session *s)
 	}
 	mx_server_count(s->srv, &s->srv->stats.messages);
 	s->messages++;
+	{
+		struct mxlab_server_msg_info m;
+
+		memset(&m, 0, sizeof m);
+		m.conn = s->c->id;
+		m.tls = s->tls;
+		snprintf(m.from, sizeof m.from, "%s", s->from);
+		snprintf(m.rcpt, sizeof m.rcpt, "%s", s->nrcpt ? s->rcpt[0] : "");
+		m.nrcpt = s->nrcpt;
+		m.size = s->msglen;
+		snprintf(m.file, sizeof m.file, "%s", s->srv->mb ? name : "");
+		mx_server_note_msg(s->srv, &m);
+	}
 	message_event(s, "accepted", s->srv->mb ? name : NULL);
 	snprintf(text, sizeof text, "2.0.0 Ok: queued as %s", name);
 	reply(s, MX_STAGE_DOT, 250, text);

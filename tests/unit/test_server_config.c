@@ -340,6 +340,18 @@ test_session_pipelined(void **state)
 	assert_int_equal(st.connections, 1);
 	assert_int_equal(st.messages, 1);
 	assert_int_equal(st.active, 0);
+	{
+		struct mxlab_server_msg_info m[2];
+
+		assert_int_equal(mxlab_server_msg_log(srv, m, 2), 1);
+		assert_string_equal(m[0].from, "a@example.test");
+		assert_string_equal(m[0].rcpt, "b@example.test");
+		assert_int_equal(m[0].nrcpt, 2);
+		assert_int_equal(m[0].size, sizeof want - 1);
+		assert_string_equal(m[0].file, "000001");
+		assert_int_equal(mxlab_server_tls_log(srv, NULL, 0), 0);
+		assert_non_null(mxlab_server_mailbox(srv));
+	}
 	mxlab_server_free(srv);
 
 	snprintf(path, sizeof path, "%s/mb/000001.eml", dir);

@@ -69,6 +69,38 @@ struct mxlab_server_stats {
 };
 void mxlab_server_get_stats(mxlab_server *srv, struct mxlab_server_stats *st);
 
+/* What the server saw, for assertions: one record per TLS handshake and
+ * one per accepted message, oldest first (the first 256 of each are kept). */
+struct mxlab_server_tls_info {
+	unsigned long conn;		/* connection number, as in the transcript */
+	int ok;				/* the handshake completed */
+	char version[16];		/* "TLSv1.2" */
+	char cipher[96];		/* mbedTLS suite name */
+	int sni_sent;			/* the client sent SNI */
+	char sni[256];			/* the name it sent */
+	char chain[320];		/* label of the chain served: "HOST/PROFILE full" */
+	int certificates;		/* certificates in that chain */
+	char error[200];		/* why it failed, "" when ok */
+};
+
+struct mxlab_server_msg_info {
+	unsigned long conn;
+	int tls;			/* received over TLS */
+	char from[256];
+	char rcpt[256];			/* the first recipient */
+	size_t nrcpt;
+	size_t size;			/* bytes stored */
+	char file[32];			/* mailbox file stem, "" without a mailbox */
+};
+
+/* Copy up to max records into out; return how many exist. */
+size_t mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out,
+			    size_t max);
+size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out,
+			    size_t max);
+/* The mailbox directory, or NULL when none is configured. */
+const char *mxlab_server_mailbox(const mxlab_server *srv);
+
 /* Stop accepting, close every connection, wait for their threads, flush
  * the transcript. Safe to call twice. */
 void mxlab_server_stop(mxlab_server *srv);

@@ -1,0 +1,2 @@
+/* dnsd.c: not written yet */
+typedef int mx_placeholder_dnsd;

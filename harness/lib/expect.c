@@ -1,0 +1,2 @@
+/* expect.c: not written yet */
+typedef int mx_placeholder_expect;

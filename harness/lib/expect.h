@@ -1,0 +1,80 @@
+/*
+ * expect.h: the assertion engine of a scenario's [expect] section.
+ *
+ * Each [expect] line becomes one expectation (ex_parse):
+ *   status = deferred 4.7.5              every recipient of [send]
+ *   status bob@partner.example = sent    one recipient (dsn optional)
+ *   log = REGEX                          a maillog line matches (any daemon)
+ *   log smtp = REGEX                     ... a line of that daemon
+ *   no-log = REGEX / no-log smtp = REGEX no such line, ever
+ *   server mx tls = yes|no               the server saw a TLS handshake
+ *   server mx handshake = ok|failed      how its first handshake ended
+ *   server mx sni = NAME|none            the SNI of its first handshake
+ *   server mx chain = TEXT               its chain label contains TEXT
+ *   server mx certificates = N           certificates in the chain served
+ *   server mx tls-version = TLSv1.2
+ *   server mx messages = N               messages accepted (alias: mail)
+ *   server mx body = REGEX               a stored message matches
+ * Statuses: sent, deferred, bounced, expired (expired matches Postfix's
+ * "status=expired" and also bounced lines that say the message expired).
+ * Regexes are POSIX extended, case-sensitive, matched anywhere in the
+ * text after "daemon[pid]: ".
+ *
+ * Deciding: status and log expectations are decided as maillog events
+ * arrive (ex_feed); no-log and server expectations, and whatever is left,
+ * are decided by ex_finish at the end (timed_out: the undecided positive
+ * ones fail with "not seen within the timeout"). A failure carries the
+ * evidence: the status lines seen for the recipient and the TLS lines the
+ * same smtp[PID] logged before them, or the lines that matched a no-log,
+ * or the server's handshakes and messages.
+ */
+#ifndef MX_EXPECT_H
+#define MX_EXPECT_H
+
+#include <stddef.h>
+
+#include "maillog.h"
+#include "mxlab/server.h"
+
+struct ex_set;
+
+struct ex_set *ex_set_new(void);
+void ex_set_free(struct ex_set *s);		/* NULL ok */
+
+/* Parse one line of [expect]: key is everything left of '=', trimmed
+ * ("status bob@x", "log smtp", "server mx tls"), value the right side.
+ * line is kept for reports. 0, or -1 with err set (no file:line prefix;
+ * the caller adds it). */
+int ex_parse(struct ex_set *s, int line, const char *key, const char *value,
+	     char *err, size_t errlen);
+size_t ex_count(const struct ex_set *s);
+/* The server names referenced by server expectations (for checks that the
+ * scenario declares them). */
+size_t ex_server_refs(const struct ex_set *s, const char **names, size_t max);
+
+/* The recipients "status =" without a recipient applies to. */
+void ex_set_recipients(struct ex_set *s, const char *const *rcpt, size_t n);
+
+/* Feed one maillog event (every line, in order). */
+void ex_feed(struct ex_set *s, const struct ml_event *ev);
+/* Positive expectations not yet decided (when 0, the scenario may end). */
+size_t ex_undecided(const struct ex_set *s);
+
+struct ex_server {
+	const char *name;
+	mxlab_server *srv;		/* read with the mxlab_server_*_log calls */
+};
+void ex_finish(struct ex_set *s, const struct ex_server *servers, size_t n, int timed_out);
+
+struct ex_result {
+	int line;			/* in the scenario file */
+	const char *text;		/* the expectation as written: "status = sent" */
+	int passed;
+	const char *why;		/* failed: what was expected and what was seen */
+	const char *evidence;		/* failed: log lines / facts, '\n' separated; may be "" */
+};
+/* Results in file order; valid until ex_set_free. */
+size_t ex_results(const struct ex_set *s, const struct ex_result **out);
+int ex_all_passed(const struct ex_set *s);
+
+#endif

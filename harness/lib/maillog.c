@@ -1,0 +1,2 @@
+/* maillog.c: not written yet */
+typedef int mx_placeholder_maillog;

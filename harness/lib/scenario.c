@@ -1,0 +1,2 @@
+/* scenario.c: not written yet */
+typedef int mx_placeholder_scenario;

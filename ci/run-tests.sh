@@ -69,9 +69,13 @@ run_stage() {
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		fail=1	# meson failed without counting a test (no tests, crash)
 	fi
+	local sub
+	sub=$(awk '/ [0-9]+ subtests passed/ {
+		for (i = 1; i < NF; i++) if ($(i + 1) == "subtests") n += $i
+	} END {print n + 0}' "$log")
 	passed=$((passed + ok))
 	failed=$((failed + fail))
-	summary+=("$name: $ok passed, $fail failed ($((SECONDS - t0)) s)")
+	summary+=("$name: $ok passed, $fail failed; $sub TAP subtests passed ($((SECONDS - t0)) s)")
 }
 
 for s in $stages; do

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mxlab/error.h"
 
@@ -67,8 +68,11 @@ mxlab_err dnsd_start(const char *addr, const struct dnsd_record *recs, size_t n,
 		     int ad, struct dnsd **out, char *err, size_t errlen);
 /* The port bound (useful with port 0). */
 int dnsd_port(const struct dnsd *d);
-/* Queries answered so far. */
+/* Queries answered so far (every reply sent, errors included). */
 unsigned long dnsd_queries(struct dnsd *d);
+/* Log one line per reply to fp (NULL: stop logging), e.g.
+ * "dnsd: udp mx.partner.example MX edns do ad -> NOERROR, 1 answer". */
+void dnsd_set_log(struct dnsd *d, FILE *fp);
 void dnsd_stop(struct dnsd *d);		/* stops and frees; NULL ok */
 
 #endif

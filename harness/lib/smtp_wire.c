@@ -334,3 +334,58 @@ mx_reply_format(char *buf, size_t cap, int code, const char *text)
 		buf[pos < cap ? pos : cap - 1] = '\0';
 	return pos;
 }
+
+int
+mx_reply_read(struct mx_reader *r, int *code, char *text, size_t cap,
+	      const char **what)
+{
+	unsigned char line[1001];
+	size_t used = 0;
+	int first = -1;
+
+	if (cap)
+		text[0] = '\0';
+	for (int lines = 0; lines < 100; lines++) {
+		size_t n = 0, len;
+		enum mx_read_status st = mx_reader_line(r, line, sizeof line - 1, &n);
+		int c;
+
+		if (st != MX_READ_LINE) {
+			*what = st == MX_READ_EOF ? "EOF" : st == MX_READ_ERROR ?
+				"read error" : "malformed reply (line too long)";
+			return -1;
+		}
+		len = n;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (len < 3 || line[0] < '0' || line[0] > '9' || line[1] < '0' ||
+		    line[1] > '9' || line[2] < '0' || line[2] > '9' ||
+		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
+			*what = "malformed reply";
+			return -1;
+		}
+		c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		if (first >= 0 && c != first) {
+			*what = "malformed reply (codes differ)";
+			return -1;
+		}
+		first = c;
+		if (cap > 1) {
+			size_t t = len > 4 ? len - 4 : 0;
+
+			if (used && used + 1 < cap)
+				text[used++] = '\n';
+			if (used + t >= cap)
+				t = cap - 1 - used;
+			memcpy(text + used, line + 4, t);
+			used += t;
+			text[used] = '\0';
+		}
+		if (len == 3 || line[3] == ' ') {
+			*code = c;
+			return 0;
+		}
+	}
+	*what = "malformed reply (too many lines)";
+	return -1;
+}

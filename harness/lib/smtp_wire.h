@@ -146,4 +146,15 @@ enum mx_data_kind mx_data_line(const unsigned char *line, size_t n,
  */
 size_t mx_reply_format(char *buf, size_t cap, int code, const char *text);
 
+/*
+ * Read one reply, possibly multi-line ("250-a" ... "250 b"), as a client.
+ * *code receives the code of the last line; text the lines without their
+ * codes, joined with '\n' and truncated to cap - 1 (always terminated).
+ * Returns 0, or -1 when the stream ended or failed, a line is longer than
+ * 1000 bytes, a line has no 3-digit code, or the codes disagree, or more
+ * than 100 lines come (what: "EOF", "read error", "malformed reply").
+ */
+int mx_reply_read(struct mx_reader *r, int *code, char *text, size_t cap,
+		  const char **what);
+
 #endif

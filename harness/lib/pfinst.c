@@ -1,0 +1,510 @@
+/*
+ * pfinst.c: a private, stock Postfix instance for one scenario
+ * (see pfinst.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "pfinst.h"
+
+#define POSTFIX "/usr/sbin/postfix"
+#define POSTCONF "/usr/sbin/postconf"
+
+/* The safe base. @DIR@ becomes the instance directory. */
+static const char base_main[] =
+	"compatibility_level = 3.6\n"
+	"queue_directory = @DIR@/spool\n"
+	"data_directory = @DIR@/data\n"
+	"maillog_file = @DIR@/maillog\n"
+	"maillog_file_prefixes = @DIR@\n"
+	"myhostname = postfix.mxlab.test\n"
+	"mydomain = mxlab.test\n"
+	"myorigin = $myhostname\n"
+	"mydestination =\n"
+	"relayhost =\n"
+	"alias_maps =\n"
+	"alias_database =\n"
+	"local_transport = error:local delivery is disabled in mxlab\n"
+	"inet_interfaces = loopback-only\n"
+	"inet_protocols = ipv4\n"
+	"mynetworks = 127.0.0.0/8\n"
+	"smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n"
+	"smtpd_banner = $myhostname ESMTP\n"
+	"biff = no\n"
+	"smtp_tls_loglevel = 1\n"
+	"smtpd_tls_loglevel = 1\n"
+	"queue_run_delay = 1s\n"
+	"minimal_backoff_time = 1s\n"
+	"maximal_backoff_time = 2s\n"
+	"smtp_connect_timeout = 5s\n"
+	"smtp_helo_timeout = 10s\n"
+	"in_flow_delay = 0\n";
+
+static const char base_master[] =
+	"smtp      inet  n       -       n       -       -       smtpd\n"
+	"pickup    unix  n       -       n       60      1       pickup\n"
+	"cleanup   unix  n       -       n       -       0       cleanup\n"
+	"qmgr      unix  n       -       n       300     1       qmgr\n"
+	"tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n"
+	"rewrite   unix  -       -       n       -       -       trivial-rewrite\n"
+	"bounce    unix  -       -       n       -       0       bounce\n"
+	"defer     unix  -       -       n       -       0       bounce\n"
+	"trace     unix  -       -       n       -       0       bounce\n"
+	"verify    unix  -       -       n       -       1       verify\n"
+	"flush     unix  n       -       n       1000?   0       flush\n"
+	"proxymap  unix  -       -       n       -       -       proxymap\n"
+	"proxywrite unix -       -       n       -       1       proxymap\n"
+	"smtp      unix  -       -       n       -       -       smtp\n"
+	"relay     unix  -       -       n       -       -       smtp\n"
+	"showq     unix  n       -       n       -       -       showq\n"
+	"error     unix  -       -       n       -       -       error\n"
+	"retry     unix  -       -       n       -       -       error\n"
+	"discard   unix  -       -       n       -       -       discard\n"
+	"anvil     unix  -       -       n       -       1       anvil\n"
+	"scache    unix  -       -       n       -       1       scache\n"
+	"postlog   unix-dgram n  -       n       -       1       postlogd\n";
+
+static const char default_import_env[] =
+	"MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C "
+	"POSTLOG_SERVICE POSTLOG_HOSTNAME";
+
+const char *
+pf_faketime_lib(void)
+{
+	static char path[512];
+	glob_t g;
+
+	if (path[0])
+		return path;
+	if (glob("/usr/lib/*/faketime/libfaketime.so.1", 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		snprintf(path, sizeof path, "%s", g.gl_pathv[0]);
+		globfree(&g);
+		return path;
+	}
+	if (access("/usr/lib/faketime/libfaketime.so.1", R_OK) == 0) {
+		snprintf(path, sizeof path, "/usr/lib/faketime/libfaketime.so.1");
+		return path;
+	}
+	return NULL;
+}
+
+/* Run argv (no shell), output into out; returns the exit status or -1. */
+static int
+run(char *const argv[], char *const envp[], char *out, size_t outlen)
+{
+	int p[2], st;
+	pid_t pid;
+	size_t n = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		if (envp)
+			execve(argv[0], argv, envp);
+		else
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		char tmp[512];
+		ssize_t r = read(p[0], tmp, sizeof tmp);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (outlen && n + 1 < outlen) {
+			size_t k = (size_t)r < outlen - 1 - n ? (size_t)r : outlen - 1 - n;
+
+			memcpy(out + n, tmp, k);
+			n += k;
+		}
+	}
+	if (outlen)
+		out[n] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int
+pf_version(char *buf, size_t len)
+{
+	char dir[] = "/tmp/mxlab-pfver.XXXXXX", path[64], out[256];
+	char *argv[] = { POSTCONF, "-c", dir, "-d", "-h", "mail_version", NULL };
+	int fd, r;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof path, "%s/main.cf", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+		close(fd);
+	r = run(argv, NULL, out, sizeof out);
+	unlink(path);
+	rmdir(dir);
+	if (r != 0)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	snprintf(buf, len, "%s", out);
+	return 0;
+}
+
+/* Parameter name of a main.cf line, or "" for comments/continuations. */
+static void
+param_name(const char *line, char *name, size_t len)
+{
+	size_t n = 0;
+
+	name[0] = '\0';
+	if (*line == '#' || *line == ' ' || *line == '\t')
+		return;
+	while (line[n] && line[n] != ' ' && line[n] != '\t' && line[n] != '=' && n + 1 < len)
+		n++;
+	memcpy(name, line, n);
+	name[n] = '\0';
+}
+
+/* Does the scenario text define this parameter (main.cf) or entry (master.cf:
+ * key is "service type")? */
+static int
+defines(const char *text, const char *key, int master)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char line[1024], name[256], type[64];
+
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+		if (master) {
+			if (line[0] && line[0] != '#' && line[0] != ' ' && line[0] != '\t' &&
+			    sscanf(line, "%255s %63s", name, type) == 2) {
+				char k[330];
+
+				snprintf(k, sizeof k, "%s %s", name, type);
+				if (!strcmp(k, key))
+					return 1;
+			}
+		} else {
+			param_name(line, name, sizeof name);
+			if (name[0] && !strcmp(name, key))
+				return 1;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+static int
+write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "we");
+
+	if (!fp || fputs(text, fp) < 0 || fclose(fp) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Base text minus what the scenario redefines, then the scenario text. */
+static char *
+merge(const char *base, const char *dir, const char *scen, int master)
+{
+	size_t cap = strlen(base) + (scen ? strlen(scen) : 0) + 16 * strlen(dir) + 512;
+	char *out = malloc(cap), *o = out;
+	const char *p = base;
+
+	if (!out)
+		return NULL;
+	o += sprintf(o, "# Written by mxlab: a safe base, then the scenario's text.\n");
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = (size_t)(eol - p);
+		char line[512], key[330], name[256], type[64];
+
+		snprintf(line, sizeof line, "%.*s", (int)len, p);
+		p = eol + 1;
+		if (master) {
+			sscanf(line, "%255s %63s", name, type);
+			snprintf(key, sizeof key, "%s %s", name, type);
+		} else
+			param_name(line, key, sizeof key);
+		if (scen && defines(scen, key, master))
+			continue;
+		for (const char *q = line; *q; q++) {
+			if (!strncmp(q, "@DIR@", 5)) {
+				o += sprintf(o, "%s", dir);
+				q += 4;
+			} else
+				*o++ = *q;
+		}
+		*o++ = '\n';
+	}
+	if (scen) {
+		o += sprintf(o, "# --- from the scenario ---\n%s", scen);
+		if (o > out && o[-1] != '\n')
+			*o++ = '\n';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+mkdir_owned(const char *path, const char *owner, char *err, size_t errlen)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (owner) {
+		struct passwd *pw = getpwnam(owner);
+
+		if (!pw || chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+			snprintf(err, errlen, "%s: cannot give it to user %s: %s", path, owner,
+				 pw ? strerror(errno) : "no such user (is Postfix installed?)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
+		const char *master_cf, const char *faketime, char *err, size_t errlen)
+{
+	char path[1200], *m = NULL;
+	int r = -1;
+
+	memset(pf, 0, sizeof *pf);
+	pf->master = -1;
+	snprintf(pf->dir, sizeof pf->dir, "%s", dir);
+	snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);
+	snprintf(pf->maillog, sizeof pf->maillog, "%s/maillog", dir);
+	snprintf(pf->faketime, sizeof pf->faketime, "%s", faketime ? faketime : "");
+	snprintf(path, sizeof path, "%s/spool", dir);
+	if (mkdir_owned(dir, NULL, err, errlen) < 0 ||
+	    mkdir_owned(pf->etc, NULL, err, errlen) < 0 ||
+	    mkdir_owned(path, NULL, err, errlen) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/data", dir);
+	if (mkdir_owned(path, "postfix", err, errlen) < 0)
+		return -1;
+
+	if (!(m = merge(base_main, dir, main_cf, 0)))
+		goto nomem;
+	if (pf->faketime[0] && !(main_cf && defines(main_cf, "import_environment", 0))) {
+		char *m2 = malloc(strlen(m) + 256);
+
+		if (!m2)
+			goto nomem;
+		sprintf(m2, "%simport_environment = %s LD_PRELOAD FAKETIME\n", m, default_import_env);
+		free(m);
+		m = m2;
+	}
+	snprintf(path, sizeof path, "%s/main.cf", pf->etc);
+	if (write_file(path, m, err, errlen) < 0)
+		goto out;
+	free(m);
+	if (!(m = merge(base_master, dir, master_cf, 1)))
+		goto nomem;
+	snprintf(path, sizeof path, "%s/master.cf", pf->etc);
+	if (write_file(path, m, err, errlen) < 0)
+		goto out;
+	r = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(m);
+	return r;
+}
+
+int
+pf_check(struct pf_instance *pf, char *err, size_t errlen)
+{
+	char *argv[] = { POSTFIX, "-c", pf->etc, "check", NULL };
+	char out[2048];
+	int r = run(argv, NULL, out, sizeof out);
+
+	if (r != 0) {
+		/* postfix prints fatal errors only to a tty: add the maillog's tail. */
+		char log[1024] = "";
+		FILE *fp = fopen(pf->maillog, "re");
+
+		if (fp) {
+			size_t n;
+
+			fseek(fp, -(long)sizeof log + 1, SEEK_END);
+			n = fread(log, 1, sizeof log - 1, fp);
+			log[n] = '\0';
+			fclose(fp);
+		}
+		snprintf(err, errlen, "postfix -c %s check failed (exit %d): %s%s", pf->etc, r,
+			 out[0] ? out : "", log[0] ? log : "(no output: see the maillog)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+pf_start(struct pf_instance *pf, char *err, size_t errlen)
+{
+	char daemon_dir[512] = "/usr/lib/postfix/sbin", out[500], master[600];
+	char *argv[] = { POSTCONF, "-c", pf->etc, "-h", "daemon_directory", NULL };
+	const char *lib = NULL;
+	pid_t pid;
+
+	if (run(argv, NULL, out, sizeof out) == 0 && out[0] == '/') {
+		out[strcspn(out, "\r\n")] = '\0';
+		snprintf(daemon_dir, sizeof daemon_dir, "%s", out);
+	}
+	snprintf(master, sizeof master, "%s/master", daemon_dir);
+	if (pf->faketime[0] && !(lib = pf_faketime_lib())) {
+		snprintf(err, errlen, "faketime: libfaketime is not installed (Debian package libfaketime)");
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (lib) {
+			setenv("LD_PRELOAD", lib, 1);
+			setenv("FAKETIME", pf->faketime, 1);
+		}
+		execl(master, master, "-c", pf->etc, (char *)NULL);
+		_exit(127);
+	}
+	pf->master = pid;
+	pf->master_exited = 0;
+	return 0;
+}
+
+int
+pf_reap(struct pf_instance *pf, int *status)
+{
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pf && p == pf->master) {
+			pf->master_exited = 1;
+			pf->master_status = st;
+		}
+	}
+	if (pf && pf->master_exited && status)
+		*status = pf->master_status;
+	return pf ? pf->master_exited : 0;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int
+pf_wait_ready(struct pf_instance *pf, struct ml_tail *t, int timeout_ms,
+	      void (*line_cb)(void *, const struct ml_event *), void *arg,
+	      char *err, size_t errlen)
+{
+	long end = now_ms() + timeout_ms;
+	struct ml_event *ev = malloc(sizeof *ev);
+	int st;
+
+	if (!ev) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		long left = end - now_ms();
+		int r;
+
+		if (pf_reap(pf, &st)) {
+			snprintf(err, errlen, "the Postfix master exited at start (%s %d): see %s",
+				 WIFEXITED(st) ? "exit" : "signal",
+				 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), pf->maillog);
+			break;
+		}
+		if (left <= 0) {
+			snprintf(err, errlen, "the Postfix master did not log 'daemon started' "
+				 "within %d ms: see %s", timeout_ms, pf->maillog);
+			break;
+		}
+		r = ml_tail_next(t, ev, left < 100 ? (int)left : 100);
+		if (r < 0) {
+			snprintf(err, errlen, "reading %s failed", pf->maillog);
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (line_cb)
+			line_cb(arg, ev);
+		if (!strcmp(ev->daemon, "master") && ev->text && strstr(ev->text, "daemon started")) {
+			free(ev);
+			return 0;
+		}
+	}
+	free(ev);
+	return -1;
+}
+
+void
+pf_stop(struct pf_instance *pf, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+
+	if (pf->master <= 0)
+		return;
+	if (!pf_reap(pf, NULL))
+		kill(pf->master, SIGTERM);
+	while (!pf_reap(pf, NULL) && now_ms() < end) {
+		/* Wait on the process itself: a pidfd turns readable when it exits. */
+		int pfd = (int)syscall(SYS_pidfd_open, pf->master, 0);
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		if (pfd < 0)
+			break;
+		(void)poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
+		close(pfd);
+	}
+	if (!pf->master_exited) {
+		kill(pf->master, SIGKILL);
+		while (waitpid(pf->master, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	pf->master = -1;
+}

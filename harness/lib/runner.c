@@ -1,0 +1,348 @@
+/*
+ * runner.c: the parent side of running one scenario (see runner.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "pfinst.h"
+#include "runner_int.h"
+#include "sandbox.h"
+
+long
+rn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+rn_result_free(struct rn_result *r)
+{
+	for (size_t i = 0; i < r->nchecks; i++) {
+		free(r->checks[i].text);
+		free(r->checks[i].why);
+		free(r->checks[i].evidence);
+	}
+	for (size_t i = 0; i < r->ntimings; i++)
+		free(r->timings[i].name);
+	free(r->checks);
+	free(r->timings);
+	free(r->message);
+	free(r->dir);
+	memset(r, 0, sizeof *r);
+}
+
+/* "postfix >= 3.4": compare dotted versions. */
+static int
+version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		long x = strtol(a, (char **)&a, 10), y = strtol(b, (char **)&b, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.')
+			a++;
+		if (*b == '.')
+			b++;
+		if (!*a && !*b)
+			break;
+		if ((*a && (*a < '0' || *a > '9')) || (*b && (*b < '0' || *b > '9')))
+			break;
+	}
+	return 0;
+}
+
+const char *
+rn_requires_unmet(const struct scenario *sc, char *buf, size_t len)
+{
+	static char pf_ver[64];
+	static int have_ver = -1;
+
+	if (sc->faketime && !pf_faketime_lib()) {
+		snprintf(buf, len, "faketime = %s needs libfaketime (Debian package libfaketime)",
+			 sc->faketime);
+		return buf;
+	}
+	for (size_t i = 0; i < sc->nrequires; i++) {
+		const char *r = sc->requires[i];
+
+		if (!strcmp(r, "faketime")) {
+			if (!pf_faketime_lib()) {
+				snprintf(buf, len, "requires faketime: libfaketime is not installed");
+				return buf;
+			}
+		} else if (!strcmp(r, "ipv6")) {
+			int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+			if (fd < 0) {
+				snprintf(buf, len, "requires ipv6: %s", strerror(errno));
+				return buf;
+			}
+			close(fd);
+		} else if (!strncmp(r, "postfix", 7) || !strcmp(r, "dane")) {
+			const char *want = !strcmp(r, "dane") ? "2.11" : r + strcspn(r, "0123456789");
+
+			if (have_ver < 0)
+				have_ver = pf_version(pf_ver, sizeof pf_ver) == 0;
+			if (!have_ver) {
+				snprintf(buf, len, "requires %s: Postfix is not installed (postconf failed)", r);
+				return buf;
+			}
+			if (version_cmp(pf_ver, want) < 0) {
+				snprintf(buf, len, "requires %s: Postfix here is %s", r, pf_ver);
+				return buf;
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
+	     const char *dir, const struct rn_options *opt, char *err, size_t errlen)
+{
+	struct rn_sandbox_arg a;
+	int p[2];
+
+	memset(j, 0, sizeof *j);
+	j->sc = sc;
+	j->label = label;
+	j->pid = -1;
+	j->fd = -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!(j->res.dir = strdup(dir)) || pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	a.sc = sc;
+	a.dir = dir;
+	a.label = label;
+	a.verbose = opt->verbose;
+	a.result_fd = p[1];
+	j->start_ms = rn_now_ms();
+	/* Past the scenario's own timeout it has 15 s to stop by itself. */
+	j->deadline_ms = j->start_ms + (long)sc->timeout_ms + 15000;
+	j->pid = sb_spawn(rn_sandbox_main, &a, err, errlen);
+	close(p[1]);
+	if (j->pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	j->fd = p[0];
+	fcntl(j->fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+int
+rn_job_read(struct rn_job *j)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (j->len + 4096 + 1 > j->cap) {
+			size_t cap = j->cap ? j->cap * 2 : 16384;
+			char *nb = realloc(j->buf, cap);
+
+			if (!nb)
+				return 1;
+			j->buf = nb;
+			j->cap = cap;
+		}
+		n = read(j->fd, j->buf + j->len, 4096);
+		if (n > 0) {
+			j->len += (size_t)n;
+			j->buf[j->len] = '\0';
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		close(j->fd);	/* EOF: the sandbox is gone or done */
+		j->fd = -1;
+		return 1;
+	}
+}
+
+int
+rn_job_check_deadline(struct rn_job *j, long now)
+{
+	if (j->pid > 0 && !j->killed && now > j->deadline_ms) {
+		kill(j->pid, SIGKILL);
+		j->killed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void
+rn_job_kill(struct rn_job *j)
+{
+	if (j->pid > 0)
+		kill(j->pid, SIGKILL);
+}
+
+/* Undo the escapes of one field in place; returns the next field or NULL. */
+static char *
+field(char **p)
+{
+	char *s = *p, *o = s, *r = s;
+
+	if (!s)
+		return NULL;
+	while (*r && *r != '\t') {
+		if (*r == '\\' && r[1]) {
+			r++;
+			*o++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+			r++;
+		} else
+			*o++ = *r++;
+	}
+	*p = *r == '\t' ? r + 1 : NULL;
+	*o = '\0';
+	return s;
+}
+
+static void
+parse_results(struct rn_job *j, const char **done)
+{
+	char *p = j->buf;
+
+	while (p && *p) {
+		char *eol = strchr(p, '\n'), *rest, *kind;
+
+		if (!eol)
+			break;
+		*eol = '\0';
+		rest = p;
+		p = eol + 1;
+		kind = rest;
+		rest = strchr(rest, '\t');
+		if (!rest) {
+			continue;
+		}
+		*rest++ = '\0';
+		if (!strcmp(kind, "check")) {
+			struct rn_check c, *nc;
+			char *line = field(&rest), *ok = field(&rest), *text = field(&rest);
+			char *why = field(&rest), *ev = field(&rest);
+
+			if (!ok || !(nc = realloc(j->res.checks, (j->res.nchecks + 1) * sizeof *nc)))
+				continue;
+			j->res.checks = nc;
+			c.line = atoi(line);
+			c.passed = *ok == '1';
+			c.text = strdup(text ? text : "");
+			c.why = strdup(why ? why : "");
+			c.evidence = strdup(ev ? ev : "");
+			j->res.checks[j->res.nchecks++] = c;
+		} else if (!strcmp(kind, "time")) {
+			struct rn_timing *nt;
+			char *name = field(&rest), *ms = field(&rest);
+
+			if (!ms || !(nt = realloc(j->res.timings, (j->res.ntimings + 1) * sizeof *nt)))
+				continue;
+			j->res.timings = nt;
+			nt[j->res.ntimings].name = strdup(name);
+			nt[j->res.ntimings++].ms = atol(ms);
+		} else if (!strcmp(kind, "error")) {
+			char *m = field(&rest);
+
+			if (!j->res.message)
+				j->res.message = strdup(m ? m : "");
+		} else if (!strcmp(kind, "done"))
+			*done = field(&rest);
+	}
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+write_result_file(struct rn_job *j)
+{
+	char path[1400];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/result.txt", j->res.dir);
+	if (!(fp = fopen(path, "we")))
+		return;
+	fprintf(fp, "%s: %s\n", j->label, j->res.status == RN_PASS ? "pass" :
+		j->res.status == RN_FAIL ? "fail" : "error");
+	if (j->res.message)
+		fprintf(fp, "error: %s\n", j->res.message);
+	for (size_t i = 0; i < j->res.nchecks; i++) {
+		const struct rn_check *c = &j->res.checks[i];
+
+		fprintf(fp, "%s line %d: %s\n", c->passed ? "ok  " : "FAIL", c->line, c->text);
+		if (!c->passed)
+			fprintf(fp, "  %s\n%s%s", c->why, c->evidence, *c->evidence ? "\n" : "");
+	}
+	fclose(fp);
+}
+
+void
+rn_job_finish(struct rn_job *j, const struct rn_options *opt)
+{
+	const char *done = NULL;
+	int st = 0;
+
+	if (j->fd >= 0) {
+		while (!rn_job_read(j))
+			;
+	}
+	if (j->pid > 0) {
+		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		j->pid = -1;
+	}
+	j->res.seconds = (rn_now_ms() - j->start_ms) / 1000.0;
+	if (j->buf)
+		parse_results(j, &done);
+	if (done && !strcmp(done, "pass"))
+		j->res.status = RN_PASS;
+	else if (done && !strcmp(done, "fail"))
+		j->res.status = RN_FAIL;
+	else {
+		j->res.status = RN_ERROR;
+		if (!j->res.message) {
+			char m[200];
+
+			if (j->killed)
+				snprintf(m, sizeof m, "the sandbox did not finish within %u ms (+15 s) and was killed",
+					 j->sc->timeout_ms);
+			else
+				snprintf(m, sizeof m, "the sandbox ended without a result (%s %d)",
+					 WIFSIGNALED(st) ? "signal" : "exit",
+					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			j->res.message = strdup(m);
+		}
+	}
+	free(j->buf);
+	j->buf = NULL;
+	write_result_file(j);
+	if (opt->keep || j->res.status != RN_PASS)
+		j->res.kept = 1;
+	else
+		nftw(j->res.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}

@@ -1,0 +1,90 @@
+/*
+ * runner.h: running one scenario against a private Postfix.
+ *
+ * The parent side (rn_job_*) makes the scenario's directory, clones the
+ * sandbox (sandbox.h) and reads the results the sandbox writes on a pipe;
+ * it kills the sandbox when the hard deadline passes. The sandbox side
+ * (PID 1 of the namespaces) writes hosts and resolv.conf, generates the
+ * PKI, starts the fake DNS and servers, writes and starts Postfix, sends
+ * [send], feeds the maillog to the expectations until all are decided or
+ * the timeout passes, then stops everything by PID.
+ *
+ * Scenario directory (kept with --keep, and on failure):
+ *   pki/                       the PKI (certs-gen, manifest.json)
+ *   postfix/etc/main.cf ...    the instance (${instance}); postfix/maillog
+ *   servers/NAME/transcript.jsonl, servers/NAME/mailbox/
+ *   hosts, resolv.conf         what the sandbox sees as /etc/...
+ *   result.txt                 what failed and why
+ */
+#ifndef MX_RUNNER_H
+#define MX_RUNNER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "scenario.h"
+
+enum rn_status { RN_PASS = 0, RN_FAIL, RN_ERROR, RN_SKIP };
+
+struct rn_check {
+	int line;
+	char *text;
+	int passed;
+	char *why;
+	char *evidence;
+};
+
+struct rn_timing {
+	char *name;
+	long ms;		/* since the sandbox started */
+};
+
+struct rn_result {
+	enum rn_status status;
+	double seconds;
+	char *message;		/* error or skip reason; NULL */
+	struct rn_check *checks;
+	size_t nchecks;
+	struct rn_timing *timings;
+	size_t ntimings;
+	char *dir;		/* the scenario directory */
+	int kept;		/* dir was kept */
+};
+
+void rn_result_free(struct rn_result *r);
+
+struct rn_options {
+	int verbose;		/* stream the maillog to stderr */
+	int keep;		/* keep every scenario directory */
+};
+
+struct rn_job {
+	const struct scenario *sc;
+	const char *label;	/* display name */
+	pid_t pid;		/* the sandbox, -1 when done */
+	int fd;			/* results pipe, -1 when closed */
+	char *buf;		/* what came on the pipe */
+	size_t len, cap;
+	long start_ms, deadline_ms;
+	int killed;		/* hard deadline passed */
+	struct rn_result res;
+};
+
+/* Why the scenario cannot run here, or NULL (checked before starting). */
+const char *rn_requires_unmet(const struct scenario *sc, char *buf, size_t len);
+
+/* Start the scenario in its sandbox, in dir (created). 0 or -1 (err). */
+int rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
+		 const char *dir, const struct rn_options *opt, char *err, size_t errlen);
+/* Read what is there on j->fd (call when poll says so). Returns 1 when the
+ * job has ended (results complete), else 0. */
+int rn_job_read(struct rn_job *j);
+/* Kill the sandbox if its hard deadline has passed; 1 when killed now. */
+int rn_job_check_deadline(struct rn_job *j, long now_ms);
+/* Wait for the sandbox and finish j->res. */
+void rn_job_finish(struct rn_job *j, const struct rn_options *opt);
+void rn_job_kill(struct rn_job *j);
+
+long rn_now_ms(void);
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * runner_sandbox.c: one scenario, run as PID 1 of its own namespaces.
+ *
+ * rn_sandbox_main() does the whole scenario and reports on a pipe, one
+ * record a line, fields separated by tabs, with \t \n \\ escaped:
+ *   time NAME MS              a phase ended, MS after the sandbox started
+ *   check LINE 0|1 TEXT WHY EVIDENCE
+ *   error MESSAGE             the scenario could not be run
+ *   done pass|fail|error
+ * Everything it starts (Postfix by PID, servers, DNS) it stops before it
+ * returns; what it forgot dies with the PID namespace anyway.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+
+#include "mxlab/certs.h"
+#include "mxlab/server.h"
+#include "dnsd.h"
+#include "inject.h"
+#include "maillog.h"
+#include "pfinst.h"
+#include "runner_int.h"
+#include "sandbox.h"
+
+struct box {
+	const struct rn_sandbox_arg *a;
+	const struct scenario *sc;
+	FILE *out;
+	long t0;
+	char pki[1200], inst[1200];
+	struct sc_vars vars;
+	struct dnsd *dns;
+	mxlab_server **srv;
+	size_t nsrv;
+	struct ex_server *exs;
+	struct pf_instance pf;
+	int pf_started;
+	struct ml_tail *tail;
+	char **status_seen;	/* recipients with a status line so far */
+	size_t nstatus_seen;
+};
+
+static void
+put_field(FILE *fp, const char *s)
+{
+	fputc('\t', fp);
+	for (; s && *s; s++) {
+		if (*s == '\t')
+			fputs("\\t", fp);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else if (*s == '\\')
+			fputs("\\\\", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static void
+record(struct box *b, const char *kind, int n, const char *const *fields)
+{
+	fputs(kind, b->out);
+	for (int i = 0; i < n; i++)
+		put_field(b->out, fields[i]);
+	fputc('\n', b->out);
+	fflush(b->out);
+}
+
+static void
+phase(struct box *b, const char *name)
+{
+	char ms[32];
+	const char *f[2] = { name, ms };
+
+	snprintf(ms, sizeof ms, "%ld", rn_now_ms() - b->t0);
+	record(b, "time", 2, f);
+}
+
+static int
+fail(struct box *b, const char *fmt, ...)
+{
+	char msg[4096];
+	const char *f[1] = { msg };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	record(b, "error", 1, f);
+	return -1;
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "we");
+
+	if (!fp)
+		return -1;
+	fputs(text, fp);
+	return fclose(fp);
+}
+
+/* /etc/hosts and /etc/resolv.conf as the sandbox sees them. */
+static int
+write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
+{
+	const struct scenario *sc = b->sc;
+	size_t cap = 256 + sc->ndns * 300;
+	char *t = malloc(cap), *o = t;
+
+	if (!t)
+		return fail(b, "out of memory");
+	o += sprintf(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	for (size_t i = 0; i < sc->ndns; i++) {
+		const struct dnsd_record *r = &sc->dns[i];
+		char a[64];
+
+		if (r->type == DNSD_T_A)
+			snprintf(a, sizeof a, "%u.%u.%u.%u", r->a[0], r->a[1], r->a[2], r->a[3]);
+		else if (r->type == DNSD_T_AAAA)
+			inet_ntop(AF_INET6, r->a, a, sizeof a);
+		else
+			continue;
+		o += sprintf(o, "%s\t%s\n", a, r->name);
+	}
+	snprintf(hosts, len, "%s/hosts", b->a->dir);
+	snprintf(resolv, len, "%s/resolv.conf", b->a->dir);
+	if (write_text(hosts, t) < 0 ||
+	    write_text(resolv, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
+		free(t);
+		return fail(b, "%s: %s", b->a->dir, strerror(errno));
+	}
+	free(t);
+	return 0;
+}
+
+/* Add the PKI host of a "cert" or "sni" value to the list (no duplicates). */
+static void
+add_host(char ***hosts, size_t *n, const char *h, size_t len)
+{
+	char **nh;
+
+	for (size_t i = 0; i < *n; i++)
+		if (strlen((*hosts)[i]) == len && !strncmp((*hosts)[i], h, len))
+			return;
+	if (len == 0 || !(nh = realloc(*hosts, (*n + 1) * sizeof *nh)))
+		return;
+	*hosts = nh;
+	if ((nh[*n] = strndup(h, len)))
+		(*n)++;
+}
+
+static int
+make_pki(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+	char **hosts = NULL, e[1024];
+	size_t n = 0;
+	struct mxlab_pki_options o = { 0 };
+	mxlab_err r;
+
+	for (size_t i = 0; i < sc->npki_hosts; i++)
+		add_host(&hosts, &n, sc->pki_hosts[i], strlen(sc->pki_hosts[i]));
+	for (size_t s = 0; s < sc->nservers; s++) {
+		for (size_t k = 0; k < sc->servers[s].nkv; k++) {
+			const struct sc_kv *kv = &sc->servers[s].kv[k];
+			const char *eq;
+
+			if (!strcmp(kv->key, "cert"))
+				add_host(&hosts, &n, kv->value, strlen(kv->value));
+			else if (!strcmp(kv->key, "sni") && (eq = strchr(kv->value, '=')) &&
+				 strncmp(eq + 1, "file:", 5) != 0)
+				add_host(&hosts, &n, eq + 1, strcspn(eq + 1, "/"));
+		}
+	}
+	o.dir = b->pki;
+	o.hosts = (const char *const *)hosts;
+	o.nhosts = n;
+	r = mxlab_pki_generate(&o, e, sizeof e);
+	for (size_t i = 0; i < n; i++)
+		free(hosts[i]);
+	free(hosts);
+	if (r != MXLAB_OK)
+		return fail(b, "PKI: %s", e);
+	return 0;
+}
+
+static int
+start_dns(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+	struct dnsd_record *recs = NULL;
+	char e[600];
+
+	if (sc->ndns && !(recs = malloc(sc->ndns * sizeof *recs)))
+		return fail(b, "out of memory");
+	for (size_t i = 0; i < sc->ndns; i++) {
+		recs[i] = sc->dns[i];
+		if (dnsd_record_resolve(&recs[i], b->pki, e, sizeof e) < 0) {
+			free(recs);
+			return fail(b, "[dns] %s: %s", recs[i].name, e);
+		}
+	}
+	if (dnsd_start("127.0.0.1:53", recs, sc->ndns, sc->dnssec, &b->dns, e, sizeof e) != MXLAB_OK) {
+		free(recs);
+		return fail(b, "fake DNS: %s", e);
+	}
+	free(recs);
+	return 0;
+}
+
+static int
+start_servers(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	b->srv = calloc(sc->nservers + 1, sizeof *b->srv);
+	b->exs = calloc(sc->nservers + 1, sizeof *b->exs);
+	if (!b->srv || !b->exs)
+		return fail(b, "out of memory");
+	for (size_t s = 0; s < sc->nservers; s++) {
+		const struct sc_server *ss = &sc->servers[s];
+		mxlab_server_config *cfg = mxlab_server_config_new();
+		char path[1400], e[1400];
+		int has_pki = 0, has_tr = 0, has_mb = 0;
+
+		if (!cfg)
+			return fail(b, "out of memory");
+		for (size_t k = 0; k < ss->nkv; k++) {
+			has_pki |= !strcmp(ss->kv[k].key, "pki");
+			has_tr |= !strcmp(ss->kv[k].key, "transcript");
+			has_mb |= !strcmp(ss->kv[k].key, "mailbox");
+		}
+		snprintf(path, sizeof path, "%s/servers/%s", b->a->dir, ss->name);
+		mkdir(path, 0755);
+		if (!has_pki)
+			mxlab_server_config_set(cfg, "pki", b->pki, e, sizeof e);
+		snprintf(path, sizeof path, "%s/servers/%s/transcript.jsonl", b->a->dir, ss->name);
+		if (!has_tr)
+			mxlab_server_config_set(cfg, "transcript", path, e, sizeof e);
+		snprintf(path, sizeof path, "%s/servers/%s/mailbox", b->a->dir, ss->name);
+		if (!has_mb)
+			mxlab_server_config_set(cfg, "mailbox", path, e, sizeof e);
+		for (size_t k = 0; k < ss->nkv; k++) {
+			char *v = sc_expand(sc, &b->vars, ss->kv[k].value);
+
+			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
+				free(v);
+				mxlab_server_config_free(cfg);
+				return fail(b, "%s:%d: %s", sc->file, ss->kv[k].line, v ? e : "out of memory");
+			}
+			free(v);
+		}
+		if (mxlab_server_start(cfg, &b->srv[s], e, sizeof e) != MXLAB_OK) {
+			mxlab_server_config_free(cfg);
+			return fail(b, "%s:%d: server %s: %s", sc->file, ss->line, ss->name, e);
+		}
+		mxlab_server_config_free(cfg);
+		b->exs[s].name = ss->name;
+		b->exs[s].srv = b->srv[s];
+		b->nsrv = s + 1;
+	}
+	return 0;
+}
+
+/* Every maillog line: to the expectations, to stderr with -v, and note
+ * which recipients have a status. */
+static void
+on_line(void *arg, const struct ml_event *ev)
+{
+	struct box *b = arg;
+
+	ex_feed(b->sc->expect, ev);
+	if (b->a->verbose) {
+		fprintf(stderr, "%s | %s\n", b->a->label, ev->line);
+		fflush(stderr);
+	}
+	if (ev->status[0] && ev->rcpt[0]) {
+		char **ns;
+
+		for (size_t i = 0; i < b->nstatus_seen; i++)
+			if (!strcmp(b->status_seen[i], ev->rcpt))
+				return;
+		if ((ns = realloc(b->status_seen, (b->nstatus_seen + 1) * sizeof *ns))) {
+			b->status_seen = ns;
+			if ((ns[b->nstatus_seen] = strdup(ev->rcpt)))
+				b->nstatus_seen++;
+		}
+	}
+}
+
+static int
+start_postfix(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+	char *main_cf = sc->main_cf ? sc_expand(sc, &b->vars, sc->main_cf) : NULL;
+	char *master_cf = sc->master_cf ? sc_expand(sc, &b->vars, sc->master_cf) : NULL;
+	char e[4096];
+	int r = -1;
+
+	if ((sc->main_cf && !main_cf) || (sc->master_cf && !master_cf)) {
+		fail(b, "out of memory");
+		goto out;
+	}
+	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime, e, sizeof e) < 0 ||
+	    pf_check(&b->pf, e, sizeof e) < 0) {
+		fail(b, "Postfix: %s", e);
+		goto out;
+	}
+	phase(b, "postfix-check");
+	if (!(b->tail = ml_tail_open(b->pf.maillog, e, sizeof e))) {
+		fail(b, "maillog: %s", e);
+		goto out;
+	}
+	if (pf_start(&b->pf, e, sizeof e) < 0) {
+		fail(b, "Postfix: %s", e);
+		goto out;
+	}
+	b->pf_started = 1;
+	if (pf_wait_ready(&b->pf, b->tail, 10000, on_line, b, e, sizeof e) < 0) {
+		fail(b, "Postfix: %s", e);
+		goto out;
+	}
+	phase(b, "postfix-ready");
+	r = 0;
+out:
+	free(main_cf);
+	free(master_cf);
+	return r;
+}
+
+static int
+send_mail(struct box *b)
+{
+	const struct sc_send *s = &b->sc->send;
+	char e[2048], qid[64];
+
+	if (!s->present)
+		return 0;
+	for (unsigned i = 0; i < s->count; i++) {
+		struct mx_inject_msg m = {
+			.helo = s->helo, .from = s->from, .to = (const char *const *)s->to,
+			.nto = s->nto, .subject = s->subject,
+			.headers = (const char *const *)s->headers, .nheaders = s->nheaders,
+			.body = s->body, .size = s->size, .seq = i + 1,
+		};
+
+		if (mx_inject(s->via, 10000, &m, qid, sizeof qid, e, sizeof e) != MXLAB_OK)
+			return fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line, s->via, e);
+	}
+	phase(b, "sent");
+	return 0;
+}
+
+static int
+all_have_status(struct box *b)
+{
+	const struct sc_send *s = &b->sc->send;
+
+	for (size_t i = 0; i < s->nto; i++) {
+		size_t k;
+
+		for (k = 0; k < b->nstatus_seen; k++)
+			if (!strcasecmp(b->status_seen[k], s->to[i]))
+				break;
+		if (k == b->nstatus_seen)
+			return 0;
+	}
+	return 1;
+}
+
+/* Feed the maillog until every expectation is decided, or the timeout. */
+static int
+observe(struct box *b)
+{
+	long end = b->t0 + (long)b->sc->timeout_ms;
+	struct ml_event *ev = malloc(sizeof *ev);
+	int timed_out = 0;
+
+	if (!ev)
+		return fail(b, "out of memory");
+	for (;;) {
+		long left;
+		int r;
+
+		/* Drain what is there first, then decide. */
+		while ((r = ml_tail_next(b->tail, ev, 0)) > 0)
+			on_line(b, ev);
+		if (ex_undecided(b->sc->expect) == 0 && all_have_status(b))
+			break;
+		left = end - rn_now_ms();
+		if (left <= 0) {
+			timed_out = 1;
+			break;
+		}
+		pf_reap(&b->pf, NULL);
+		r = ml_tail_next(b->tail, ev, left < 500 ? (int)left : 500);
+		if (r > 0)
+			on_line(b, ev);
+		else if (r < 0) {
+			free(ev);
+			return fail(b, "reading the maillog failed");
+		}
+	}
+	free(ev);
+	phase(b, timed_out ? "timeout" : "decided");
+	ex_finish(b->sc->expect, b->exs, b->nsrv, timed_out);
+	return 0;
+}
+
+static int
+report(struct box *b)
+{
+	const struct ex_result *res;
+	size_t n = ex_results(b->sc->expect, &res);
+	int ok = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char line[16];
+		const char *f[5] = { line, res[i].passed ? "1" : "0", res[i].text,
+				     res[i].why ? res[i].why : "",
+				     res[i].evidence ? res[i].evidence : "" };
+
+		snprintf(line, sizeof line, "%d", res[i].line);
+		record(b, "check", 5, f);
+		ok &= res[i].passed;
+	}
+	return ok;
+}
+
+static void
+teardown(struct box *b)
+{
+	if (b->pf_started)
+		pf_stop(&b->pf, 3000);
+	for (size_t s = 0; s < b->nsrv; s++)
+		mxlab_server_free(b->srv[s]);
+	dnsd_stop(b->dns);
+	ml_tail_close(b->tail);
+	for (size_t i = 0; i < b->nstatus_seen; i++)
+		free(b->status_seen[i]);
+	free(b->status_seen);
+	free(b->srv);
+	free(b->exs);
+	phase(b, "stopped");
+}
+
+int
+rn_sandbox_main(void *arg)
+{
+	const struct rn_sandbox_arg *a = arg;
+	struct box b;
+	char hosts[1300], resolv[1300], e[1024];
+	const char *outcome = "error";
+	int fd;
+
+	memset(&b, 0, sizeof b);
+	b.a = a;
+	b.sc = a->sc;
+	b.t0 = rn_now_ms();
+	fd = a->result_fd;
+	if (!(b.out = fdopen(fd, "w")))
+		return 3;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(b.pki, sizeof b.pki, "%s/pki", a->dir);
+	snprintf(b.inst, sizeof b.inst, "%s/postfix", a->dir);
+	b.vars.pki = b.pki;
+	b.vars.instance = b.inst;
+	snprintf(e, sizeof e, "%s/servers", a->dir);
+	mkdir(e, 0755);
+
+	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0)
+		goto out;
+	if (sb_enter(hosts, resolv, e, sizeof e) < 0) {
+		fail(&b, "sandbox: %s", e);
+		goto out;
+	}
+	phase(&b, "sandbox");
+	if (make_pki(&b) < 0)
+		goto out;
+	phase(&b, "pki");
+	if (start_dns(&b) < 0 || start_servers(&b) < 0)
+		goto out;
+	phase(&b, "peers");
+	if (start_postfix(&b) < 0 || send_mail(&b) < 0 || observe(&b) < 0)
+		goto out;
+	outcome = report(&b) ? "pass" : "fail";
+out:
+	teardown(&b);
+	{
+		const char *f[1] = { outcome };
+
+		record(&b, "done", 1, f);
+	}
+	fclose(b.out);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * report.h: how `mxlab run` tells what happened: one line per scenario on
+ * the terminal (or TAP on stdout with --tap), then a summary whose last
+ * line reads "mxlab: N passed, N failed, N skipped"; --junit and --json
+ * write files at the end.
+ */
+#ifndef MX_REPORT_H
+#define MX_REPORT_H
+
+#include <stdio.h>
+
+#include "runner.h"
+
+struct rp_entry {
+	const char *label;		/* "outbound/secure-leaf-only" */
+	const struct scenario *sc;
+	struct rn_result res;
+};
+
+struct rp_options {
+	int tap;
+	int verbose;
+	const char *junit;
+	const char *json;
+};
+
+/* Called once before any scenario ends (TAP plan). */
+void rp_begin(const struct rp_options *o, size_t total);
+/* One scenario ended (number is 1-based, in the order they end). */
+void rp_one(const struct rp_options *o, size_t number, const struct rp_entry *e);
+/* The summary and the report files; returns 0, or -1 when a file could
+ * not be written (named on stderr). */
+int rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double seconds,
+	   const char *workdir, int interrupted);
+
+#endif

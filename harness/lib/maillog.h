@@ -8,6 +8,13 @@
  * into daemon "smtp", service name "postfix/smtp", pid 140, queue id,
  * recipient, relay, dsn, status and the text in parentheses. Lines that
  * are not deliveries keep daemon, pid, queue id (if any) and text.
+ * The time may also be ISO 8601 (syslog daemons); a line without time and
+ * host ("postfix/smtp[1]: ...") parses too. A queue id is a short one
+ * (uppercase hex, "8FCBEA74634") or a long one (enable_long_queue_ids:
+ * "4jcQzP3dzpz1bd8q", 'z' at index 10); "warning: " or "NOQUEUE: " is not.
+ * Postfix 3.7 logs an expired message as a qmgr line without to=:
+ *   4jcQzP3dzpz1bd8q: from=<a@x>, status=expired, returned to sender
+ * which gives status "expired", status_text "returned to sender", rcpt "".
  *
  * ml_tail follows the file (which may not exist yet) with inotify, so a
  * caller waits on an event with a bound instead of sleeping.
@@ -21,12 +28,14 @@
 
 struct ml_event {
 	char line[ML_LINE_MAX];		/* the whole line, without the newline */
-	char time[32];			/* "Nov 28 23:08:26" as logged */
+	char time[40];			/* "Nov 28 23:08:26" or ISO 8601, as logged */
 	char service[64];		/* "postfix/smtp", "postfix-in/smtpd" */
 	char daemon[32];		/* "smtp", "smtpd", "qmgr", ... (after the last '/') */
 	long pid;
 	char queue_id[32];		/* "" when the line has none */
-	const char *text;		/* points into line: after "service[pid]: " */
+	const char *text;		/* points into line: after "service[pid]: "
+					 * (the whole line when not parsed);
+					 * a copy of the struct must re-point it */
 	/* delivery lines (those with status=) */
 	char rcpt[512];			/* from to=<...>, "" otherwise */
 	char orig_rcpt[512];		/* orig_to=<...> */

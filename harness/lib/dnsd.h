@@ -37,6 +37,7 @@
 #define DNSD_T_TXT 16
 #define DNSD_T_AAAA 28
 #define DNSD_T_TLSA 52
+#define DNSD_LINE_MAX 8192		/* characters in a record line */
 
 struct dnsd_record {
 	char name[256];
@@ -47,7 +48,8 @@ struct dnsd_record {
 	char host[256];			/* MX exchange, CNAME target */
 	char txt[256];			/* TXT */
 	uint8_t usage, selector, mtype;	/* TLSA */
-	uint8_t data[512];		/* TLSA association data */
+	uint8_t data[2048];		/* TLSA association data (2048: room for a
+					   whole certificate, 2 0 0 / 3 0 0) */
 	size_t datalen;
 	char pki_ref[300];		/* TLSA "HOST/PROFILE" or "ca/NAME", "" if hex */
 };

@@ -232,18 +232,12 @@ parse_txt(struct dnsd_record *r, char *p, char *err, size_t errlen)
 	return 0;
 }
 
-int
-dnsd_record_parse(struct dnsd_record *r, const char *line, char *err, size_t errlen)
+static int
+parse_line(struct dnsd_record *r, char *p, char *err, size_t errlen)
 {
-	char buf[1024], tb[16], *p = buf, *name, *type, *a, *b;
+	char tb[16], *name, *type, *a, *b;
 	unsigned long v;
 
-	memset(r, 0, sizeof *r);
-	r->ttl = 300;
-	if (strlen(line) >= sizeof buf)
-		return fail(err, errlen, "record line longer than %zu characters",
-			    sizeof buf - 1);
-	strcpy(buf, line);
 	name = word(&p);
 	type = word(&p);
 	if (!*name)
@@ -294,6 +288,25 @@ dnsd_record_parse(struct dnsd_record *r, const char *line, char *err, size_t err
 		return fail(err, errlen, "unknown record type '%s' "
 			    "(A, AAAA, MX, CNAME, TXT, TLSA)", type);
 	}
+}
+
+int
+dnsd_record_parse(struct dnsd_record *r, const char *line, char *err, size_t errlen)
+{
+	char *buf, *p;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->ttl = 300;
+	if (strlen(line) > DNSD_LINE_MAX)
+		return fail(err, errlen, "record line longer than %d characters",
+			    DNSD_LINE_MAX);
+	if (!(buf = strdup(line)))
+		return fail(err, errlen, "out of memory");
+	p = buf;
+	rc = parse_line(r, p, err, errlen);
+	free(buf);
+	return rc;
 }
 
 int

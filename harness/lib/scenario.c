@@ -1,2 +1,663 @@
-/* scenario.c: not written yet */
-typedef int mx_placeholder_scenario;
+/*
+ * scenario.c: the scenario file reader (grammar: docs/scenario-format.md).
+ *
+ * Offers sc_load, sc_free, sc_errors_free and sc_has_tag (scenario.h).
+ * The key sections are read in scenario_keys.c, values checked and
+ * variables expanded in scenario_value.c (scenario_int.h lists the parts).
+ *
+ * One pass over the lines: a header line finishes the section before it
+ * (a verbatim text is stored, a server configuration checked) and starts
+ * the next; every other line goes to its section's reader. Checks that
+ * need the whole file (summary, recipients, servers named by [expect])
+ * come last. Every problem is appended to the caller's sc_errors as
+ * "FILE:LINE: what is wrong"; the reader goes on after one (skipping the
+ * lines of a section it could not start, so one mistake gives one
+ * message) and gives up after SC_ERRORS_MAX.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario_int.h"
+
+const struct sc_vars sc_placeholder = { "/mxlab-pki", "/mxlab-instance" };
+
+static const struct {
+	const char *name;
+	enum sect s;
+	int labelled;
+} sections[] = {
+	{ "scenario", S_SCENARIO, 0 }, { "main.cf", S_MAIN_CF, 0 },
+	{ "master.cf", S_MASTER_CF, 0 }, { "dns", S_DNS, 0 },
+	{ "server", S_SERVER, 1 }, { "client", S_CLIENT, 1 },
+	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+void
+sc_rd_err(struct rd *r, int line, const char *fmt, ...)
+{
+	char msg[1200], full[1600];
+	char **nm;
+	va_list ap;
+
+	r->nerr++;
+	if (!r->errs)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(full, sizeof full, "%s:%d: %s", r->file, line, msg);
+	else
+		snprintf(full, sizeof full, "%s: %s", r->file, msg);
+	if (!(nm = realloc(r->errs->msg, (r->errs->n + 1) * sizeof *nm)))
+		return;
+	r->errs->msg = nm;
+	if ((nm[r->errs->n] = strdup(full)) != NULL)
+		r->errs->n++;
+}
+
+int
+sc_rd_push(void *arrp, size_t *n, size_t size, const void *item)
+{
+	char **arr = arrp;
+	char *na = realloc(*arr, (*n + 1) * size);
+
+	if (!na)
+		return -1;
+	memcpy(na + *n * size, item, size);
+	*arr = na;
+	(*n)++;
+	return 0;
+}
+
+int
+sc_rd_push_str(char ***arr, size_t *n, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d || sc_rd_push(arr, n, sizeof d, &d) < 0) {
+		free(d);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+sc_rd_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+utf8_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i], need, min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned k = 1; k <= need; k++) {
+			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* ^\[[a-z.]+( [A-Za-z0-9_-]+)?\]\s*$ : the lines that end a verbatim text. */
+static int
+header_strict(const char *s)
+{
+	const char *p = s + 1;
+
+	if (s[0] != '[' || !strchr("abcdefghijklmnopqrstuvwxyz.", *p) || !*p)
+		return 0;
+	while (*p && strchr("abcdefghijklmnopqrstuvwxyz.", *p))
+		p++;
+	if (*p == ' ') {
+		const char *l = ++p;
+
+		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		       (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+			p++;
+		if (p == l)
+			return 0;
+	}
+	if (*p++ != ']')
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '\0';
+}
+
+static int
+name_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+/* ---- verbatim sections */
+
+static void
+vb_add(struct rd *r, const char *s, size_t n)
+{
+	char *nb;
+
+	if (r->vblen + n + 1 > r->vbcap) {
+		size_t cap = r->vbcap ? r->vbcap * 2 : 1024;
+
+		while (cap < r->vblen + n + 1)
+			cap *= 2;
+		if (!(nb = realloc(r->vb, cap))) {
+			r->oom = 1;
+			return;
+		}
+		r->vb = nb;
+		r->vbcap = cap;
+	}
+	memcpy(r->vb + r->vblen, s, n);
+	r->vblen += n;
+	r->vb[r->vblen] = '\0';
+}
+
+static void
+verbatim_line(struct rd *r, int line, char *text)
+{
+	char e[400];
+	const char *t = text + strspn(text, " \t");
+
+	if (*t != '#' && sc_vars_check(text, NULL, e, sizeof e) < 0)
+		sc_rd_err(r, line, "%s", e);
+	vb_add(r, text, strlen(text));
+	vb_add(r, "\n", 1);
+	if (*t)
+		r->vbkeep = r->vblen;
+}
+static void
+finish_section(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	struct sc_server *srv;
+	char e[600], *text;
+
+	switch (r->cur) {
+	case S_MAIN_CF:
+	case S_MASTER_CF:
+		if (!(text = strndup(r->vb ? r->vb : "", r->vbkeep)))
+			r->oom = 1;
+		if (r->cur == S_MAIN_CF)
+			sc->main_cf = text;
+		else
+			sc->master_cf = text;
+		r->vblen = r->vbkeep = 0;
+		break;
+	case S_SERVER:
+		srv = &sc->servers[sc->nservers - 1];
+		if (r->srv_bad)
+			;	/* reported already: no cascade */
+		else if (!r->srv_listen)
+			sc_rd_err(r, srv->line, "server '%s' has no listen address", srv->name);
+		else if (mxlab_server_config_check(r->scratch, e, sizeof e) != MXLAB_OK)
+			sc_rd_err(r, srv->line, "%s", e);
+		mxlab_server_config_free(r->scratch);
+		r->scratch = NULL;
+		break;
+	default:
+		break;
+	}
+	r->cur = S_NONE;
+}
+
+static void
+start_named(struct rd *r, int line, enum sect s, const char *label)
+{
+	struct scenario *sc = r->sc;
+	struct sc_server srv = { 0 };
+	struct sc_client cl = { 0 };
+	char e[300];
+
+	if (s == S_SERVER) {
+		for (size_t i = 0; i < sc->nservers; i++)
+			if (!strcmp(sc->servers[i].name, label)) {
+				sc_rd_err(r, line, "server '%s' declared twice (first at line %d)",
+				       label, sc->servers[i].line);
+				r->cur = S_SKIP;
+				return;
+			}
+		srv.line = line;
+		if (!(srv.name = strdup(label)) || sc_rd_push(&sc->servers, &sc->nservers, sizeof srv, &srv) < 0) {
+			free(srv.name);
+			r->oom = 1;
+			r->cur = S_SKIP;
+			return;
+		}
+		r->scratch = mxlab_server_config_new();
+		r->srv_bad = r->srv_listen = 0;
+		memset(r->srv_once, 0, r->nsrvkeys * sizeof *r->srv_once);
+		if (r->scratch)
+			mxlab_server_config_set(r->scratch, "pki", sc_placeholder.pki, e, sizeof e);
+	} else {
+		for (size_t i = 0; i < sc->nclients; i++)
+			if (!strcmp(sc->clients[i].name, label)) {
+				sc_rd_err(r, line, "client '%s' declared twice (first at line %d)",
+				       label, sc->clients[i].line);
+				r->cur = S_SKIP;
+				return;
+			}
+		cl.line = line;
+		if (!(cl.name = strdup(label)) || sc_rd_push(&sc->clients, &sc->nclients, sizeof cl, &cl) < 0) {
+			free(cl.name);
+			r->oom = 1;
+			r->cur = S_SKIP;
+			return;
+		}
+	}
+	r->cur = s;
+}
+
+/* A line that starts with '[' (after spaces, in key sections). */
+static void
+header(struct rd *r, int line, char *t)
+{
+	char *close = strchr(t, ']'), *inner, *label;
+	size_t i;
+
+	finish_section(r);
+	r->cur = S_SKIP;
+	if (!close || close[1 + strspn(close + 1, " \t")] != '\0') {
+		sc_rd_err(r, line, "bad section header '%.60s' (a line [NAME] or [KIND LABEL])", t);
+		return;
+	}
+	*close = '\0';
+	inner = t + 1;
+	label = strchr(inner, ' ');
+	if (label)
+		*label++ = '\0';
+	for (i = 0; i < NSECTIONS && strcmp(sections[i].name, inner); i++)
+		;
+	if (i == NSECTIONS) {
+		sc_rd_err(r, line, "unknown section [%.60s] (known: scenario, main.cf, master.cf, "
+		       "dns, server NAME, client NAME, send, expect)", inner);
+		return;
+	}
+	if (sections[i].labelled && !label) {
+		sc_rd_err(r, line, "section [%s] needs a name: [%s NAME]", inner, inner);
+		return;
+	}
+	if (!sections[i].labelled && label) {
+		sc_rd_err(r, line, "section [%s] takes no name", inner);
+		return;
+	}
+	if (label && !name_ok(label)) {
+		sc_rd_err(r, line, "bad name '%.60s' in [%s ...] (letters, digits, '_' and '-')",
+		       label, inner);
+		return;
+	}
+	if (label) {
+		start_named(r, line, sections[i].s, label);
+		return;
+	}
+	if (r->seen[sections[i].s]) {
+		sc_rd_err(r, line, "section [%s] given twice (first at line %d)", inner,
+		       r->seen[sections[i].s]);
+		return;
+	}
+	r->seen[sections[i].s] = line;
+	r->cur = sections[i].s;
+	switch (r->cur) {
+	case S_SCENARIO: r->sc->line = line; break;
+	case S_MAIN_CF: r->sc->main_cf_line = line + 1; break;
+	case S_MASTER_CF: r->sc->master_cf_line = line + 1; break;
+	case S_SEND: r->sc->send.present = 1; r->sc->send.line = line; break;
+	case S_EXPECT: r->sc->expect_line = line; break;
+	default: break;
+	}
+}
+
+static void
+do_line(struct rd *r, int line, char *text)
+{
+	char *t;
+
+	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF) {
+		if (header_strict(text))
+			header(r, line, text);
+		else
+			verbatim_line(r, line, text);
+		return;
+	}
+	t = sc_rd_trim(text);
+	if (!*t || *t == '#')
+		return;
+	if (*t == '[') {
+		header(r, line, t);
+		return;
+	}
+	switch (r->cur) {
+	case S_NONE:
+		sc_rd_err(r, line, "text outside a section (a file starts with [scenario])");
+		r->cur = S_SKIP;
+		break;
+	case S_SCENARIO: sc_rd_scenario_line(r, line, t); break;
+	case S_SEND: sc_rd_send_line(r, line, t); break;
+	case S_DNS: sc_rd_dns_line(r, line, t); break;
+	case S_SERVER: sc_rd_server_line(r, line, t); break;
+	case S_CLIENT: sc_rd_client_line(r, line, t); break;
+	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
+	default: break;
+	}
+}
+
+/* ---- the whole file */
+
+static int
+read_file(struct rd *r, char **out, size_t *len)
+{
+	FILE *f = fopen(r->file, "rb");
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0, got;
+
+	if (!f) {
+		sc_rd_err(r, 0, "%s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			if (!(nb = realloc(buf, cap + 1))) {
+				sc_rd_err(r, 0, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n > SC_FILE_MAX) {
+			sc_rd_err(r, 0, "larger than %u bytes", SC_FILE_MAX);
+			goto fail;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		sc_rd_err(r, 0, "%s", strerror(errno ? errno : EIO));
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+fail:
+	free(buf);
+	fclose(f);
+	return -1;
+}
+
+static int
+set_names(struct scenario *sc, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *real, *slash;
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".scn"))
+		n -= 4;
+	if (!(sc->file = strdup(path)) || !(sc->name = strndup(base, n)))
+		return -1;
+	if ((real = realpath(path, NULL)) != NULL && (slash = strrchr(real, '/')) != NULL) {
+		slash[slash == real ? 1 : 0] = '\0';
+		sc->dir = real;
+	} else {
+		free(real);
+		sc->dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path - 1));
+	}
+	return sc->dir ? 0 : -1;
+}
+
+static void
+final_checks(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	const char *names[64];
+	size_t n;
+
+	if (!r->seen[S_SCENARIO])
+		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
+	else if (!sc->summary && !r->once_sc[0])
+		sc_rd_err(r, sc->line, "[scenario] has no summary");
+	if (sc->send.present && !sc->send.nto && !r->once_send[1])
+		sc_rd_err(r, sc->send.line, "[send] has no 'to' (at least one recipient)");
+	if (sc->send.present && !r->nexpect)
+		sc_rd_err(r, sc->send.line, "nothing to expect: [send] without [expect] lines");
+	for (size_t i = 0; i < r->nrefs; i++) {
+		size_t j;
+
+		for (j = 0; j < sc->nservers && strcmp(sc->servers[j].name, r->refs[i].name); j++)
+			;
+		if (j == sc->nservers)
+			sc_rd_err(r, r->refs[i].line, "no [server %s] in this file", r->refs[i].name);
+	}
+	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
+	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {
+		size_t j;
+		int known = 0;
+
+		for (j = 0; j < sc->nservers; j++)
+			known |= !strcmp(sc->servers[j].name, names[i]);
+		for (j = 0; j < r->nrefs; j++)
+			known |= !strcmp(r->refs[j].name, names[i]);
+		if (!known)
+			sc_rd_err(r, sc->expect_line, "an expectation names server '%s', but there "
+			       "is no [server %s]", names[i], names[i]);
+	}
+}
+
+static void
+apply_defaults(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	struct sc_send *s = &sc->send;
+	char text[400];
+	int has_faketime = 0;
+
+	for (size_t i = 0; i < sc->nrequires; i++)
+		has_faketime |= !strcmp(sc->requires[i], "faketime");
+	if (sc->faketime && !has_faketime &&
+	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
+		r->oom = 1;
+	if (!s->present)
+		return;
+	if (!s->from && !(s->from = strdup("sender@example.test")))
+		r->oom = 1;
+	snprintf(text, sizeof text, "mxlab: %s", sc->name);
+	if (!s->subject && !(s->subject = strdup(text)))
+		r->oom = 1;
+	snprintf(text, sizeof text, "This is a test message of the mxlab scenario %s.\r\n", sc->name);
+	if (!s->body && !(s->body = strdup(text)))
+		r->oom = 1;
+	if (!s->via && !(s->via = strdup("127.0.0.1:25")))
+		r->oom = 1;
+	if (!s->helo && !(s->helo = strdup("client.example.test")))
+		r->oom = 1;
+	if (!s->count)
+		s->count = 1;
+	ex_set_recipients(sc->expect, (const char *const *)s->to, s->nto);
+}
+
+struct scenario *
+sc_load(const char *path, struct sc_errors *errs)
+{
+	struct rd r = { 0 };
+	struct scenario *sc;
+	char *buf, *p, *end, *nl;
+	size_t len, n;
+	int line = 0;
+
+	r.file = path ? path : "(null)";
+	r.errs = errs;
+	if (!path || read_file(&r, &buf, &len) < 0)
+		return NULL;
+	if (!(sc = calloc(1, sizeof *sc)) || set_names(sc, path) < 0 ||
+	    !(sc->expect = ex_set_new())) {
+		sc_rd_err(&r, 0, "out of memory");
+		free(buf);
+		sc_free(sc);
+		return NULL;
+	}
+	sc->timeout_ms = SC_TIMEOUT_DEF;
+	r.sc = sc;
+	while (mxlab_server_keys()[r.nsrvkeys].key)
+		r.nsrvkeys++;
+	r.srv_once = calloc(r.nsrvkeys + 1, sizeof *r.srv_once);
+	if (!r.srv_once)
+		r.oom = 1;
+	for (p = buf, end = buf + len; p < end && !r.oom; p = nl ? nl + 1 : end) {
+		line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (r.nerr >= SC_ERRORS_MAX) {
+			sc_rd_err(&r, line, "too many errors, giving up");
+			break;
+		}
+		if (n > SC_LINE_MAX)
+			sc_rd_err(&r, line, "line longer than %d bytes", SC_LINE_MAX);
+		else if (memchr(p, '\0', n))
+			sc_rd_err(&r, line, "NUL byte in the line");
+		else if (!utf8_ok((const unsigned char *)p, n))
+			sc_rd_err(&r, line, "not valid UTF-8");
+		else {
+			p[n] = '\0';
+			do_line(&r, line, p);
+		}
+	}
+	finish_section(&r);
+	mxlab_server_config_free(r.scratch);
+	if (!r.oom && r.nerr < SC_ERRORS_MAX) {
+		final_checks(&r);
+		apply_defaults(&r);
+	}
+	if (r.oom)
+		sc_rd_err(&r, 0, "out of memory");
+	free(buf);
+	free(r.vb);
+	free(r.srv_once);
+	for (size_t i = 0; i < r.nrefs; i++)
+		free(r.refs[i].name);
+	free(r.refs);
+	if (r.nerr) {
+		sc_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+free_kv(struct sc_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void
+sc_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	free(sc->file);
+	free(sc->dir);
+	free(sc->name);
+	free(sc->summary);
+	free_strv(sc->seed, sc->nseed);
+	free_strv(sc->tags, sc->ntags);
+	free_strv(sc->requires, sc->nrequires);
+	free(sc->faketime);
+	free_strv(sc->pki_hosts, sc->npki_hosts);
+	free(sc->main_cf);
+	free(sc->master_cf);
+	free(sc->dns);
+	for (size_t i = 0; i < sc->nservers; i++) {
+		free(sc->servers[i].name);
+		free_kv(sc->servers[i].kv, sc->servers[i].nkv);
+	}
+	free(sc->servers);
+	for (size_t i = 0; i < sc->nclients; i++) {
+		free(sc->clients[i].name);
+		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
+	}
+	free(sc->clients);
+	free(sc->send.from);
+	free_strv(sc->send.to, sc->send.nto);
+	free(sc->send.subject);
+	free_strv(sc->send.headers, sc->send.nheaders);
+	free(sc->send.body);
+	free(sc->send.via);
+	free(sc->send.helo);
+	ex_set_free(sc->expect);
+	free(sc);
+}
+
+void
+sc_errors_free(struct sc_errors *e)
+{
+	if (!e)
+		return;
+	free_strv(e->msg, e->n);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+int
+sc_has_tag(const struct scenario *sc, const char *tag)
+{
+	for (size_t i = 0; sc && tag && i < sc->ntags; i++)
+		if (!strcmp(sc->tags[i], tag))
+			return 1;
+	return 0;
+}

@@ -10,33 +10,43 @@
  * "FILE:LINE: what is wrong" (several per file), and the run stops.
  *
  * Variables, replaced at run time by sc_expand() in [main.cf], [master.cf]
- * and every value: ${pki} (the PKI directory), ${instance} (the Postfix
+ * and the values of [server NAME] and [client NAME] (the only places they
+ * are allowed): ${pki} (the PKI directory), ${instance} (the Postfix
  * instance directory, holding etc/ spool/ maillog), ${scenario} (the
- * scenario file's directory), ${name} (the scenario name). Unknown
- * variables are errors at load time.
+ * scenario file's directory, absolute), ${name} (the scenario name).
+ * Unknown variables are errors at load time; so is a known one written
+ * where it is not expanded ([scenario], [dns], [send], [expect]).
+ *
+ * What the runner gets is stored raw: struct sc_kv values are as written,
+ * ${...} included. sc_server_config() turns a [server NAME] into a server
+ * configuration the way the loader checked it.
  */
 #ifndef MX_SCENARIO_H
 #define MX_SCENARIO_H
 
 #include <stddef.h>
 
+#include "mxlab/error.h"
+#include "mxlab/server.h"
 #include "dnsd.h"
 #include "expect.h"
 
 struct sc_kv {
 	int line;
-	char *key;
-	char *value;
+	char *key;		/* trimmed left side of '=' */
+	char *value;		/* trimmed right side, ${...} not expanded */
 };
 
 struct sc_server {
 	char *name;		/* [server NAME] */
 	int line;		/* of the section header */
-	struct sc_kv *kv;	/* its keys in order: server keys (mxlab serve) */
+	struct sc_kv *kv;	/* its keys in file order: server keys (docs/serve.md),
+				   values raw; apply with sc_server_config() */
 	size_t nkv;
 };
 
-struct sc_client {		/* [client NAME]: read and kept, run in a later release */
+struct sc_client {		/* [client NAME]: read and kept, run in a later release;
+				   keys checked for syntax only */
 	char *name;
 	int line;
 	struct sc_kv *kv;
@@ -46,14 +56,18 @@ struct sc_client {		/* [client NAME]: read and kept, run in a later release */
 struct sc_send {
 	int present;		/* the file has a [send] section */
 	int line;
-	char *from;		/* default "sender@example.test" */
-	char **to;		/* at least one when present */
+	char *from;		/* default "sender@example.test"; "" for the null
+				   sender (written "from = <>") */
+	char **to;		/* at least one when present; every "to" line,
+				   split on spaces, in file order */
 	size_t nto;
 	char *subject;		/* default: "mxlab: " + scenario name */
-	char **headers;		/* extra "Name: value" lines */
+	char **headers;		/* extra "Name: value" lines (no CRLF) */
 	size_t nheaders;
-	char *body;		/* default: a short text; "\n" become CRLF */
-	size_t size;		/* pad the body to this many bytes (0: no padding) */
+	char *body;		/* default: a short text; "\n" written in the file
+				   became CRLF, and it always ends in CRLF */
+	size_t size;		/* pad the body to this many bytes (0: no padding;
+				   no effect when the body is already longer) */
 	unsigned count;		/* messages to send (default 1) */
 	char *via;		/* where to inject: "127.0.0.1:25" by default */
 	char *helo;		/* EHLO name (default "client.example.test") */
@@ -69,14 +83,18 @@ struct scenario {
 	size_t nseed;
 	char **tags;
 	size_t ntags;
-	char **requires;	/* "postfix >= 3.4", "faketime", "ipv6", "dane" */
+	char **requires;	/* "postfix >= 3.4", "faketime", "ipv6", "dane",
+				   normalised; "faketime" added when faketime is set */
 	size_t nrequires;
-	unsigned timeout_ms;	/* default 20 s */
+	unsigned timeout_ms;	/* default 20 s, at most 10 min */
 	char *faketime;		/* libfaketime offset for Postfix ("+5y"), or NULL */
 	char **pki_hosts;	/* extra host specs for the PKI */
 	size_t npki_hosts;
-	char *main_cf;		/* verbatim text, or NULL */
-	int main_cf_line;	/* line of its first text line */
+	char *main_cf;		/* verbatim text, or NULL without the section;
+				   every line ends in "\n", trailing blank lines
+				   are dropped, leading ones kept */
+	int main_cf_line;	/* file line of its first text line (the line
+				   after the header), for mapping Postfix errors */
 	char *master_cf;
 	int master_cf_line;
 	int dnssec;		/* [dns] dnssec = yes: answers carry AD */
@@ -87,11 +105,13 @@ struct scenario {
 	struct sc_client *clients;
 	size_t nclients;
 	struct sc_send send;
-	struct ex_set *expect;
-	int expect_line;
+	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty) */
+	int expect_line;	/* of [expect], 0 without one */
 };
 
-/* Problems found while loading, each "FILE:LINE: message". */
+/* Problems found while loading, each "FILE:LINE: message" ("FILE: message"
+ * when the file cannot be read). Start with { NULL, 0 }; sc_load appends,
+ * so one sc_errors may collect the errors of several files. */
 struct sc_errors {
 	char **msg;
 	size_t n;
@@ -99,7 +119,7 @@ struct sc_errors {
 void sc_errors_free(struct sc_errors *e);
 
 /* Load and check one file. Returns the scenario, or NULL when there were
- * errors (all appended to errs). */
+ * errors (all appended to errs, which may be NULL; at most 50 per file). */
 struct scenario *sc_load(const char *path, struct sc_errors *errs);
 void sc_free(struct scenario *sc);		/* NULL ok */
 
@@ -107,10 +127,48 @@ struct sc_vars {
 	const char *pki;
 	const char *instance;
 };
-/* Replace ${...} in text; malloc'ed result, NULL on allocation failure. */
+/* Replace ${pki}, ${instance}, ${scenario}, ${name} in text; a variable
+ * without a value (v or its field NULL) and anything else is left as
+ * written. malloc'ed result, NULL on allocation failure. */
 char *sc_expand(const struct scenario *sc, const struct sc_vars *v, const char *text);
 
 /* Does the scenario carry this tag? */
 int sc_has_tag(const struct scenario *sc, const char *tag);
+
+/* The configuration of one [server NAME] as the runner starts it: "pki"
+ * set to v->pki first (a key of the section may override it), then every
+ * key in file order with its value expanded by sc_expand(), then
+ * mxlab_server_config_check(). The runner adds what it needs afterwards
+ * (mailbox, transcript). On failure *line (if not NULL) is the line of the
+ * key at fault, or the header's for the check, and err holds "KEY: what". */
+mxlab_err sc_server_config(const struct scenario *sc, const struct sc_server *srv,
+			   const struct sc_vars *v, mxlab_server_config **out,
+			   int *line, char *err, size_t errlen);
+
+/*
+ * Value checkers of the grammar (scenario_value.c), also useful to the
+ * runner and to tools. Each returns 0, or -1 with err set to the reason
+ * without the key ("bad duration '5x' (...)").
+ */
+/* "500ms", "20s", "2m", or a bare number of seconds. */
+int sc_duration_parse(const char *s, unsigned *ms, char *err, size_t errlen);
+/* Bytes: "2000", "64k" (1024), "2M" (1024 * 1024). */
+int sc_size_parse(const char *s, size_t *bytes, char *err, size_t errlen);
+/* "S1" to "S17". */
+int sc_seed_check(const char *s, char *err, size_t errlen);
+/* A requirement, normalised into out ("postfix>=3.4" -> "postfix >= 3.4"). */
+int sc_requires_parse(const char *s, char *out, size_t outlen, char *err, size_t errlen);
+/* A libfaketime offset: [+-]N[smhdy]. */
+int sc_faketime_check(const char *s, char *err, size_t errlen);
+/* An envelope address: no spaces, no angle brackets, at most 254 bytes. */
+int sc_address_check(const char *s, char *err, size_t errlen);
+/* A header line "Name: value". */
+int sc_header_check(const char *s, char *err, size_t errlen);
+/* The ${...} in text: every one must be a known variable and, when where
+ * is not NULL (a section name such as "[dns]"), none is allowed at all. */
+int sc_vars_check(const char *text, const char *where, char *err, size_t errlen);
+/* A body line: "\n" becomes CRLF, "\\" a backslash; the result ends in
+ * CRLF. malloc'ed, NULL on allocation failure. */
+char *sc_body_unescape(const char *s);
 
 #endif

@@ -1,7 +1,755 @@
+/*
+ * test_scenario.c: the scenario file reader. Each test writes scenario text
+ * into a file of a mkdtemp directory and loads it: a complete good file
+ * (every field checked), defaults, then one test per error message (the
+ * exact "FILE:LINE: message"), several errors in one file, the value
+ * checkers, sc_expand and sc_server_config.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+static char dir[PATH_MAX];
+static char path[PATH_MAX + 64];
+static struct sc_errors errs;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/mxlab-test-scenario-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Write text (len bytes, or strlen when 0) to DIR/file; path holds it. */
+static void
+write_file(const char *file, const char *text, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len ? len : strlen(text), f), len ? len : strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+static struct scenario *
+load(const char *text)
+{
+	write_file("t.scn", text, 0);
+	sc_errors_free(&errs);
+	return sc_load(path, &errs);
+}
+
+/* The file fails with exactly these messages ("LINE: message", the file
+ * name is prefixed here), in order. */
+static void
+fails_with(const char *text, ...)
+{
+	struct scenario *sc = load(text);
+	char want[PATH_MAX + 2200];
+	const char *m;
+	va_list ap;
+	size_t i = 0;
+
+	assert_null(sc);
+	va_start(ap, text);
+	while ((m = va_arg(ap, const char *)) != NULL) {
+		snprintf(want, sizeof want, "%s:%s", path, m);
+		if (i >= errs.n)
+			fail_msg("missing error: %s", want);
+		assert_string_equal(errs.msg[i], want);
+		i++;
+	}
+	va_end(ap);
+	for (; i < errs.n; i++)
+		fail_msg("unexpected error: %s", errs.msg[i]);
+	sc_errors_free(&errs);
+}
+
+#define HEAD "[scenario]\nsummary = s\n"
+
+static const char good[] =
+	"# a complete scenario\n"				/* 1 */
+	"[scenario]\n"						/* 2 */
+	"summary  = secure policy defers a leaf-only peer\n"	/* 3 */
+	"seed     = S6 S11  S14\n"				/* 4 */
+	"tags     = outbound secure\n"				/* 5 */
+	"requires = postfix>=3.4\n"				/* 6 */
+	"requires = dane\n"					/* 7 */
+	"timeout  = 30s\n"					/* 8 */
+	"faketime = +5y\n"					/* 9 */
+	"pki-host = other.example.test,127.0.0.11\n"		/* 10 */
+	"\n"							/* 11 */
+	"[main.cf]\n"						/* 12 */
+	"\n"							/* 13 */
+	"# Postfix comment, kept\n"				/* 14 */
+	"smtp_tls_policy_maps = inline:{ partner.example = secure }\n" /* 15 */
+	"smtp_tls_CAfile = ${pki}/ca/root.crt\n"		/* 16 */
+	"\n"							/* 17 */
+	"\n"							/* 18 */
+	"[master.cf]\n"						/* 19 */
+	"smtp      inet  n       -       n       -       -       smtpd\n" /* 20 */
+	"[dns]\n"						/* 21 */
+	"dnssec = yes\n"					/* 22 */
+	"partner.example     MX 10 mx.partner.example\n"	/* 23 */
+	"# comment\n"						/* 24 */
+	"mx.partner.example  A  127.0.0.10\n"			/* 25 */
+	"[server mx]\n"						/* 26 */
+	"listen   = mx.partner.example:25\n"			/* 27 */
+	"starttls = offer\n"					/* 28 */
+	"cert     = mx.partner.example\n"			/* 29 */
+	"chain    = leaf-only\n"				/* 30 */
+	"transcript = ${instance}/../mx-${name}.jsonl\n"	/* 31 */
+	"[server backup]\n"					/* 32 */
+	"listen=127.0.0.11:25\n"				/* 33 */
+	"[client sub]\n"					/* 34 */
+	"service = 587\n"					/* 35 */
+	"tls = starttls\n"					/* 36 */
+	"[send]\n"						/* 37 */
+	"from = alice@example.test\n"				/* 38 */
+	"to   = bob@partner.example carol@partner.example\n"	/* 39 */
+	"to   = dave@partner.example\n"				/* 40 */
+	"subject = hello\n"					/* 41 */
+	"header = X-Test: yes\n"				/* 42 */
+	"header = X-Other: 1\n"					/* 43 */
+	"body = line one\\nline two \\\\n\n"			/* 44 */
+	"size = 64k\n"						/* 45 */
+	"count = 3\n"						/* 46 */
+	"via = 127.0.0.1:2525\n"				/* 47 */
+	"helo = me.example.test\n"				/* 48 */
+	"[expect]\n"						/* 49 */
+	"status          = deferred 4.7.5\n"			/* 50 */
+	"log smtp        = certificate verification failed for mx\\.partner\\.example\n" /* 51 */
+	"no-log smtp     = Verified TLS connection\n"		/* 52 */
+	"server mx tls   = yes\n"				/* 53 */
+	"server mx mail  = 0\n";				/* 54 */
+
+static void
+test_good(void **state)
+{
+	struct scenario *sc = load(good);
+	char real[PATH_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("# %s\n", errs.msg[i]);
+	assert_non_null(sc);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(sc->file, path);
+	assert_non_null(realpath(dir, real));
+	assert_string_equal(sc->dir, real);
+	assert_string_equal(sc->name, "t");
+	assert_int_equal(sc->line, 2);
+	assert_string_equal(sc->summary, "secure policy defers a leaf-only peer");
+	assert_int_equal(sc->nseed, 3);
+	assert_string_equal(sc->seed[0], "S6");
+	assert_string_equal(sc->seed[1], "S11");
+	assert_string_equal(sc->seed[2], "S14");
+	assert_int_equal(sc->ntags, 2);
+	assert_true(sc_has_tag(sc, "outbound"));
+	assert_true(sc_has_tag(sc, "secure"));
+	assert_false(sc_has_tag(sc, "inbound"));
+	assert_int_equal(sc->nrequires, 3);
+	assert_string_equal(sc->requires[0], "postfix >= 3.4");
+	assert_string_equal(sc->requires[1], "dane");
+	assert_string_equal(sc->requires[2], "faketime");	/* implied by faketime */
+	assert_int_equal(sc->timeout_ms, 30000);
+	assert_string_equal(sc->faketime, "+5y");
+	assert_int_equal(sc->npki_hosts, 1);
+	assert_string_equal(sc->pki_hosts[0], "other.example.test,127.0.0.11");
+
+	assert_string_equal(sc->main_cf,
+		"\n# Postfix comment, kept\n"
+		"smtp_tls_policy_maps = inline:{ partner.example = secure }\n"
+		"smtp_tls_CAfile = ${pki}/ca/root.crt\n");
+	assert_int_equal(sc->main_cf_line, 13);
+	assert_string_equal(sc->master_cf,
+		"smtp      inet  n       -       n       -       -       smtpd\n");
+	assert_int_equal(sc->master_cf_line, 20);
+
+	assert_int_equal(sc->dnssec, 1);
+	assert_int_equal(sc->ndns, 2);
+	assert_string_equal(sc->dns[0].name, "partner.example");
+	assert_int_equal(sc->dns[0].type, DNSD_T_MX);
+	assert_int_equal(sc->dns[0].pref, 10);
+	assert_string_equal(sc->dns[0].host, "mx.partner.example");
+	assert_int_equal(sc->dns[1].type, DNSD_T_A);
+	assert_memory_equal(sc->dns[1].a, "\x7f\x00\x00\x0a", 4);
+
+	assert_int_equal(sc->nservers, 2);
+	assert_string_equal(sc->servers[0].name, "mx");
+	assert_int_equal(sc->servers[0].line, 26);
+	assert_int_equal(sc->servers[0].nkv, 5);
+	assert_int_equal(sc->servers[0].kv[0].line, 27);
+	assert_string_equal(sc->servers[0].kv[0].key, "listen");
+	assert_string_equal(sc->servers[0].kv[0].value, "mx.partner.example:25");
+	assert_string_equal(sc->servers[0].kv[3].key, "chain");
+	assert_string_equal(sc->servers[0].kv[3].value, "leaf-only");
+	assert_string_equal(sc->servers[0].kv[4].value, "${instance}/../mx-${name}.jsonl");
+	assert_string_equal(sc->servers[1].name, "backup");
+	assert_int_equal(sc->servers[1].nkv, 1);
+	assert_string_equal(sc->servers[1].kv[0].value, "127.0.0.11:25");
+
+	assert_int_equal(sc->nclients, 1);
+	assert_string_equal(sc->clients[0].name, "sub");
+	assert_int_equal(sc->clients[0].line, 34);
+	assert_int_equal(sc->clients[0].nkv, 2);
+	assert_string_equal(sc->clients[0].kv[1].key, "tls");
+	assert_string_equal(sc->clients[0].kv[1].value, "starttls");
+	assert_int_equal(sc->clients[0].kv[1].line, 36);
+
+	assert_true(sc->send.present);
+	assert_int_equal(sc->send.line, 37);
+	assert_string_equal(sc->send.from, "alice@example.test");
+	assert_int_equal(sc->send.nto, 3);
+	assert_string_equal(sc->send.to[0], "bob@partner.example");
+	assert_string_equal(sc->send.to[1], "carol@partner.example");
+	assert_string_equal(sc->send.to[2], "dave@partner.example");
+	assert_string_equal(sc->send.subject, "hello");
+	assert_int_equal(sc->send.nheaders, 2);
+	assert_string_equal(sc->send.headers[0], "X-Test: yes");
+	assert_string_equal(sc->send.headers[1], "X-Other: 1");
+	assert_string_equal(sc->send.body, "line one\r\nline two \\n\r\n");
+	assert_int_equal(sc->send.size, 65536);
+	assert_int_equal(sc->send.count, 3);
+	assert_string_equal(sc->send.via, "127.0.0.1:2525");
+	assert_string_equal(sc->send.helo, "me.example.test");
+
+	assert_non_null(sc->expect);
+	assert_int_equal(sc->expect_line, 49);
+	assert_int_equal(ex_count(sc->expect), 5);
+	sc_free(sc);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = load("[scenario]\nsummary = minimal\n[send]\nto = b@x.test\n[expect]\nstatus = sent\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->timeout_ms, 20000);
+	assert_null(sc->faketime);
+	assert_null(sc->main_cf);
+	assert_null(sc->master_cf);
+	assert_int_equal(sc->nseed + sc->ntags + sc->nrequires + sc->npki_hosts, 0);
+	assert_int_equal(sc->dnssec, 0);
+	assert_string_equal(sc->send.from, "sender@example.test");
+	assert_string_equal(sc->send.subject, "mxlab: t");
+	assert_string_equal(sc->send.body, "This is a test message of the mxlab scenario t.\r\n");
+	assert_int_equal(sc->send.size, 0);
+	assert_int_equal(sc->send.count, 1);
+	assert_string_equal(sc->send.via, "127.0.0.1:25");
+	assert_string_equal(sc->send.helo, "client.example.test");
+	sc_free(sc);
+
+	/* No [send]: nothing to default; [expect] may still be empty. */
+	sc = load("[scenario]\nsummary = no mail\n");
+	assert_non_null(sc);
+	assert_false(sc->send.present);
+	assert_null(sc->send.from);
+	assert_non_null(sc->expect);
+	assert_int_equal(sc->expect_line, 0);
+	sc_free(sc);
+
+	/* The null sender, an empty subject and body, CRLF line ends. */
+	sc = load("[scenario]\r\nsummary = crlf\r\n[send]\r\nfrom = <>\r\nto = b@x.test\r\n"
+		  "subject =\r\nbody=\r\n[expect]\r\nstatus = bounced\r\n");
+	assert_non_null(sc);
+	assert_string_equal(sc->summary, "crlf");
+	assert_string_equal(sc->send.from, "");
+	assert_string_equal(sc->send.subject, "");
+	assert_string_equal(sc->send.body, "\r\n");
+	sc_free(sc);
+	sc_free(NULL);
+	sc_errors_free(NULL);
+}
+
+static void
+test_names(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	/* Without .scn the name is the whole basename. */
+	write_file("plain-name", HEAD, 0);
+	sc = sc_load(path, &errs);
+	assert_non_null(sc);
+	assert_string_equal(sc->name, "plain-name");
+	sc_free(sc);
+	write_file("outbound-secure.scn", HEAD, 0);
+	sc = sc_load(path, &errs);
+	assert_non_null(sc);
+	assert_string_equal(sc->name, "outbound-secure");
+	sc_free(sc);
+	assert_int_equal(errs.n, 0);
+}
+
+static void
+test_unreadable(void **state)
+{
+	char want[PATH_MAX + 200];
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/missing.scn", dir);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: No such file or directory", path);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	assert_int_equal(errs.n, 0);
+	assert_null(errs.msg);
+
+	/* A directory. */
+	assert_null(sc_load(dir, &errs));
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: Is a directory", dir);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	/* errs may be NULL. */
+	assert_null(sc_load(path, NULL));
+}
+
+static void
+test_sections(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
+		   "3: unknown section [foo] (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, send, expect)", NULL);
+	fails_with(HEAD "[DNS]\n",
+		   "3: unknown section [DNS] (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, send, expect)", NULL);
+	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
+		   "5: section [dns] given twice (first at line 3)", NULL);
+	fails_with(HEAD "[scenario]\nsummary = again\n",
+		   "3: section [scenario] given twice (first at line 1)", NULL);
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n[server mx]\nlisten = 127.0.0.2:25\n",
+		   "5: server 'mx' declared twice (first at line 3)", NULL);
+	fails_with(HEAD "[client c]\n[client c]\n",
+		   "4: client 'c' declared twice (first at line 3)", NULL);
+	fails_with(HEAD "[server]\nlisten = 127.0.0.1:25\n",
+		   "3: section [server] needs a name: [server NAME]", NULL);
+	fails_with(HEAD "[dns x]\n", "3: section [dns] takes no name", NULL);
+	fails_with(HEAD "[server a.b]\n",
+		   "3: bad name 'a.b' in [server ...] (letters, digits, '_' and '-')", NULL);
+	fails_with(HEAD "[dns] # comment\n",
+		   "3: bad section header '[dns] # comment' (a line [NAME] or [KIND LABEL])", NULL);
+	fails_with("summary = x\n[scenario]\nsummary = s\n",
+		   "1: text outside a section (a file starts with [scenario])", NULL);
+	fails_with("", "1: no [scenario] section (every file needs one, with a summary)", NULL);
+	fails_with("[scenario]\nseed = S1\n", "1: [scenario] has no summary", NULL);
+	fails_with("[scenario]\nsummary =\n", "2: summary: empty value", NULL);
+	/* Headers may be indented in key sections; a server and a client may
+	 * share a name. */
+	sc = load(HEAD "  [server a]  \nlisten = 127.0.0.1:25\n[client a]\n");
+	assert_non_null(sc);
+	sc_free(sc);
+}
+
+static void
+test_verbatim(void **state)
+{
+	struct scenario *sc;
+	static const char nul[] = HEAD "[main.cf]\nfoo = b\0r\n";
+
+	(void)state;
+	/* Only a strict header line ends the text: an indented one, a
+	 * bracketed Postfix line and a header with trailing text do not. */
+	sc = load(HEAD "[main.cf]\n  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
+		  "a = $data_directory/$(queue_directory)\n\n[master.cf]\n\n\n");
+	assert_non_null(sc);
+	assert_string_equal(sc->main_cf, "  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
+			    "a = $data_directory/$(queue_directory)\n");
+	assert_int_equal(sc->main_cf_line, 4);
+	assert_string_equal(sc->master_cf, "");
+	assert_int_equal(sc->master_cf_line, 11);
+	sc_free(sc);
+
+	/* A strict header line of an unknown section ends the text. */
+	fails_with(HEAD "[main.cf]\na = b\n[other]\n",
+		   "5: unknown section [other] (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, send, expect)", NULL);
+
+	write_file("t.scn", nul, sizeof nul - 1);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], ".scn:4: NUL byte in the line"));
+	sc_errors_free(&errs);
+}
+
+static void
+test_lines(void **state)
+{
+	char *text = malloc(9000 + 64);
+
+	(void)state;
+	assert_non_null(text);
+	snprintf(text, 64, HEAD "[main.cf]\nx = ");
+	memset(text + strlen(text), 'a', 9000);
+	text[strlen(HEAD "[main.cf]\nx = ") + 9000] = '\0';
+	strcat(text, "\nafter = 1\n");
+	fails_with(text, "4: line longer than 8192 bytes", NULL);
+	free(text);
+	fails_with(HEAD "tags = caf\xe9\n", "3: not valid UTF-8", NULL);
+	fails_with(HEAD "tags = \xed\xa0\x80\n", "3: not valid UTF-8", NULL);
+	sc_free(load(HEAD "tags = caf\xc3\xa9\n"));	/* "é": valid, but not a tag word */
+	assert_int_equal(errs.n, 1);
+	fails_with(HEAD "just words\n", "3: expected KEY = VALUE, got 'just words'", NULL);
+	fails_with(HEAD "= value\n", "3: missing key before '='", NULL);
+}
+
+static void
+test_scenario_keys(void **state)
+{
+	(void)state;
+	fails_with(HEAD "colour = red\n",
+		   "3: unknown key 'colour' in [scenario] (summary, seed, tags, requires, "
+		   "timeout, faketime, pki-host)", NULL);
+	fails_with(HEAD "seed = S1 S99\n", "3: seed: unknown seed point 'S99' (S1 to S17)", NULL);
+	fails_with(HEAD "seed = S01\n", "3: seed: unknown seed point 'S01' (S1 to S17)", NULL);
+	fails_with(HEAD "seed = S1\nseed = S2\n", "4: seed: given twice (first at line 3)", NULL);
+	fails_with(HEAD "tags = a b!\n",
+		   "3: tags: bad tag 'b!' (letters, digits, '.', '_' and '-')", NULL);
+	fails_with(HEAD "timeout = 5x\n",
+		   "3: timeout: bad duration '5x' (such as 500ms, 20s, 2m; a bare number is seconds)", NULL);
+	fails_with(HEAD "timeout = 11m\n",
+		   "3: timeout: '11m' is out of range (more than 0, at most 10m)", NULL);
+	fails_with(HEAD "timeout = 0\n",
+		   "3: timeout: '0' is out of range (more than 0, at most 10m)", NULL);
+	fails_with(HEAD "faketime = 5y\n",
+		   "3: faketime: bad offset '5y' (a sign, a number and one of s m h d y, "
+		   "such as +5y, -2d, +400d)", NULL);
+	fails_with(HEAD "faketime = +5w\n",
+		   "3: faketime: bad offset '+5w' (a sign, a number and one of s m h d y, "
+		   "such as +5y, -2d, +400d)", NULL);
+	fails_with(HEAD "requires = openssl\n",
+		   "3: requires: unknown requirement 'openssl' (postfix >= X.Y, faketime, ipv6, dane)", NULL);
+	fails_with(HEAD "requires = postfix >= 3\n",
+		   "3: requires: unknown requirement 'postfix >= 3' (postfix >= X.Y, faketime, ipv6, dane)", NULL);
+	fails_with(HEAD "pki-host = a b\n",
+		   "3: pki-host: host spec 'a b': invalid name 'a b'", NULL);
+	fails_with(HEAD "summary = again\n", "3: summary: given twice (first at line 2)", NULL);
+}
+
+#define SEND_TAIL "[expect]\nstatus = sent\n"
+
+static void
+test_send_keys(void **state)
+{
+	(void)state;
+	fails_with(HEAD "[send]\nto = b@x.test\nbcc = c@x.test\n" SEND_TAIL,
+		   "5: unknown key 'bcc' in [send] (from, to, subject, header, body, size, "
+		   "count, via, helo)", NULL);
+	fails_with(HEAD "[send]\nfrom = a@x.test\n" SEND_TAIL,
+		   "3: [send] has no 'to' (at least one recipient)", NULL);
+	fails_with(HEAD "[send]\nto = <b@x.test>\n" SEND_TAIL,
+		   "4: to: bad address '<b@x.test>' (local@domain, without <>, spaces or "
+		   "control characters)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nheader = no colon\n" SEND_TAIL,
+		   "5: header: bad header 'no colon' (Name: value)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 10 k\n" SEND_TAIL,
+		   "5: size: bad size '10 k' (bytes, such as 2000, 64k, 2M)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\ncount = 1001\n" SEND_TAIL,
+		   "5: count: bad count '1001' (1 to 1000)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nvia = localhost\n" SEND_TAIL,
+		   "5: via: 'localhost': expected ADDR:PORT (IPv6 as [ADDR]:PORT)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nhelo = a b\n" SEND_TAIL,
+		   "5: helo: bad name 'a b' (no spaces or control characters)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nsubject = ${name}\n" SEND_TAIL,
+		   "5: subject: ${name} is not expanded in [send] (only in [main.cf], "
+		   "[master.cf], [server NAME] and [client NAME])", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\n",
+		   "3: nothing to expect: [send] without [expect] lines", NULL);
+}
+
+static void
+test_server_keys(void **state)
+{
+	(void)state;
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n\nstarttls = maybe\n",
+		   "6: starttls: bad value 'maybe' (offer, hide, refuse)", NULL);
+	fails_with(HEAD "[server mx]\ncert = mx.example.test\n",
+		   "3: server 'mx' has no listen address", NULL);
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\ncolour = red\n",
+		   "5: colour: unknown key", NULL);
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\nchain = leaf-only\nchain = full\n",
+		   "6: chain: given twice (first at line 5)", NULL);
+	/* Checks between keys are reported at the header. */
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\nkey-file = /k.pem\n",
+		   "3: key-file: needs cert-file", NULL);
+	/* A key that failed does not also give a check error (no cascade). */
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\ncert = a/b\nimplicit-tls = yes\n",
+		   "5: cert: bad value 'a/b' (a host of the PKI, as given to mxlab certs --host)", NULL);
+	/* Variables become valid-looking paths; repeatable keys repeat. */
+	sc_free(load(HEAD "[server mx]\nlisten = 127.0.0.1:25\nlisten = [::1]:25\n"
+		     "cert-file = ${pki}/mx.example.test/good/key-chain.pem\n"
+		     "mailbox = ${instance}/../mb-${name}\ntranscript = ${scenario}/t.jsonl\n"));
+	assert_int_equal(errs.n, 0);
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\nmailbox = ${tmp}/mb\n",
+		   "5: mailbox: unknown variable ${tmp} (known: pki, instance, scenario, name; "
+		   "a Postfix parameter is written $tmp or $(tmp))", NULL);
+	fails_with(HEAD "[client c]\nService = 587\n",
+		   "4: bad key 'Service' (lowercase letters, digits and '-')", NULL);
+}
+
+static void
+test_dns_errors(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = load(HEAD "[dns]\nmx.x.test A 300.1.1.1\n");
+	assert_null(sc);
+	assert_int_equal(errs.n, 1);
+	/* dnsd's own message, prefixed with FILE:4: */
+	assert_non_null(strstr(errs.msg[0], "t.scn:4: "));
+	assert_true(strlen(strstr(errs.msg[0], "t.scn:4: ")) > strlen("t.scn:4: "));
+	sc_errors_free(&errs);
+	fails_with(HEAD "[dns]\ndnssec = maybe\n", "4: dnssec: bad value 'maybe' (yes, no)", NULL);
+	fails_with(HEAD "[dns]\ndnssec = yes\ndnssec = no\n",
+		   "5: dnssec: given twice (first at line 4)", NULL);
+	fails_with(HEAD "[dns]\nx.test TLSA 3 1 1 ${pki}\n",
+		   "4: ${pki} is not expanded in [dns] (only in [main.cf], [master.cf], "
+		   "[server NAME] and [client NAME])", NULL);
+	sc = load(HEAD "[dns]\ndnssec=no\nx.test TLSA 3 1 1 pki:mx.example.test\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->dnssec, 0);
+	assert_string_equal(sc->dns[0].pki_ref, "mx.example.test");
+	sc_free(sc);
+}
+
+static void
+test_expect(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	/* A bad regex: ex_parse's message at its line. */
+	sc = load(HEAD "[expect]\nstatus = sent\nlog smtp = (unclosed\n");
+	assert_null(sc);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "t.scn:5: "));
+	sc_errors_free(&errs);
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n[expect]\nserver mx tls = no\n"
+		   "server other tls = yes\n",
+		   "7: no [server other] in this file", NULL);
+	fails_with(HEAD "[expect]\nlog = ${name} started\n",
+		   "4: ${name} is not expanded in [expect] (only in [main.cf], [master.cf], "
+		   "[server NAME] and [client NAME])", NULL);
+	/* Recipients reach the expectations: status without one is fine. */
+	sc = load(HEAD "[send]\nto = a@x.test b@x.test\n[expect]\nstatus = sent\n"
+		  "status b@x.test = deferred 4.7.5\n");
+	assert_non_null(sc);
+	assert_int_equal(ex_count(sc->expect), 2);
+	sc_free(sc);
+}
+
+static void
+test_variables(void **state)
+{
+	(void)state;
+	fails_with(HEAD "[main.cf]\nsmtp_tls_CAfile = ${foo}/ca.pem\n",
+		   "4: unknown variable ${foo} (known: pki, instance, scenario, name; "
+		   "a Postfix parameter is written $foo or $(foo))", NULL);
+	fails_with(HEAD "[main.cf]\nx = ${data_directory}/scache\n",
+		   "4: unknown variable ${data_directory} (known: pki, instance, scenario, name; "
+		   "a Postfix parameter is written $data_directory or $(data_directory))", NULL);
+	fails_with(HEAD "[master.cf]\nsmtp inet n - n - - smtpd -o x=${pki\n",
+		   "4: unterminated ${ (variables are ${pki}, ${instance}, ${scenario}, ${name})", NULL);
+	fails_with(HEAD "summary2 = ${pki}\n",
+		   "3: unknown key 'summary2' in [scenario] (summary, seed, tags, requires, "
+		   "timeout, faketime, pki-host)", NULL);
+}
+
+static void
+test_expand(void **state)
+{
+	struct scenario *sc = load(HEAD);
+	struct sc_vars v = { "/tmp/pki", "/tmp/inst" };
+	char want[PATH_MAX * 2], *x;
+
+	(void)state;
+	assert_non_null(sc);
+	x = sc_expand(sc, &v, "${pki}/ca/root.crt ${instance}/maillog ${scenario}/f ${name}");
+	snprintf(want, sizeof want, "/tmp/pki/ca/root.crt /tmp/inst/maillog %s/f t", sc->dir);
+	assert_string_equal(x, want);
+	free(x);
+	x = sc_expand(sc, &v, "${pki}${pki}");
+	assert_string_equal(x, "/tmp/pki/tmp/pki");
+	free(x);
+	x = sc_expand(sc, NULL, "${pki} $pki ${other} ${name} ${unclosed");
+	assert_string_equal(x, "${pki} $pki ${other} t ${unclosed");
+	free(x);
+	x = sc_expand(sc, &v, "");
+	assert_string_equal(x, "");
+	free(x);
+	assert_null(sc_expand(sc, &v, NULL));
+	sc_free(sc);
+}
+
+static void
+test_several(void **state)
+{
+	(void)state;
+	fails_with("# several mistakes\n"
+		   "[scenario]\n"
+		   "seed = S0\n"
+		   "timeout = forever\n"
+		   "[dns]\n"
+		   "dnssec = perhaps\n"
+		   "[server mx]\n"
+		   "starttls = maybe\n"
+		   "[bogus]\n"
+		   "anything = at all\n"
+		   "[send]\n"
+		   "count = 0\n"
+		   "[expect]\n"
+		   "server nosuch tls = yes\n",
+		   "3: seed: unknown seed point 'S0' (S1 to S17)",
+		   "4: timeout: bad duration 'forever' (such as 500ms, 20s, 2m; a bare number is seconds)",
+		   "6: dnssec: bad value 'perhaps' (yes, no)",
+		   "8: starttls: bad value 'maybe' (offer, hide, refuse)",
+		   "9: unknown section [bogus] (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, send, expect)",
+		   "12: count: bad count '0' (1 to 1000)",
+		   "2: [scenario] has no summary",
+		   "11: [send] has no 'to' (at least one recipient)",
+		   "14: no [server nosuch] in this file",
+		   NULL);
+}
+
+static void
+test_too_many(void **state)
+{
+	char text[8192] = HEAD;
+	struct scenario *sc;
+
+	(void)state;
+	for (int i = 0; i < 80; i++)
+		strcat(text, "bad line\n");
+	sc = load(text);
+	assert_null(sc);
+	assert_int_equal(errs.n, 51);
+	assert_non_null(strstr(errs.msg[50], ":53: too many errors, giving up"));
+	sc_errors_free(&errs);
+}
+
+static void
+test_values(void **state)
+{
+	char e[300], out[64];
+	unsigned ms;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sc_duration_parse("500ms", &ms, e, sizeof e), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(sc_duration_parse("20", &ms, e, sizeof e), 0);
+	assert_int_equal(ms, 20000);
+	assert_int_equal(sc_duration_parse("2m", &ms, e, sizeof e), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(sc_duration_parse("-1s", &ms, e, sizeof e), -1);
+	assert_int_equal(sc_duration_parse("1h", &ms, e, sizeof e), -1);
+	assert_int_equal(sc_duration_parse("99999999999999999999", &ms, e, sizeof e), -1);
+	assert_int_equal(sc_size_parse("2000", &n, e, sizeof e), 0);
+	assert_int_equal(n, 2000);
+	assert_int_equal(sc_size_parse("2M", &n, e, sizeof e), 0);
+	assert_int_equal(n, 2 << 20);
+	assert_int_equal(sc_size_parse("2m", &n, e, sizeof e), -1);
+	assert_int_equal(sc_seed_check("S17", e, sizeof e), 0);
+	assert_int_equal(sc_seed_check("S18", e, sizeof e), -1);
+	assert_int_equal(sc_seed_check("s1", e, sizeof e), -1);
+	assert_int_equal(sc_requires_parse("postfix>=3.7.11", out, sizeof out, e, sizeof e), 0);
+	assert_string_equal(out, "postfix >= 3.7.11");
+	assert_int_equal(sc_requires_parse("ipv6", out, sizeof out, e, sizeof e), 0);
+	assert_int_equal(sc_requires_parse("postfix 3.4", out, sizeof out, e, sizeof e), -1);
+	assert_int_equal(sc_faketime_check("-2d", e, sizeof e), 0);
+	assert_int_equal(sc_faketime_check("+400d", e, sizeof e), 0);
+	assert_int_equal(sc_faketime_check("+d", e, sizeof e), -1);
+	assert_int_equal(sc_header_check("X-A:", e, sizeof e), 0);
+	assert_int_equal(sc_header_check(": x", e, sizeof e), -1);
+	assert_int_equal(sc_address_check("postmaster", e, sizeof e), 0);
+	assert_int_equal(sc_address_check("a b@x", e, sizeof e), -1);
+	assert_int_equal(sc_vars_check("${pki} ${name}", NULL, e, sizeof e), 0);
+	assert_int_equal(sc_vars_check("$pki ${", NULL, e, sizeof e), -1);
+}
+
+static void
+test_server_config(void **state)
+{
+	struct scenario *sc;
+	mxlab_server_config *cfg;
+	struct sc_vars v = { "/tmp/pki", "/tmp/inst" };
+	char e[600];
+	int line = 0;
+
+	(void)state;
+	sc = load(HEAD "[server mx]\nlisten = 127.0.0.1:0\ncert = mx.example.test\n"
+		  "mailbox = ${instance}/mb\n");
+	assert_non_null(sc);
+	assert_int_equal(sc_server_config(sc, &sc->servers[0], &v, &cfg, &line, e, sizeof e), MXLAB_OK);
+	assert_non_null(cfg);
+	mxlab_server_config_free(cfg);
+	/* Without a PKI directory the check fails at the header. */
+	assert_int_equal(sc_server_config(sc, &sc->servers[0], NULL, &cfg, &line, e, sizeof e),
+			 MXLAB_ERR_USAGE);
+	assert_null(cfg);
+	assert_int_equal(line, 3);
+	assert_string_equal(e, "cert: needs pki (the directory written by mxlab certs)");
+	sc_free(sc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_verbatim),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_scenario_keys),
+		cmocka_unit_test(test_send_keys),
+		cmocka_unit_test(test_server_keys),
+		cmocka_unit_test(test_dns_errors),
+		cmocka_unit_test(test_expect),
+		cmocka_unit_test(test_variables),
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_several),
+		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_server_config),
+	};
+	int rc = cmocka_run_group_tests(tests, setup, teardown);
+
+	sc_errors_free(&errs);
+	return rc;
+}

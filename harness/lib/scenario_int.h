@@ -1,0 +1,77 @@
+/*
+ * scenario_int.h: what the files of the scenario reader share (private).
+ *
+ *   scenario.c        lines, section headers, verbatim sections, the
+ *                     whole-file checks, defaults, sc_load and sc_free
+ *   scenario_keys.c   the key sections: [scenario], [send], [dns],
+ *                     [server NAME], [client NAME], [expect];
+ *                     sc_server_config
+ *   scenario_value.c  value checkers and the variables (sc_expand)
+ */
+#ifndef MX_SCENARIO_INT_H
+#define MX_SCENARIO_INT_H
+
+#include "scenario.h"
+
+#define SC_LINE_MAX	8192		/* bytes in one line, without the newline */
+#define SC_FILE_MAX	(4u << 20)	/* bytes in one file */
+#define SC_ERRORS_MAX	50		/* messages per file */
+#define SC_TIMEOUT_DEF	20000u
+#define SC_TIMEOUT_MAX	600000u
+
+#if defined(__GNUC__)
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF(f, a)
+#endif
+
+/* What the loader puts in place of ${pki} and ${instance} to check values. */
+extern const struct sc_vars sc_placeholder;
+
+enum sect {
+	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
+	S_CLIENT, S_SEND, S_EXPECT, S_COUNT
+};
+
+struct ref {			/* a server named in [expect] */
+	char *name;
+	int line;
+};
+
+struct rd {
+	const char *file;
+	struct scenario *sc;
+	struct sc_errors *errs;
+	size_t nerr;
+	enum sect cur;
+	int seen[S_COUNT];	/* header line of each single section */
+	char *vb;		/* [main.cf] / [master.cf] being read */
+	size_t vblen, vbcap, vbkeep;	/* vbkeep: up to the last non-blank line */
+	mxlab_server_config *scratch;	/* [server NAME] being read */
+	int srv_bad, srv_listen;
+	int *srv_once;		/* line of each server key, per section */
+	size_t nsrvkeys;
+	int once_sc[8], once_send[12], once_dnssec;
+	int nexpect;		/* [expect] lines read */
+	struct ref *refs;
+	size_t nrefs;
+	int oom;
+};
+
+/* Append "FILE:LINE: message" (line 0: "FILE: message") to r->errs. */
+void sc_rd_err(struct rd *r, int line, const char *fmt, ...) PRINTF(3, 4);
+/* Append one item of size bytes to a growing array; 0 or -1. */
+int sc_rd_push(void *arrp, size_t *n, size_t size, const void *item);
+int sc_rd_push_str(char ***arr, size_t *n, const char *s);
+/* Trim spaces and tabs in place. */
+char *sc_rd_trim(char *s);
+
+/* One trimmed, non-comment line of a key section. */
+void sc_rd_scenario_line(struct rd *r, int line, char *t);
+void sc_rd_send_line(struct rd *r, int line, char *t);
+void sc_rd_dns_line(struct rd *r, int line, char *t);
+void sc_rd_server_line(struct rd *r, int line, char *t);
+void sc_rd_client_line(struct rd *r, int line, char *t);
+void sc_rd_expect_line(struct rd *r, int line, char *t);
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * scenario_keys.c: the key sections of a scenario file.
+ *
+ * [scenario] and [send] are tables of keys (name, repeatable, empty value
+ * allowed, setter); [dns] lines go to dnsd_record_parse, [server NAME]
+ * keys to mxlab_server_config_set on a scratch configuration (variables
+ * replaced by placeholders), [client NAME] keys are only kept, [expect]
+ * lines go to ex_parse. Errors are reported through sc_rd_err as
+ * "FILE:LINE: KEY: what is wrong". sc_server_config builds the real server
+ * configuration for the runner.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs_int.h"
+#include "netio.h"
+#include "scenario_int.h"
+
+/* ---- [scenario] */
+
+typedef int (*kset)(struct rd *r, const char *v, char *err, size_t errlen);
+
+struct keydef {
+	const char *name;
+	int repeatable;
+	int empty_ok;
+	kset set;
+};
+
+#define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+#define NOMEM() BAD("out of memory")
+
+typedef int (*wcheck)(const char *w, char *err, size_t errlen);
+
+/* Split v on spaces; check and append every word. */
+static int
+push_words(char ***arr, size_t *n, const char *v, wcheck check, char *err, size_t errlen)
+{
+	char *copy = strdup(v), *save = NULL, *w;
+	int rc = 0;
+
+	if (!copy)
+		return NOMEM();
+	for (w = strtok_r(copy, " \t", &save); w && !rc; w = strtok_r(NULL, " \t", &save)) {
+		if (check && check(w, err, errlen) < 0)
+			rc = -1;
+		else if (sc_rd_push_str(arr, n, w) < 0)
+			rc = NOMEM();
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+tag_check(const char *w, char *err, size_t errlen)
+{
+	for (const char *p = w; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._-", *p)))
+			return BAD("bad tag '%s' (letters, digits, '.', '_' and '-')", w);
+	return 0;
+}
+
+static int
+set_summary(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return (r->sc->summary = strdup(v)) ? 0 : NOMEM();
+}
+
+static int
+set_seed(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return push_words(&r->sc->seed, &r->sc->nseed, v, sc_seed_check, err, errlen);
+}
+
+static int
+set_tags(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return push_words(&r->sc->tags, &r->sc->ntags, v, tag_check, err, errlen);
+}
+
+static int
+set_requires(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	char norm[64];
+
+	if (sc_requires_parse(v, norm, sizeof norm, err, errlen) < 0)
+		return -1;
+	return sc_rd_push_str(&r->sc->requires, &r->sc->nrequires, norm) < 0 ? NOMEM() : 0;
+}
+
+static int
+set_timeout(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	unsigned ms;
+
+	if (sc_duration_parse(v, &ms, err, errlen) < 0)
+		return -1;
+	if (ms == 0 || ms > SC_TIMEOUT_MAX)
+		return BAD("'%s' is out of range (more than 0, at most 10m)", v);
+	r->sc->timeout_ms = ms;
+	return 0;
+}
+
+static int
+set_faketime(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	if (sc_faketime_check(v, err, errlen) < 0)
+		return -1;
+	return (r->sc->faketime = strdup(v)) ? 0 : NOMEM();
+}
+
+static int
+set_pki_host(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	struct certs_host *h = malloc(sizeof *h);
+	int rc = 0;
+
+	if (!h)
+		return NOMEM();
+	if (certs_host_parse(v, h, err, errlen) != MXLAB_OK)
+		rc = -1;
+	else if (sc_rd_push_str(&r->sc->pki_hosts, &r->sc->npki_hosts, v) < 0)
+		rc = NOMEM();
+	free(h);
+	return rc;
+}
+
+static const struct keydef scenario_keys[] = {
+	{ "summary", 0, 0, set_summary },
+	{ "seed", 0, 0, set_seed },
+	{ "tags", 0, 1, set_tags },
+	{ "requires", 1, 0, set_requires },
+	{ "timeout", 0, 0, set_timeout },
+	{ "faketime", 0, 0, set_faketime },
+	{ "pki-host", 1, 0, set_pki_host },
+};
+
+/* ---- [send] */
+
+static int
+set_from(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "<>") && sc_address_check(v, err, errlen) < 0)
+		return -1;
+	return (r->sc->send.from = strdup(strcmp(v, "<>") ? v : "")) ? 0 : NOMEM();
+}
+
+static int
+set_to(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return push_words(&r->sc->send.to, &r->sc->send.nto, v, sc_address_check, err, errlen);
+}
+
+static int
+set_subject(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return (r->sc->send.subject = strdup(v)) ? 0 : NOMEM();
+}
+
+static int
+set_header(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	if (sc_header_check(v, err, errlen) < 0)
+		return -1;
+	return sc_rd_push_str(&r->sc->send.headers, &r->sc->send.nheaders, v) < 0 ? NOMEM() : 0;
+}
+
+static int
+set_body(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	return (r->sc->send.body = sc_body_unescape(v)) ? 0 : NOMEM();
+}
+
+static int
+set_size(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (sc_size_parse(v, &n, err, errlen) < 0)
+		return -1;
+	if (n > 64u << 20)
+		return BAD("'%s' is too large (at most 64M)", v);
+	r->sc->send.size = n;
+	return 0;
+}
+
+static int
+set_count(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '+' || v[0] == '-' || n < 1 || n > 1000)
+		return BAD("bad count '%s' (1 to 1000)", v);
+	r->sc->send.count = (unsigned)n;
+	return 0;
+}
+
+static int
+set_via(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	char e[300];
+	const char *port = strrchr(v, ':');
+
+	if (mx_listen_check(v, e, sizeof e) < 0)
+		return BAD("%s", e);
+	if (port && atoi(port + 1) == 0)
+		return BAD("'%s': port 0 is not a destination", v);
+	return (r->sc->send.via = strdup(v)) ? 0 : NOMEM();
+}
+
+static int
+set_helo(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return BAD("bad name '%s' (no spaces or control characters)", v);
+	return (r->sc->send.helo = strdup(v)) ? 0 : NOMEM();
+}
+
+static const struct keydef send_keys[] = {
+	{ "from", 0, 0, set_from },
+	{ "to", 1, 0, set_to },
+	{ "subject", 0, 1, set_subject },
+	{ "header", 1, 0, set_header },
+	{ "body", 0, 1, set_body },
+	{ "size", 0, 0, set_size },
+	{ "count", 0, 0, set_count },
+	{ "via", 0, 0, set_via },
+	{ "helo", 0, 0, set_helo },
+};
+
+/* A key line of [scenario] or [send], through its table. */
+static void
+table_line(struct rd *r, int line, const char *section, const struct keydef *keys,
+	   size_t nkeys, int *once, const char *k, const char *v)
+{
+	char e[600], known[200] = "";
+
+	for (size_t i = 0; i < nkeys; i++) {
+		if (strcmp(keys[i].name, k))
+			continue;
+		if (!keys[i].repeatable && once[i]) {
+			sc_rd_err(r, line, "%s: given twice (first at line %d)", k, once[i]);
+			return;
+		}
+		once[i] = line;
+		if (!*v && !keys[i].empty_ok)
+			sc_rd_err(r, line, "%s: empty value", k);
+		else if (sc_vars_check(v, section, e, sizeof e) < 0 ||
+			 keys[i].set(r, v, e, sizeof e) < 0)
+			sc_rd_err(r, line, "%s: %s", k, e);
+		return;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+			 i ? ", " : "", keys[i].name);
+	sc_rd_err(r, line, "unknown key '%.60s' in %s (%s)", k, section, known);
+}
+
+/* ---- the other key sections */
+
+static int
+kv_split(struct rd *r, int line, char *t, char **k, char **v)
+{
+	char *eq = strchr(t, '=');
+
+	if (!eq) {
+		sc_rd_err(r, line, "expected KEY = VALUE, got '%.60s%s'", t,
+		       strlen(t) > 60 ? "..." : "");
+		return -1;
+	}
+	*eq = '\0';
+	*k = sc_rd_trim(t);
+	*v = sc_rd_trim(eq + 1);
+	if (!**k) {
+		sc_rd_err(r, line, "missing key before '='");
+		return -1;
+	}
+	return 0;
+}
+
+void
+sc_rd_dns_line(struct rd *r, int line, char *t)
+{
+	struct scenario *sc = r->sc;
+	struct dnsd_record rec;
+	char e[400], *k, *v;
+	const char *p = t + 6;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!strncmp(t, "dnssec", 6) && *p == '=') {
+		if (kv_split(r, line, t, &k, &v) < 0)
+			return;
+		if (r->once_dnssec)
+			sc_rd_err(r, line, "dnssec: given twice (first at line %d)", r->once_dnssec);
+		else if (strcmp(v, "yes") && strcmp(v, "no"))
+			sc_rd_err(r, line, "dnssec: bad value '%s' (yes, no)", v);
+		else
+			sc->dnssec = !strcmp(v, "yes");
+		r->once_dnssec = line;
+		return;
+	}
+	if (sc_vars_check(t, "[dns]", e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s", e);
+		return;
+	}
+	memset(&rec, 0, sizeof rec);
+	if (dnsd_record_parse(&rec, t, e, sizeof e) < 0)
+		sc_rd_err(r, line, "%s", e);
+	else if (sc_rd_push(&sc->dns, &sc->ndns, sizeof rec, &rec) < 0)
+		r->oom = 1;
+}
+
+static int
+kv_push(struct sc_kv **kv, size_t *n, int line, const char *k, const char *v)
+{
+	struct sc_kv item = { line, strdup(k), strdup(v) };
+
+	if (!item.key || !item.value || sc_rd_push(kv, n, sizeof item, &item) < 0) {
+		free(item.key);
+		free(item.value);
+		return -1;
+	}
+	return 0;
+}
+
+void
+sc_rd_server_line(struct rd *r, int line, char *t)
+{
+	struct sc_server *srv = &r->sc->servers[r->sc->nservers - 1];
+	const struct mxlab_server_key *keys = mxlab_server_keys();
+	char e[600], *k, *v, *x;
+
+	if (kv_split(r, line, t, &k, &v) < 0) {
+		r->srv_bad = 1;
+		return;
+	}
+	if (kv_push(&srv->kv, &srv->nkv, line, k, v) < 0)
+		r->oom = 1;
+	for (size_t i = 0; i < r->nsrvkeys; i++) {
+		if (strcmp(keys[i].key, k) || keys[i].repeatable || !strcmp(k, "starttls"))
+			continue;
+		if (r->srv_once[i]) {
+			sc_rd_err(r, line, "%s: given twice (first at line %d)", k, r->srv_once[i]);
+			r->srv_bad = 1;
+			return;
+		}
+		r->srv_once[i] = line;
+		break;
+	}
+	if (sc_vars_check(v, NULL, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s: %s", k, e);
+		r->srv_bad = 1;
+		return;
+	}
+	if (!(x = sc_expand(r->sc, &sc_placeholder, v))) {
+		r->oom = 1;
+		return;
+	}
+	if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
+		sc_rd_err(r, line, "%s", r->scratch ? e : "out of memory");
+		r->srv_bad = 1;
+	} else if (!strcmp(k, "listen")) {
+		r->srv_listen = 1;
+	}
+	free(x);
+}
+
+void
+sc_rd_client_line(struct rd *r, int line, char *t)
+{
+	struct sc_client *cl = &r->sc->clients[r->sc->nclients - 1];
+	char e[600], *k, *v;
+	const char *p;
+
+	if (kv_split(r, line, t, &k, &v) < 0)
+		return;
+	for (p = k; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'; p++)
+		;
+	if (*p || k[0] < 'a' || k[0] > 'z')
+		sc_rd_err(r, line, "bad key '%.60s' (lowercase letters, digits and '-')", k);
+	else if (sc_vars_check(v, NULL, e, sizeof e) < 0)
+		sc_rd_err(r, line, "%s: %s", k, e);
+	else if (kv_push(&cl->kv, &cl->nkv, line, k, v) < 0)
+		r->oom = 1;
+}
+
+void
+sc_rd_expect_line(struct rd *r, int line, char *t)
+{
+	struct ref ref;
+	char e[600], *k, *v;
+	size_t n;
+
+	if (kv_split(r, line, t, &k, &v) < 0)
+		return;
+	r->nexpect++;
+	if (sc_vars_check(k, "[expect]", e, sizeof e) < 0 ||
+	    sc_vars_check(v, "[expect]", e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s", e);
+		return;
+	}
+	if (ex_parse(r->sc->expect, line, k, v, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s", e);
+		return;
+	}
+	if (strncmp(k, "server", 6) || (k[6] != ' ' && k[6] != '\t'))
+		return;
+	k += 6 + strspn(k + 6, " \t");
+	n = strcspn(k, " \t");
+	ref.line = line;
+	if (!(ref.name = strndup(k, n)) || sc_rd_push(&r->refs, &r->nrefs, sizeof ref, &ref) < 0) {
+		free(ref.name);
+		r->oom = 1;
+	}
+}
+
+void
+sc_rd_scenario_line(struct rd *r, int line, char *t)
+{
+	char *k, *v;
+
+	if (kv_split(r, line, t, &k, &v) == 0)
+		table_line(r, line, "[scenario]", scenario_keys,
+			   sizeof scenario_keys / sizeof scenario_keys[0], r->once_sc, k, v);
+}
+
+void
+sc_rd_send_line(struct rd *r, int line, char *t)
+{
+	char *k, *v;
+
+	if (kv_split(r, line, t, &k, &v) == 0)
+		table_line(r, line, "[send]", send_keys,
+			   sizeof send_keys / sizeof send_keys[0], r->once_send, k, v);
+}
+
+mxlab_err
+sc_server_config(const struct scenario *sc, const struct sc_server *srv,
+		 const struct sc_vars *v, mxlab_server_config **out,
+		 int *line, char *err, size_t errlen)
+{
+	mxlab_server_config *cfg = mxlab_server_config_new();
+	mxlab_err rc = MXLAB_OK;
+	char *x;
+
+	*out = NULL;
+	if (line)
+		*line = srv->line;
+	if (!cfg) {
+		snprintf(err, errlen, "out of memory");
+		return MXLAB_ERR_NOMEM;
+	}
+	if (v && v->pki)
+		rc = mxlab_server_config_set(cfg, "pki", v->pki, err, errlen);
+	for (size_t i = 0; i < srv->nkv && rc == MXLAB_OK; i++) {
+		if (line)
+			*line = srv->kv[i].line;
+		if (!(x = sc_expand(sc, v, srv->kv[i].value))) {
+			snprintf(err, errlen, "out of memory");
+			rc = MXLAB_ERR_NOMEM;
+			break;
+		}
+		rc = mxlab_server_config_set(cfg, srv->kv[i].key, x, err, errlen);
+		free(x);
+	}
+	if (rc == MXLAB_OK) {
+		if (line)
+			*line = srv->line;
+		rc = mxlab_server_config_check(cfg, err, errlen);
+	}
+	if (rc != MXLAB_OK) {
+		mxlab_server_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return MXLAB_OK;
+}

@@ -564,7 +564,9 @@ sc_load(const char *path, struct sc_errors *errs)
 		else {
 			p[n] = '\0';
 			do_line(&r, line, p);
+			continue;
 		}
+		r.srv_bad = 1;	/* no "no listen address" after a lost line */
 	}
 	finish_section(&r);
 	mxlab_server_config_free(r.scratch);

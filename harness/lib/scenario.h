@@ -66,8 +66,8 @@ struct sc_send {
 	size_t nheaders;
 	char *body;		/* default: a short text; "\n" written in the file
 				   became CRLF, and it always ends in CRLF */
-	size_t size;		/* pad the body to this many bytes (0: no padding;
-				   no effect when the body is already longer) */
+	size_t size;		/* pad the message (headers included) with lines
+				   of 'x' to at least this many bytes (0: none) */
 	unsigned count;		/* messages to send (default 1) */
 	char *via;		/* where to inject: "127.0.0.1:25" by default */
 	char *helo;		/* EHLO name (default "client.example.test") */

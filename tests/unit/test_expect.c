@@ -1,7 +1,637 @@
+/*
+ * test_expect.c: the [expect] engine fed with real Postfix 3.7 lines
+ * (tests/unit/data/maillog/), and server facts from an in-process mxlab
+ * server that received one plaintext message over a plain socket.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-static void placeholder(void **state) { (void)state; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "expect.h"
+#include "maillog.h"
+#include "mxlab/mxlab.h"
+
+static char err[1024];
+
+/* ---- data files (as in test_maillog.c) ---- */
+
+static const char *
+data_dir(void)
+{
+	static char dir[4096];
+	static const char *const up[] = { "", "../", "../../", "../../../" };
+	const char *env = getenv("MXLAB_TEST_DATA");
+	const char *slash = strrchr(__FILE__, '/');
+
+	if (env) {
+		snprintf(dir, sizeof dir, "%s/maillog", env);
+		return dir;
+	}
+	snprintf(dir, sizeof dir, "%.*s/data/maillog",
+		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+	if (access(dir, R_OK) == 0)
+		return dir;
+	for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+		snprintf(dir, sizeof dir, "%stests/unit/data/maillog", up[i]);
+		if (access(dir, R_OK) == 0)
+			break;
+	}
+	return dir;
+}
+
+static void
+feed_file(struct ex_set *s, const char *name)
+{
+	char path[4200], line[8192];
+	struct ml_event *ev = malloc(sizeof *ev);
+	FILE *f;
+
+	assert_non_null(ev);
+	snprintf(path, sizeof path, "%s/%s", data_dir(), name);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#')
+			continue;
+		ml_parse_line(line, strlen(line), ev);
+		ex_feed(s, ev);
+	}
+	fclose(f);
+	free(ev);
+}
+
+static void
+feed_line(struct ex_set *s, const char *line)
+{
+	struct ml_event *ev = malloc(sizeof *ev);
+
+	assert_non_null(ev);
+	ml_parse_line(line, strlen(line), ev);
+	ex_feed(s, ev);
+	free(ev);
+}
+
+static struct ex_set *
+set1(const char *key, const char *value, const char *rcpt)
+{
+	struct ex_set *s = ex_set_new();
+
+	assert_non_null(s);
+	if (ex_parse(s, 7, key, value, err, sizeof err) < 0)
+		fail_msg("ex_parse(%s = %s): %s", key, value, err);
+	if (rcpt)
+		ex_set_recipients(s, &rcpt, 1);
+	return s;
+}
+
+static const struct ex_result *
+result0(struct ex_set *s)
+{
+	const struct ex_result *r;
+
+	assert_int_equal(ex_results(s, &r), 1);
+	return r;
+}
+
+/* One expectation, one file, finish; returns passed, keeps why/evidence. */
+static int
+run1(const char *key, const char *value, const char *rcpt, const char *file,
+     int timed_out, char *why, char *evidence)
+{
+	struct ex_set *s = set1(key, value, rcpt);
+	const struct ex_result *r;
+	int passed;
+
+	feed_file(s, file);
+	ex_finish(s, NULL, 0, timed_out);
+	r = result0(s);
+	passed = r->passed;
+	assert_int_equal(passed, ex_all_passed(s));
+	if (why)
+		snprintf(why, 1024, "%s", r->why);
+	if (evidence)
+		snprintf(evidence, 8192, "%s", r->evidence);
+	ex_set_free(s);
+	return passed;
+}
+
+/* ---- parsing ---- */
+
+static void
+expect_error(const char *key, const char *value, const char *msg)
+{
+	struct ex_set *s = ex_set_new();
+
+	err[0] = '\0';
+	assert_int_equal(ex_parse(s, 1, key, value, err, sizeof err), -1);
+	if (!strstr(err, msg))
+		fail_msg("%s = %s: '%s' lacks '%s'", key, value, err, msg);
+	assert_int_equal(ex_count(s), 0);
+	ex_set_free(s);
+}
+
+static void
+test_parse_errors(void **state)
+{
+	(void)state;
+	expect_error("status", "sending", "status: bad value 'sending' (sent, deferred, bounced, expired)");
+	expect_error("status", "", "status: bad value");
+	expect_error("status", "deferred 4.7.5 extra", "STATUS [DSN]");
+	expect_error("status", "deferred 4.x", "status: bad DSN '4.x'");
+	expect_error("status", "deferred 3.0.0", "bad DSN");
+	expect_error("status", "deferred 4.7.5.1", "bad DSN");
+	expect_error("status a@x b@y", "sent", "one recipient at most");
+	expect_error("status <>", "sent", "bad recipient");
+	expect_error("log", "(", "log: bad regex '(': ");
+	expect_error("log smtp", "", "log smtp: empty regex");
+	expect_error("log SMTP", "x", "log: bad daemon name 'SMTP'");
+	expect_error("no-log smtp extra", "x", "no-log: bad daemon name");
+	expect_error("no-log /smtpd", "x", "bad daemon name");
+	expect_error("server mx", "yes", "server: expected 'server NAME FACT = VALUE'");
+	expect_error("server mx colour", "blue", "server mx: unknown fact 'colour' (tls, handshake");
+	expect_error("server mx tls", "maybe", "server mx tls: bad value 'maybe' (yes|no)");
+	expect_error("server mx messages", "-1", "bad value '-1' (N)");
+	expect_error("server mx certificates", "two", "(N)");
+	expect_error("server mx tls-version", "TLSv1.4", "bad value 'TLSv1.4'");
+	expect_error("server mx sni", "a b", "bad value");
+	expect_error("server mx body", "a[", "server mx body: bad regex");
+	expect_error("server m/x tls", "yes", "bad server name");
+	expect_error("delivered", "yes", "unknown expectation 'delivered' (status, log, no-log, server)");
+	expect_error("", "yes", "missing expectation");
+}
+
+static void
+test_parse_ok(void **state)
+{
+	struct ex_set *s = ex_set_new();
+	const struct ex_result *r;
+	const char *names[4];
+
+	(void)state;
+	assert_int_equal(ex_parse(s, 3, "status", " deferred   4.7.5 ", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 4, "status <Bob@Partner.example>", "sent", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 5, "log  smtp", "x", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 6, "no-log submission/smtpd", "x", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 7, "server mx tls", "yes", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 8, "server mx mail", "0", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 9, "server in chain", "mx.example.test/good full", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 10, "server mx tls-version", "1.2", err, sizeof err), 0);
+	assert_int_equal(ex_count(s), 8);
+	assert_int_equal(ex_server_refs(s, names, 4), 2);
+	assert_string_equal(names[0], "mx");
+	assert_string_equal(names[1], "in");
+	assert_int_equal(ex_server_refs(s, names, 1), 2);	/* counts beyond max */
+	assert_int_equal(ex_results(s, &r), 8);
+	assert_string_equal(r[0].text, "status = deferred   4.7.5");
+	assert_int_equal(r[0].line, 3);
+	assert_string_equal(r[2].text, "log smtp = x");
+	assert_int_equal(r[0].passed, 0);
+	assert_string_equal(r[0].why, "not decided yet");
+	assert_int_equal(ex_undecided(s), 3);	/* two status, one log */
+	ex_set_free(s);
+	ex_set_free(NULL);
+}
+
+/* ---- status ---- */
+
+static void
+test_status_pass(void **state)
+{
+	struct ex_set *s;
+
+	(void)state;
+	s = set1("status", "sent 2.0.0", "bob@verified.example");
+	assert_int_equal(ex_undecided(s), 1);
+	feed_file(s, "secure-verified.log");
+	assert_int_equal(ex_undecided(s), 0);		/* decided on the line */
+	assert_int_equal(result0(s)->passed, 1);
+	assert_string_equal(result0(s)->evidence, "");
+	ex_set_free(s);
+
+	assert_true(run1("status bob@verified.example", "sent", NULL, "secure-verified.log", 0, NULL, NULL));
+	assert_true(run1("status BOB@verified.example", "sent 2", NULL, "secure-verified.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4.7.5", "bob@leafonly.example", "secure-leafonly.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4.7", "bob@leafonly.example", "secure-leafonly.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4", "bob@leafonly.example", "secure-leafonly.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4.7.4", "bob@notls.example", "encrypt-notls.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4.4.1", "bob@refused.example", "refused.log", 0, NULL, NULL));
+	assert_true(run1("status", "bounced 5.1.1", "bob@bounce.example", "bounce.log", 0, NULL, NULL));
+	assert_true(run1("status", "sent", "bob@clear.example", "clear.log", 0, NULL, NULL));
+	assert_true(run1("status", "sent", "bob@untrusted.example", "may-untrusted.log", 0, NULL, NULL));
+	/* the sender's bounce notice is no status of bob */
+	assert_false(run1("status", "sent", "bob@bounce.example", "bounce.log", 0, NULL, NULL));
+}
+
+static void
+test_status_fail_evidence(void **state)
+{
+	static const struct {
+		const char *file, *rcpt, *reason;
+	} c[] = {
+		{ "secure-leafonly.log", "bob@leafonly.example", "untrusted issuer /CN=mxlab Test Intermediate CA" },
+		{ "secure-selfsigned.log", "bob@selfsigned.example", "self-signed certificate" },
+		{ "secure-expired.log", "bob@expired.example", "certificate has expired" },
+		{ "secure-wrongname.log", "bob@wrongname.example", "num=62:hostname mismatch" },
+		{ "secure-unknownroot.log", "bob@unknownroot.example", "untrusted issuer /CN=mxlab Unrelated Root CA" },
+		{ "encrypt-tls11.log", "bob@tls11.example", "SSL_connect error to tls11.example" },
+		{ "encrypt-notls.log", "bob@notls.example", "TLS is required, but was not offered" },
+		{ "refused.log", "bob@refused.example", "Connection refused" },
+	};
+	char why[1024], ev[8192], want[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		assert_false(run1("status", "sent", c[i].rcpt, c[i].file, 0, why, ev));
+		if (!strstr(ev, c[i].reason))
+			fail_msg("%s: evidence lacks '%s':\n%s", c[i].file, c[i].reason, ev);
+		assert_non_null(strstr(ev, "status=deferred"));
+		assert_null(strstr(ev, "postfix/smtpd"));	/* only smtp's lines */
+		snprintf(want, sizeof want, "expected status sent for %s, saw deferred 4.", c[i].rcpt);
+		if (strncmp(why, want, strlen(want)))
+			fail_msg("why: '%s'", why);
+	}
+	/* the exact text */
+	assert_false(run1("status", "sent", "bob@leafonly.example", "secure-leafonly.log", 0, why, ev));
+	assert_string_equal(why, "expected status sent for bob@leafonly.example, saw deferred 4.7.5");
+	assert_string_equal(ev,
+		"Nov 28 23:12:08 pf postfix/smtp[219]: certificate verification failed for "
+		"leafonly.example[127.0.0.16]:25: untrusted issuer /CN=mxlab Test Intermediate CA/O=mxlab\n"
+		"Nov 28 23:12:08 pf postfix/smtp[219]: Untrusted TLS connection established to "
+		"leafonly.example[127.0.0.16]:25: TLSv1.2 with cipher ECDHE-ECDSA-CHACHA20-POLY1305 (256/256 bits)\n"
+		"Nov 28 23:12:08 pf postfix/smtp[219]: E1C84A74A74: to=<bob@leafonly.example>, "
+		"relay=leafonly.example[127.0.0.16]:25, delay=0.09, delays=0/0/0.09/0, dsn=4.7.5, "
+		"status=deferred (Server certificate not verified)");
+	/* wrong DSN: 4.7.4 is not 4.7.5, 4.7 is not 4.70 */
+	assert_false(run1("status", "deferred 4.7.4", "bob@leafonly.example", "secure-leafonly.log", 0, why, NULL));
+	assert_string_equal(why, "expected status deferred 4.7.4 for bob@leafonly.example, saw deferred 4.7.5");
+	assert_false(run1("status", "sent", "bob@bounce.example", "bounce.log", 0, why, ev));
+	assert_string_equal(why, "expected status sent for bob@bounce.example, saw bounced 5.1.1");
+	assert_non_null(strstr(ev, "Trusted TLS connection established to bounce.example"));
+}
+
+/* One smtp process delivers one message after another: each status line
+ * shows only the TLS lines of its own delivery. */
+static void
+test_status_evidence_per_delivery(void **state)
+{
+	const char *rcpts[] = { "bob@trusted.example", "bob@leafonly.example", "bob@wrongname.example" };
+	struct ex_set *s = ex_set_new();
+	const struct ex_result *r;
+
+	(void)state;
+	assert_int_equal(ex_parse(s, 1, "status", "sent", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 2, "status bob@wrongname.example", "deferred 4.7.5", err, sizeof err), 0);
+	ex_set_recipients(s, rcpts, 3);
+	feed_file(s, "may-trusted.log");
+	assert_int_equal(ex_undecided(s), 2);	/* 1 of 3 recipients */
+	feed_file(s, "secure-leafonly.log");
+	feed_file(s, "secure-selfsigned.log");
+	assert_int_equal(ex_undecided(s), 2);
+	feed_file(s, "secure-wrongname.log");
+	assert_int_equal(ex_undecided(s), 0);
+	ex_finish(s, NULL, 0, 0);
+	assert_int_equal(ex_results(s, &r), 2);
+	assert_false(r[0].passed);
+	assert_string_equal(r[0].why,
+		"expected status sent for bob@leafonly.example, saw deferred 4.7.5; "
+		"expected status sent for bob@wrongname.example, saw deferred 4.7.5");
+	assert_non_null(strstr(r[0].evidence, "untrusted issuer"));
+	assert_non_null(strstr(r[0].evidence, "hostname mismatch"));
+	assert_null(strstr(r[0].evidence, "Trusted TLS connection established to trusted"));
+	assert_null(strstr(r[0].evidence, "self-signed"));
+	assert_true(r[1].passed);
+	assert_false(ex_all_passed(s));
+	ex_set_free(s);
+}
+
+static void
+test_status_expired(void **state)
+{
+	char why[1024], ev[8192];
+	struct ex_set *s;
+
+	(void)state;
+	s = set1("status", "expired", "bob@notls.example");
+	feed_file(s, "expired-notls.log");
+	assert_int_equal(ex_undecided(s), 0);
+	assert_true(result0(s)->passed);
+	ex_set_free(s);
+	assert_true(run1("status", "expired 4.7.4", "bob@notls.example", "expired-notls.log", 0, NULL, NULL));
+	assert_true(run1("status", "deferred 4.7.4", "bob@notls.example", "expired-notls.log", 0, NULL, NULL));
+	assert_true(run1("status bob@refused.example", "expired 4.4.1", NULL, "expired-refused.log", 0, NULL, NULL));
+	assert_false(run1("status", "expired 4.7.5", "bob@notls.example", "expired-notls.log", 0, why, ev));
+	assert_string_equal(why, "expected status expired 4.7.5 for bob@notls.example, "
+			    "saw expired (after deferred 4.7.4)");
+	assert_non_null(strstr(ev, "status=expired, returned to sender"));
+	/* another message's expiry is not ours */
+	s = set1("status", "expired", "bob@leafonly.example");
+	feed_file(s, "secure-leafonly.log");
+	feed_file(s, "expired-notls.log");
+	assert_int_equal(ex_undecided(s), 1);
+	ex_finish(s, NULL, 0, 1);
+	assert_false(result0(s)->passed);
+	assert_string_equal(result0(s)->why, "expected status expired for bob@leafonly.example, "
+			    "saw deferred 4.7.5, then no status=expired within the timeout");
+	assert_non_null(strstr(result0(s)->evidence, "untrusted issuer"));
+	ex_set_free(s);
+	assert_false(run1("status", "expired", "bob@clear.example", "clear.log", 0, why, NULL));
+	assert_string_equal(why, "expected status expired for bob@clear.example, saw sent 2.0.0");
+}
+
+static void
+test_status_timeout(void **state)
+{
+	char why[1024], ev[8192];
+	struct ex_set *s;
+
+	(void)state;
+	assert_false(run1("status carol@nowhere.example", "sent", NULL, "secure-leafonly.log", 1, why, ev));
+	assert_string_equal(why, "expected status sent for carol@nowhere.example, not seen within the timeout");
+	/* no line names carol: the evidence is smtp's last lines */
+	assert_non_null(strstr(ev, "Untrusted TLS connection established"));
+	assert_null(strstr(ev, "postfix/qmgr"));
+	assert_false(run1("status carol@nowhere.example", "sent", NULL, "clear.log", 0, why, NULL));
+	assert_string_equal(why, "expected status sent for carol@nowhere.example, not seen before the scenario ended");
+
+	/* lines that named the recipient are shown */
+	s = set1("status", "sent", "bob@clear.example");
+	feed_line(s, "Nov 28 23:12:05 pf postfix/smtpd[135]: ABCDEF0123: client=localhost[127.0.0.1]");
+	feed_line(s, "Nov 28 23:12:05 pf postfix/smtp[1]: ABCDEF0123: host clear.example said "
+		  "<bob@clear.example> later");
+	ex_finish(s, NULL, 0, 1);
+	assert_non_null(strstr(result0(s)->evidence, "said <bob@clear.example> later"));
+	ex_set_free(s);
+
+	/* status without a recipient in a scenario that sends none */
+	s = set1("status", "sent", NULL);
+	feed_file(s, "clear.log");
+	ex_finish(s, NULL, 0, 1);
+	assert_false(result0(s)->passed);
+	assert_non_null(strstr(result0(s)->why, "sends to none"));
+	ex_set_free(s);
+}
+
+/* ---- log, no-log ---- */
+
+static void
+test_log(void **state)
+{
+	char why[1024], ev[8192];
+	struct ex_set *s;
+
+	(void)state;
+	s = set1("log smtp", "certificate verification failed for leafonly\\.example.*untrusted issuer", NULL);
+	assert_int_equal(ex_undecided(s), 1);
+	feed_file(s, "secure-leafonly.log");
+	assert_int_equal(ex_undecided(s), 0);
+	assert_true(result0(s)->passed);
+	ex_set_free(s);
+
+	assert_true(run1("log", "^Anonymous TLS connection established from", NULL, "smtpd-tls.log", 0, NULL, NULL));
+	assert_true(run1("log smtpd", "^Anonymous TLS", NULL, "smtpd-tls.log", 0, NULL, NULL));
+	assert_true(run1("log smtp", "^Verified TLS connection established to verified", NULL, "secure-verified.log", 0, NULL, NULL));
+	assert_true(run1("log qmgr", "status=expired, returned to sender", NULL, "expired-notls.log", 0, NULL, NULL));
+	/* the regex sees the text after "daemon[pid]: ", case-sensitive */
+	assert_false(run1("log smtp", "^Nov 28", NULL, "clear.log", 0, NULL, NULL));
+	assert_false(run1("log smtp", "verified TLS", NULL, "secure-verified.log", 0, NULL, NULL));
+	/* a daemon filter: the line is smtpd's, not smtp's */
+	assert_false(run1("log smtp", "Anonymous TLS", NULL, "smtpd-tls.log", 1, why, ev));
+	assert_string_equal(why, "expected a line of smtp matching /Anonymous TLS/, not seen within the timeout");
+	assert_non_null(strstr(ev, "postfix/smtp[219]: AC5B8A74AA4: to=<carol@sink.example>"));
+	assert_null(strstr(ev, "smtpd["));
+	assert_false(run1("log", "nothing like this", NULL, "clear.log", 1, why, ev));
+	assert_string_equal(why, "expected a line of any daemon matching /nothing like this/, not seen within the timeout");
+	assert_non_null(strstr(ev, "removed"));
+
+	/* service names: submission/smtpd matches postfix/submission/smtpd */
+	s = set1("log submission/smtpd", "sasl_method=PLAIN", NULL);
+	feed_line(s, "Nov 28 23:12:05 pf postfix/smtpd[1]: A1B2C3D4E5: client=x, sasl_method=PLAIN");
+	assert_int_equal(ex_undecided(s), 1);
+	feed_line(s, "2026-11-28T23:08:26.1+00:00 pf postfix-in/submission/smtpd[2]: "
+		  "A1B2C3D4E5: client=x, sasl_method=PLAIN");
+	assert_int_equal(ex_undecided(s), 0);
+	ex_set_free(s);
+}
+
+static void
+test_nolog(void **state)
+{
+	char why[1024], ev[8192];
+	struct ex_set *s;
+
+	(void)state;
+	assert_true(run1("no-log smtp", "Verified TLS connection", NULL, "secure-leafonly.log", 0, NULL, NULL));
+	assert_true(run1("no-log", "status=sent", NULL, "secure-leafonly.log", 1, NULL, NULL));
+	assert_false(run1("no-log smtp", "Verified TLS connection", NULL, "secure-verified.log", 0, why, ev));
+	assert_string_equal(why, "expected no line of smtp matching /Verified TLS connection/, saw 1");
+	assert_string_equal(ev, "Nov 28 23:12:06 pf postfix/smtp[219]: Verified TLS connection "
+			    "established to verified.example[127.0.0.14]:25: TLSv1.2 with cipher "
+			    "ECDHE-ECDSA-CHACHA20-POLY1305 (256/256 bits)");
+	/* no-log does not hold the scenario open, and fails at once */
+	s = set1("no-log", "TLS connection established", NULL);
+	assert_int_equal(ex_undecided(s), 0);
+	feed_file(s, "may-trusted.log");
+	feed_file(s, "may-untrusted.log");
+	assert_false(result0(s)->passed);
+	ex_finish(s, NULL, 0, 0);
+	assert_string_equal(result0(s)->why, "expected no line of any daemon matching "
+			    "/TLS connection established/, saw 2");
+	assert_non_null(strstr(result0(s)->evidence, "Untrusted TLS"));
+	ex_set_free(s);
+}
+
+/* Every kind at once over the whole main run, as the runner would. */
+static void
+test_mixed(void **state)
+{
+	static const char *const files[] = {
+		"clear.log", "may-trusted.log", "may-untrusted.log", "secure-verified.log",
+		"encrypt-notls.log", "secure-leafonly.log",
+	};
+	const char *rcpts[] = { "bob@leafonly.example" };
+	struct ex_set *s = ex_set_new();
+	const struct ex_result *r;
+
+	(void)state;
+	assert_int_equal(ex_parse(s, 10, "status", "deferred 4.7.5", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 11, "log smtp", "certificate verification failed for "
+				  "leafonly\\.example.*untrusted issuer", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 12, "no-log smtp", "Verified TLS connection established "
+				  "to leafonly", err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 13, "status bob@clear.example", "sent", err, sizeof err), 0);
+	ex_set_recipients(s, rcpts, 1);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+		feed_file(s, files[i]);
+	assert_int_equal(ex_undecided(s), 0);
+	ex_finish(s, NULL, 0, 0);
+	assert_true(ex_all_passed(s));
+	assert_int_equal(ex_results(s, &r), 4);
+	assert_int_equal(r[3].line, 13);
+	assert_string_equal(r[3].text, "status bob@clear.example = sent");
+	assert_string_equal(r[1].why, "");
+	ex_set_free(s);
+}
+
+/* ---- server facts against a real in-process server ---- */
+
+static void
+say(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* Read one reply (all its lines); return its code. */
+static int
+reply(int fd)
+{
+	char buf[2048];
+	size_t n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, buf + n, sizeof buf - 1 - n);
+		assert_true(r > 0);
+		n += (size_t)r;
+		buf[n] = '\0';
+		/* complete when the last line is "NNN " ... CRLF */
+		if (n >= 2 && buf[n - 2] == '\r' && buf[n - 1] == '\n') {
+			char *last = buf + n - 2;
+
+			while (last > buf && last[-1] != '\n')
+				last--;
+			if (strlen(last) >= 4 && last[3] == ' ')
+				return atoi(last);
+		}
+	}
+}
+
+static void
+send_plain(const char *addr)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const char *colon = strrchr(addr, ':');
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0 && colon);
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(reply(fd), 220);
+	say(fd, "EHLO client.test\r\n");
+	assert_int_equal(reply(fd), 250);
+	say(fd, "MAIL FROM:<alice@example.test>\r\n");
+	assert_int_equal(reply(fd), 250);
+	say(fd, "RCPT TO:<bob@partner.example>\r\n");
+	assert_int_equal(reply(fd), 250);
+	say(fd, "DATA\r\n");
+	assert_int_equal(reply(fd), 354);
+	say(fd, "Subject: mxlab body test\r\n\r\nhello from test_expect\r\n..dot line\r\n.\r\n");
+	assert_int_equal(reply(fd), 250);
+	say(fd, "QUIT\r\n");
+	assert_int_equal(reply(fd), 221);
+	close(fd);
+}
+
+static void
+test_server_facts(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		int pass;
+		const char *why;
+	} c[] = {
+		{ "server mx messages", "1", 1, NULL },
+		{ "server mx mail", "1", 1, NULL },
+		{ "server mx tls", "no", 1, NULL },
+		{ "server mx body", "^hello from test_expect$", 1, NULL },
+		{ "server mx body", "^Subject: mxlab", 1, NULL },
+		{ "server mx body", "^\\.dot line$", 1, NULL },	/* dot-unstuffed */
+		{ "server mx messages", "2", 0, "expected server mx messages = 2, saw 1" },
+		{ "server mx tls", "yes", 0, "expected server mx tls = yes, saw 0 completed handshakes, 0 failed" },
+		{ "server mx handshake", "ok", 0, "expected server mx handshake = ok, saw no TLS handshake" },
+		{ "server mx sni", "none", 0, "saw no TLS handshake" },
+		{ "server mx body", "goodbye", 0, "expected server mx body = goodbye, saw no stored message matched" },
+		{ "server other tls", "no", 0, "expected server other tls = no, but server other is not running" },
+	};
+	char tmp[] = "/tmp/test_expect.XXXXXX", addr[64], cmd[128];
+	mxlab_server_config *cfg = mxlab_server_config_new();
+	mxlab_server *srv = NULL;
+	struct ex_server exs[1];
+	struct ex_set *s = ex_set_new();
+	const struct ex_result *r;
+	struct mxlab_server_stats st;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(mxlab_server_config_set(cfg, "listen", "127.0.0.1:0", err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_server_config_set(cfg, "mailbox", tmp, err, sizeof err), MXLAB_OK);
+	if (mxlab_server_start(cfg, &srv, err, sizeof err) != MXLAB_OK)
+		fail_msg("server: %s", err);
+	assert_int_equal(mxlab_server_listener_address(srv, 0, addr, sizeof addr), MXLAB_OK);
+	send_plain(addr);
+	for (int i = 0; i < 200; i++) {		/* the session thread stores, then counts */
+		struct timespec d = { 0, 5 * 1000000L };
+
+		mxlab_server_get_stats(srv, &st);
+		if (st.messages == 1 && st.active == 0)
+			break;
+		nanosleep(&d, NULL);
+	}
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		if (ex_parse(s, (int)i + 1, c[i].key, c[i].value, err, sizeof err) < 0)
+			fail_msg("%s: %s", c[i].key, err);
+	assert_int_equal(ex_undecided(s), 0);
+	exs[0].name = "mx";
+	exs[0].srv = srv;
+	ex_finish(s, exs, 1, 0);
+	assert_int_equal(ex_results(s, &r), sizeof c / sizeof c[0]);
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		if (r[i].passed != c[i].pass)
+			fail_msg("%s = %s: passed %d (%s)", c[i].key, c[i].value, r[i].passed, r[i].why);
+		if (c[i].why && !strstr(r[i].why, c[i].why))
+			fail_msg("%s = %s: why '%s'", c[i].key, c[i].value, r[i].why);
+	}
+	/* evidence: one line per handshake (none here) and per message */
+	assert_non_null(strstr(r[6].evidence, "server mx: no TLS handshake"));
+	assert_non_null(strstr(r[6].evidence, "message 1 (connection 1): from=<alice@example.test> "
+					      "to=<bob@partner.example>"));
+	assert_non_null(strstr(r[6].evidence, "in clear, file 000001"));
+	assert_string_equal(r[11].evidence, "");
+	ex_set_free(s);
+	mxlab_server_free(srv);
+	mxlab_server_config_free(cfg);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_status_pass),
+		cmocka_unit_test(test_status_fail_evidence),
+		cmocka_unit_test(test_status_evidence_per_delivery),
+		cmocka_unit_test(test_status_expired),
+		cmocka_unit_test(test_status_timeout),
+		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_nolog),
+		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_server_facts),
+	};
+
+	return cmocka_run_group_tests(t, NULL, NULL);
+}

@@ -1,0 +1,114 @@
+/*
+ * expect_int.h: what expect.c, expect_feed.c and expect_server.c share (not an API).
+ */
+#ifndef MX_EXPECT_INT_H
+#define MX_EXPECT_INT_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "expect.h"
+
+#define EX_SB_MAX 16384		/* longest why / evidence text */
+
+/* A bounded text of '\n'-separated lines. */
+struct ex_sb {
+	char *s;
+	size_t len;
+	const char *sep;		/* between entries; NULL: "\n" */
+};
+void ex_sb_add(struct ex_sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *ex_sb_str(const struct ex_sb *b);
+
+enum ex_kind { EX_STATUS, EX_LOG, EX_NOLOG, EX_SERVER };
+enum ex_fact { EX_F_TLS, EX_F_HANDSHAKE, EX_F_SNI, EX_F_CHAIN, EX_F_CERTS,
+	       EX_F_VERSION, EX_F_MESSAGES, EX_F_BODY };
+
+/* One recipient of a status expectation. */
+struct ex_slot {
+	char *rcpt;
+	int state;			/* 0 undecided, 1 matched, 2 did not */
+	char qid[32];			/* expired: the deferred queue ID waited on */
+	char dsn[16];			/* ... and its DSN */
+	char seen[64];			/* "sent 2.0.0" */
+	struct ex_sb ev;		/* status lines and their TLS lines */
+	struct ex_sb mention;		/* lines naming the recipient */
+	int nmention;
+};
+
+struct ex_item {
+	int line;
+	char *key;			/* normalised: "log smtp" */
+	char *value;			/* trimmed */
+	char *text;			/* "key = value" */
+	enum ex_kind kind;
+	int state;			/* 0 undecided, 1 passed, 2 failed */
+	char *why;
+	struct ex_sb ev;
+	/* status */
+	char *rcpt;			/* NULL: every recipient */
+	char want[16];
+	char dsn[16];
+	struct ex_slot *slots;
+	size_t nslots;
+	int slots_ready;
+	/* log, no-log, server body */
+	char daemon[64];
+	regex_t re;
+	int has_re;
+	int nmatch;
+	/* server */
+	char *server;
+	enum ex_fact fact;
+	long num;			/* certificates, messages; tls: yes=1 */
+	char arg[64];			/* tls-version normalised, sni lowercased */
+};
+
+#define PID_SLOTS	16	/* PIDs whose recent lines are kept */
+#define PID_LINES	8	/* lines kept per PID */
+#define RECENT		32	/* recent lines, any daemon */
+#define MENTIONS	6	/* lines kept per recipient */
+#define NOLOG_LINES	5	/* lines kept per failed no-log */
+
+struct pidring {
+	long pid;
+	unsigned long used;		/* LRU tick; 0: free */
+	char *line[PID_LINES];
+	unsigned long seq[PID_LINES];
+	size_t head;
+	unsigned long mark;		/* lines up to here belong to an earlier delivery */
+	char qid[32];			/* queue ID of the last delivery */
+	char *snap;			/* its TLS lines */
+};
+
+struct recent {
+	char daemon[32];
+	char *line;
+};
+
+struct ex_set {			/* the set (expect.h) */
+	struct ex_item *items;
+	size_t n, cap;
+	char **rcpts;
+	size_t nrcpts;
+	struct pidring pids[PID_SLOTS];
+	unsigned long tick;
+	struct recent recent[RECENT];
+	size_t rhead;
+	struct ex_result *res;
+};
+
+void ex_set_why(struct ex_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int ex_compile(regex_t *re, const char *what, const char *pat, char *err, size_t errlen);
+
+/* expect_feed.c */
+void ex_ensure_slots(struct ex_set *s);
+
+/* expect_server.c */
+int ex_server_parse(struct ex_item *it, const char *fact, const char *value,
+		    char *err, size_t errlen);
+void ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * expect_server.c: "server NAME FACT = VALUE" expectations (see expect.h),
+ * decided at ex_finish from what the fake server recorded: its TLS
+ * handshakes (mxlab_server_tls_log; sni, chain, certificates, tls-version
+ * and handshake look at the first one, tls at all of them), its accepted
+ * messages (mxlab_server_msg_log) and, for body, the stored .eml files of
+ * its mailbox (CRLF read as LF, so ^ and $ work per line: REG_NEWLINE).
+ * The evidence is one line per handshake and one per message.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "expect_int.h"
+
+#define LOG_MAX		256		/* records the server keeps */
+#define BODY_MAX	(16u << 20)	/* bytes of one message read for body */
+
+static const struct {
+	const char *name;
+	enum ex_fact fact;
+	const char *values;
+} facts[] = {
+	{ "tls", EX_F_TLS, "yes|no" },
+	{ "handshake", EX_F_HANDSHAKE, "ok|failed" },
+	{ "sni", EX_F_SNI, "NAME|none" },
+	{ "chain", EX_F_CHAIN, "TEXT" },
+	{ "certificates", EX_F_CERTS, "N" },
+	{ "tls-version", EX_F_VERSION, "TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3" },
+	{ "messages", EX_F_MESSAGES, "N" },
+	{ "mail", EX_F_MESSAGES, "N" },
+	{ "body", EX_F_BODY, "REGEX" },
+};
+
+static int
+number(const char *v, long *out)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*end || errno || n > 100000)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+int
+ex_server_parse(struct ex_item *it, const char *fact, const char *value,
+		char *err, size_t errlen)
+{
+	const char *v = value;
+	size_t i;
+
+	for (i = 0; i < sizeof facts / sizeof facts[0]; i++)
+		if (!strcmp(facts[i].name, fact))
+			break;
+	if (i == sizeof facts / sizeof facts[0]) {
+		snprintf(err, errlen, "server %s: unknown fact '%s' (tls, handshake, sni, "
+			 "chain, certificates, tls-version, messages, body)", it->server, fact);
+		return -1;
+	}
+	it->fact = facts[i].fact;
+	switch (it->fact) {
+	case EX_F_TLS:
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			goto bad;
+		it->num = !strcmp(v, "yes");
+		break;
+	case EX_F_HANDSHAKE:
+		if (strcmp(v, "ok") && strcmp(v, "failed"))
+			goto bad;
+		it->num = !strcmp(v, "ok");
+		break;
+	case EX_F_SNI:
+	case EX_F_CHAIN:
+		if (!*v || strlen(v) >= sizeof it->arg ||
+		    (it->fact == EX_F_SNI && strpbrk(v, " \t")))
+			goto bad;
+		snprintf(it->arg, sizeof it->arg, "%s", v);
+		break;
+	case EX_F_CERTS:
+	case EX_F_MESSAGES:
+		if (number(v, &it->num) < 0)
+			goto bad;
+		break;
+	case EX_F_VERSION:
+		if (!strncasecmp(v, "TLSv", 4))
+			v += 4;
+		if (strcmp(v, "1.0") && strcmp(v, "1.1") && strcmp(v, "1.2") && strcmp(v, "1.3"))
+			goto bad;
+		snprintf(it->arg, sizeof it->arg, "TLSv%s", v);
+		break;
+	case EX_F_BODY:
+		if (ex_compile(&it->re, it->key, v, err, errlen) < 0)
+			return -1;
+		regfree(&it->re);	/* again, with REG_NEWLINE */
+		if (regcomp(&it->re, v, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0) {
+			snprintf(err, errlen, "%s: bad regex '%s'", it->key, v);
+			return -1;
+		}
+		it->has_re = 1;
+		break;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "server %s %s: bad value '%s' (%s)", it->server, fact,
+		 value, facts[i].values);
+	return -1;
+}
+
+/* Read a stored message, CRLF as LF, NUL as space. NULL when unreadable. */
+static char *
+read_eml(const char *dir, const char *stem)
+{
+	char path[4200], *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s.eml", dir, stem);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	if (!(buf = malloc(65536 + 1)))
+		goto out;
+	for (size_t cap = 65536; (n = fread(buf + len, 1, cap - len, f)) > 0; ) {
+		char *p;
+
+		len += n;
+		if (len < cap)
+			continue;
+		if (cap >= BODY_MAX || !(p = realloc(buf, 2 * cap + 1)))
+			break;
+		buf = p;
+		cap *= 2;
+	}
+	buf[len] = '\0';
+	n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')
+			continue;
+		buf[n++] = buf[i] ? buf[i] : ' ';
+	}
+	buf[n] = '\0';
+out:
+	fclose(f);
+	return buf;
+}
+
+static void
+evidence(struct ex_item *it, const struct mxlab_server_tls_info *t, size_t nt,
+	 const struct mxlab_server_msg_info *m, size_t nm)
+{
+	if (nt == 0)
+		ex_sb_add(&it->ev, "server %s: no TLS handshake", it->server);
+	for (size_t i = 0; i < nt; i++) {
+		if (t[i].ok)
+			ex_sb_add(&it->ev, "handshake %zu (connection %lu): ok, %s %s, sni %s, "
+				  "chain %s (%d certificates)", i + 1, t[i].conn, t[i].version,
+				  t[i].cipher, t[i].sni_sent ? t[i].sni : "none", t[i].chain,
+				  t[i].certificates);
+		else
+			ex_sb_add(&it->ev, "handshake %zu (connection %lu): failed: %s, sni %s, "
+				  "chain %s", i + 1, t[i].conn, t[i].error,
+				  t[i].sni_sent ? t[i].sni : "none", t[i].chain);
+	}
+	if (nm == 0)
+		ex_sb_add(&it->ev, "server %s: no message accepted", it->server);
+	for (size_t i = 0; i < nm; i++)
+		ex_sb_add(&it->ev, "message %zu (connection %lu): from=<%s> to=<%s>%s, "
+			  "%zu bytes, %s%s%s", i + 1, m[i].conn, m[i].from, m[i].rcpt,
+			  m[i].nrcpt > 1 ? " and more" : "", m[i].size,
+			  m[i].tls ? "over TLS" : "in clear", m[i].file[0] ? ", file " : "",
+			  m[i].file);
+}
+
+/* Does one stored message match? Sets *seen to what was looked at. */
+static int
+body_matches(struct ex_item *it, mxlab_server *srv, const struct mxlab_server_msg_info *m,
+	     size_t nm, const char **seen)
+{
+	const char *dir = mxlab_server_mailbox(srv);
+	size_t read = 0;
+
+	*seen = "no mailbox configured";
+	if (!dir)
+		return 0;
+	for (size_t i = 0; i < nm; i++) {
+		char *b = m[i].file[0] ? read_eml(dir, m[i].file) : NULL;
+		int ok = b && regexec(&it->re, b, 0, NULL, 0) == 0;
+
+		read += b != NULL;
+		free(b);
+		if (ok)
+			return 1;
+	}
+	*seen = read ? "no stored message matched" : "no stored message";
+	return 0;
+}
+
+void
+ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
+{
+	struct mxlab_server_tls_info *t = NULL;
+	struct mxlab_server_msg_info *m = NULL;
+	mxlab_server *srv = NULL;
+	size_t nt, nm;
+	char seen[400] = "";
+	const char *s;
+	int pass = 0;
+
+	for (size_t i = 0; i < n && !srv; i++)
+		if (servers[i].name && !strcmp(servers[i].name, it->server))
+			srv = servers[i].srv;
+	it->state = 2;
+	if (!srv) {
+		ex_set_why(it, "expected %s, but server %s is not running", it->text, it->server);
+		return;
+	}
+	t = calloc(LOG_MAX, sizeof *t);
+	m = calloc(LOG_MAX, sizeof *m);
+	if (!t || !m) {
+		ex_set_why(it, "out of memory");
+		goto out;
+	}
+	nt = mxlab_server_tls_log(srv, t, LOG_MAX);
+	nm = mxlab_server_msg_log(srv, m, LOG_MAX);
+	nt = nt < LOG_MAX ? nt : LOG_MAX;
+	nm = nm < LOG_MAX ? nm : LOG_MAX;
+
+	switch (it->fact) {
+	case EX_F_TLS: {
+		size_t ok = 0;
+
+		for (size_t i = 0; i < nt; i++)
+			ok += t[i].ok != 0;
+		pass = (ok > 0) == (it->num != 0);
+		snprintf(seen, sizeof seen, "%zu completed handshake%s, %zu failed", ok,
+			 ok == 1 ? "" : "s", nt - ok);
+		break;
+	}
+	case EX_F_MESSAGES:
+		pass = (long)nm == it->num;
+		snprintf(seen, sizeof seen, "%zu", nm);
+		break;
+	case EX_F_BODY:
+		pass = body_matches(it, srv, m, nm, &s);
+		snprintf(seen, sizeof seen, "%s", s);
+		break;
+	default:
+		if (nt == 0) {
+			snprintf(seen, sizeof seen, "no TLS handshake");
+			break;
+		}
+		switch (it->fact) {
+		case EX_F_HANDSHAKE:
+			pass = (t[0].ok != 0) == (it->num != 0);
+			snprintf(seen, sizeof seen, "%s%s%s", t[0].ok ? "ok" : "failed",
+				 t[0].ok ? "" : ": ", t[0].error);
+			break;
+		case EX_F_SNI:
+			pass = !strcmp(it->arg, "none") ? !t[0].sni_sent :
+			       t[0].sni_sent && !strcasecmp(t[0].sni, it->arg);
+			snprintf(seen, sizeof seen, "%s", t[0].sni_sent ? t[0].sni : "none");
+			break;
+		case EX_F_CHAIN:
+			pass = strstr(t[0].chain, it->arg) != NULL;
+			snprintf(seen, sizeof seen, "'%s'", t[0].chain);
+			break;
+		case EX_F_CERTS:
+			pass = t[0].ok && t[0].certificates == it->num;
+			snprintf(seen, sizeof seen, "%d", t[0].certificates);
+			break;
+		case EX_F_VERSION:
+			pass = t[0].ok && !strcasecmp(t[0].version, it->arg);
+			snprintf(seen, sizeof seen, "%s", t[0].ok ? t[0].version : "a failed handshake");
+			break;
+		default:
+			break;
+		}
+	}
+	if (pass) {
+		it->state = 1;
+		goto out;
+	}
+	ex_set_why(it, "expected %s, saw %s", it->text, seen);
+	evidence(it, t, nt, m, nm);
+out:
+	free(t);
+	free(m);
+}

@@ -8,6 +8,10 @@
  * 255 bytes on the wire. Encoding writes into a bounded buffer that notes
  * an overflow instead of writing past its end; owner names equal to the
  * question name are written as a pointer to it (offset 12), others in full.
+ *
+ * dnsd is authoritative for everything, as if it served the root zone: the
+ * root always exists with a synthetic NS and SOA, and negative answers
+ * (NXDOMAIN, NODATA) carry that SOA in the authority section.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +32,8 @@
 #define T_AXFR 252
 #define T_ANY 255
 #define CNAME_HOPS 8
+#define DNS_APEX_NS "dnsd.mxlab.invalid"
+#define DNS_NEG_TTL 60
 
 /* ---------------------------------------------------------------- reading */
 
@@ -206,12 +212,22 @@ name_eq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+/* A name exists when it owns records or is an ancestor of a name that
+ * does (an empty non-terminal such as _tcp.mx.example: NODATA, not
+ * NXDOMAIN, RFC 8020). */
 static int
 name_known(const struct dnsd_record *recs, size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (name_eq(recs[i].name, name))
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t rl = strlen(recs[i].name);
+
+		if (rl == nl ? name_eq(recs[i].name, name)
+		    : rl > nl && recs[i].name[rl - nl - 1] == '.' &&
+		      name_eq(recs[i].name + rl - nl, name))
 			return 1;
+	}
 	return 0;
 }
 
@@ -280,6 +296,62 @@ wr_rr(struct wr *w, const struct query *q, const struct dnsd_record *r)
 	}
 }
 
+/* The root, apex of everything dnsd serves, always exists with one NS and
+ * one SOA record: Postfix's DNSSEC probe (dnssec_probe = ns:.) asks for
+ * the root's NS and wants a validated answer, and negative answers carry
+ * the SOA in their authority section (RFC 2308). */
+static void
+wr_soa(struct wr *w)
+{
+	size_t at;
+
+	wr_bytes(w, "", 1);
+	wr_16(w, DNS_T_SOA);
+	wr_16(w, CLASS_IN);
+	wr_32(w, DNS_NEG_TTL);
+	at = w->len;
+	wr_16(w, 0);
+	wr_name(w, DNS_APEX_NS);
+	wr_name(w, "hostmaster.mxlab.invalid");
+	wr_32(w, 1);			/* serial */
+	wr_32(w, 3600);			/* refresh */
+	wr_32(w, 600);			/* retry */
+	wr_32(w, 86400);		/* expire */
+	wr_32(w, DNS_NEG_TTL);		/* minimum: the negative TTL */
+	if (!w->full) {
+		w->p[at] = (uint8_t)((w->len - at - 2) >> 8);
+		w->p[at + 1] = (uint8_t)(w->len - at - 2);
+	}
+}
+
+static unsigned
+wr_root(struct wr *w, uint16_t qtype)
+{
+	unsigned count = 0;
+
+	if (qtype == DNS_T_NS || qtype == T_ANY) {
+		size_t at;
+
+		wr_16(w, 0xC00C);
+		wr_16(w, DNS_T_NS);
+		wr_16(w, CLASS_IN);
+		wr_32(w, 86400);
+		at = w->len;
+		wr_16(w, 0);
+		wr_name(w, DNS_APEX_NS);
+		if (!w->full) {
+			w->p[at] = (uint8_t)((w->len - at - 2) >> 8);
+			w->p[at + 1] = (uint8_t)(w->len - at - 2);
+		}
+		count++;
+	}
+	if (qtype == DNS_T_SOA || qtype == T_ANY) {
+		wr_soa(w);
+		count++;
+	}
+	return count;
+}
+
 /* Does a record answer qtype? An unresolved TLSA (no data) never does. */
 static int
 rr_matches(const struct dnsd_record *r, uint16_t qtype)
@@ -300,6 +372,8 @@ wr_answers(struct wr *w, const struct dnsd_record *recs, size_t n,
 	unsigned count = 0;
 
 	*rcode = DNS_RCODE_NOERROR;
+	if (!q->odd && name[0] == '\0')
+		return wr_root(w, q->qtype);
 	if (q->odd || !name_known(recs, n, name)) {
 		*rcode = DNS_RCODE_NXDOMAIN;
 		return 0;
@@ -381,7 +455,7 @@ build(struct wr *w, const struct query *q, int have_question, int rcode,
       int ad, int with_answers, const struct dnsd_record *recs, size_t n,
       unsigned *answers, int *final_rcode)
 {
-	unsigned an = 0;
+	unsigned an = 0, ns = 0;
 	uint16_t flags;
 	size_t flags_at;
 
@@ -391,7 +465,7 @@ build(struct wr *w, const struct query *q, int have_question, int rcode,
 	flags_at = w->len;
 	wr_16(w, 0);
 	wr_16(w, have_question);
-	wr_16(w, 0);			/* ancount, filled in below */
+	wr_16(w, 0);			/* ancount and nscount, filled in below */
 	wr_16(w, 0);
 	wr_16(w, q->edns ? 1 : 0);
 	if (have_question) {
@@ -399,8 +473,13 @@ build(struct wr *w, const struct query *q, int have_question, int rcode,
 		wr_16(w, q->qtype);
 		wr_16(w, q->qclass);
 	}
-	if (rcode == DNS_RCODE_NOERROR && with_answers)
+	if (rcode == DNS_RCODE_NOERROR && with_answers) {
 		an = wr_answers(w, recs, n, q, &rcode);
+		if (rcode == DNS_RCODE_NXDOMAIN || an == 0) {
+			wr_soa(w);	/* negative answer: the apex SOA */
+			ns = 1;
+		}
+	}
 	if (q->edns) {
 		wr_bytes(w, "", 1);
 		wr_16(w, DNS_T_OPT);
@@ -419,6 +498,7 @@ build(struct wr *w, const struct query *q, int have_question, int rcode,
 	w->p[flags_at + 1] = (uint8_t)flags;
 	w->p[6] = (uint8_t)(an >> 8);
 	w->p[7] = (uint8_t)an;
+	w->p[9] = (uint8_t)ns;
 	*answers = an;
 	*final_rcode = rcode;
 	return w->len;
@@ -498,6 +578,7 @@ dns_wire_type_name(uint16_t type, char *buf, size_t len)
 		if (types[i].type == type)
 			return types[i].name;
 	switch (type) {
+	case DNS_T_NS: return "NS";
 	case DNS_T_SOA: return "SOA";
 	case 12: return "PTR";
 	case DNS_T_OPT: return "OPT";

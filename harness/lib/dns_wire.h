@@ -17,6 +17,7 @@
 #include "dnsd.h"
 
 #define DNS_T_OPT 41
+#define DNS_T_NS 2
 #define DNS_T_SOA 6
 #define DNS_UDP_PLAIN 512	/* reply limit without EDNS0 */
 #define DNS_UDP_EDNS 1232	/* the size we advertise and honour at most */

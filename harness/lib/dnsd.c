@@ -75,7 +75,7 @@ note(struct dnsd *d, const char *proto, const struct dns_wire_info *in)
 	d->queries++;
 	if (d->log) {
 		fprintf(d->log, "dnsd: %s %s %s%s%s%s%s -> %s, %u answer%s%s\n", proto,
-			in->qname[0] ? in->qname : "-",
+			in->qname[0] ? in->qname : in->qtype ? "." : "-",
 			dns_wire_type_name(in->qtype, tb, sizeof tb),
 			in->edns ? " edns" : "", in->do_bit ? " do" : "",
 			in->ad_bit ? " ad" : "", in->cd_bit ? " cd" : "",

@@ -750,20 +750,44 @@ test_answers(void **state)
 	assert_int_equal(RCODE(r), DNS_RCODE_NXDOMAIN);
 	assert_int_equal(r->an, 0);
 	assert_int_equal(r->flags & (AA | AD), AA | AD);
+	assert_int_equal(r->ns, 1);		/* the SOA of the apex (root) */
+	assert_int_equal(r->rr[0].type, DNS_T_SOA);
+	assert_string_equal(r->rr[0].name, "");
 	q = query(13, "mx2.partner.example", DNSD_T_AAAA, RD, 0, 0);
 	udp_ask(s.port, &q, r);
 	assert_int_equal(RCODE(r), 0);
 	assert_int_equal(r->an, 0);
+	assert_int_equal(r->ns, 1);
+	assert_int_equal(r->rr[0].type, DNS_T_SOA);
 	q = query(14, "mx2.partner.example", DNSD_T_TLSA, RD, 0, 0);
 	tcp_ask(s.port, &q, r);
 	assert_int_equal(RCODE(r), 0);
 	assert_int_equal(r->an, 0);
+	/* An empty non-terminal exists (NODATA); a name below a leaf not. */
+	q = query(24, "_tcp.mx.partner.example", DNSD_T_TLSA, RD, 0, 0);
+	r->len = dns_wire_reply(s.recs, s.n, 1, q.b, q.len, 0, r->b, sizeof r->b, NULL);
+	parse_reply(r);
+	assert_int_equal(RCODE(r), 0);
+	assert_int_equal(r->an, 0);
+	q = query(25, "x.mx.partner.example", DNSD_T_A, RD, 0, 0);
+	r->len = dns_wire_reply(s.recs, s.n, 1, q.b, q.len, 0, r->b, sizeof r->b, NULL);
+	parse_reply(r);
+	assert_int_equal(RCODE(r), DNS_RCODE_NXDOMAIN);
+	q = query(26, "tner.example", DNSD_T_A, RD, 0, 0);	/* not a label boundary */
+	r->len = dns_wire_reply(s.recs, s.n, 1, q.b, q.len, 0, r->b, sizeof r->b, NULL);
+	parse_reply(r);
+	assert_int_equal(RCODE(r), DNS_RCODE_NXDOMAIN);
+	q = query(27, "EXAMPLE", DNSD_T_A, RD, 0, 0);
+	r->len = dns_wire_reply(s.recs, s.n, 1, q.b, q.len, 0, r->b, sizeof r->b, NULL);
+	parse_reply(r);
+	assert_int_equal(RCODE(r), 0);
 
 	/* CNAME chased; asked as CNAME, not chased; dangling: NXDOMAIN with
 	 * the CNAME; a loop ends. */
 	q = query(15, "www.partner.example", DNSD_T_A, RD, 0, 0);
 	udp_ask(s.port, &q, r);
 	assert_int_equal(r->an, 2);
+	assert_int_equal(r->ns, 0);
 	assert_int_equal(r->rr[0].type, DNSD_T_CNAME);
 	assert_string_equal(r->rr[0].name, "www.partner.example");
 	get_name(r, r->rr[0].rdoff, name);
@@ -808,6 +832,22 @@ test_answers(void **state)
 
 	/* The counter: every reply so far. */
 	assert_int_equal(dnsd_queries(s.d), 18);
+
+	/* The root: one NS (what Postfix's dnssec_probe "ns:." asks), one SOA */
+	q = query(23, "", DNS_T_NS, RD, 1232, 1);
+	udp_ask(s.port, &q, r);
+	assert_int_equal(RCODE(r), 0);
+	assert_int_equal(r->flags & AD, AD);
+	assert_int_equal(r->an, 1);
+	assert_int_equal(r->rr[0].type, DNS_T_NS);
+	assert_string_equal(r->rr[0].name, "");
+	get_name(r, r->rr[0].rdoff, name);
+	assert_string_equal(name, "dnsd.mxlab.invalid");
+	q = query(24, "", DNS_T_SOA, RD, 0, 0);
+	tcp_ask(s.port, &q, r);
+	assert_int_equal(r->an, 1);
+	assert_int_equal(r->rr[0].type, DNS_T_SOA);
+	assert_int_equal(r->rr[0].rdlen, 20 + 20 + 26);
 	dnsd_stop(s.d);
 
 	/* AD off */
@@ -928,7 +968,9 @@ test_errors(void **state)
 	memset(raw, 0, 18);
 	raw[5] = 1; raw[12] = 0xC0; raw[13] = 2; raw[15] = 1; raw[17] = 1;
 	assert_int_equal(udp_raw(s.port, raw, 18, r, 2000), 1);
-	assert_int_equal(RCODE(r), DNS_RCODE_NXDOMAIN);
+	assert_int_equal(RCODE(r), 0);	/* the root exists, without A */
+	assert_int_equal(r->an, 0);
+	assert_string_equal(r->qname, "");
 
 	/* Dropped: short packets, responses, empty datagrams. */
 	assert_int_equal(udp_raw(s.port, "\x12\x34\x01\x00\x00", 5, r, 200), 0);

@@ -15,18 +15,37 @@
  *   server mx tls-version = TLSv1.2
  *   server mx messages = N               messages accepted (alias: mail)
  *   server mx body = REGEX               a stored message matches
- * Statuses: sent, deferred, bounced, expired (expired matches Postfix's
- * "status=expired" and also bounced lines that say the message expired).
- * Regexes are POSIX extended, case-sensitive, matched anywhere in the
- * text after "daemon[pid]: ".
+ * Statuses: sent, deferred, bounced, expired; a DSN after the status is
+ * a prefix by whole fields ("4.7" matches 4.7.5, not 4.70.1). A recipient
+ * is decided by the FIRST status= line whose to=<> (or orig_to=<>) it is,
+ * compared case-insensitively. "expired": Postfix 3.7 logs the recipient
+ * deferred and then qmgr's "QUEUEID: from=<...>, status=expired, returned
+ * to sender" (no to=), so a deferred line waits for that line of the same
+ * queue ID (whose DSN is the deferred one's); a bounced line that says
+ * "expired" also counts. "status =" without a recipient needs every
+ * recipient of ex_set_recipients to match and is decided when all have a
+ * status.
+ * Regexes are POSIX extended (regcomp), case-sensitive, matched anywhere
+ * in the text after "daemon[pid]: ". A daemon is the service name's last
+ * part ("smtp"); one with a slash ("submission/smtpd") is matched against
+ * the end of the service name ("postfix/submission/smtpd"). body regexes
+ * run on each stored .eml with CRLF read as LF, REG_NEWLINE (^ and $ per
+ * line).
  *
  * Deciding: status and log expectations are decided as maillog events
  * arrive (ex_feed); no-log and server expectations, and whatever is left,
  * are decided by ex_finish at the end (timed_out: the undecided positive
- * ones fail with "not seen within the timeout"). A failure carries the
- * evidence: the status lines seen for the recipient and the TLS lines the
- * same smtp[PID] logged before them, or the lines that matched a no-log,
- * or the server's handshakes and messages.
+ * ones fail with "not seen within the timeout"; otherwise "not seen before
+ * the scenario ended"). A no-log fails at its first matching line. A
+ * failure carries the evidence: the status lines seen for the recipient
+ * and the TLS lines the same smtp[PID] logged for that delivery before
+ * them (or, when nothing was seen, the lines that named the recipient and
+ * the last lines of smtp), or the lines that matched a no-log, or the
+ * server's handshakes and messages (one line each).
+ * ex_undecided counts status and log expectations only: a set of server
+ * facts alone is "decided" at once, so a runner should also wait for the
+ * delivery it causes.
+ * Call ex_set_recipients before the first ex_feed.
  */
 #ifndef MX_EXPECT_H
 #define MX_EXPECT_H

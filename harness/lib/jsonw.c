@@ -203,6 +203,16 @@ jw_int(struct jw *w, long long v)
 }
 
 void
+jw_double(struct jw *w, double v)
+{
+	char b[64];
+	int n = snprintf(b, sizeof b, "%.3f", v);
+
+	sep(w);
+	put(w, b, (size_t)n);
+}
+
+void
 jw_bool(struct jw *w, int v)
 {
 	sep(w);

@@ -35,6 +35,7 @@ void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s);	/* NULL writes null */
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, long long v);
+void jw_double(struct jw *w, double v);	/* %.3f */
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *s);	/* append as is */

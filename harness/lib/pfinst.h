@@ -39,8 +39,15 @@ const char *pf_faketime_lib(void);
 /* Postfix's mail_version ("3.7.11") into buf; 0 or -1. */
 int pf_version(char *buf, size_t len);
 
+/* spool_template: a queue made once by pf_template_make(), copied instead
+ * of letting `postfix check` create every queue directory (which takes
+ * seconds: post-install runs a command per directory). NULL: none. */
 int pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
-		    const char *master_cf, const char *faketime, char *err, size_t errlen);
+		    const char *master_cf, const char *faketime,
+		    const char *spool_template, char *err, size_t errlen);
+/* An instance with the base config, checked, whose spool/ serves as the
+ * template for a whole run. */
+int pf_template_make(const char *dir, char *err, size_t errlen);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);
 int pf_start(struct pf_instance *pf, char *err, size_t errlen);
 /* Wait for the master's start line through t; 0, or -1 with err set. */

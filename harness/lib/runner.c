@@ -134,6 +134,7 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.dir = dir;
 	a.label = label;
 	a.verbose = opt->verbose;
+	a.spool_template = opt->spool_template;
 	a.result_fd = p[1];
 	j->start_ms = rn_now_ms();
 	/* Past the scenario's own timeout it has 15 s to stop by itself. */

@@ -56,6 +56,7 @@ void rn_result_free(struct rn_result *r);
 struct rn_options {
 	int verbose;		/* stream the maillog to stderr */
 	int keep;		/* keep every scenario directory */
+	const char *spool_template;	/* a Postfix queue made once per run */
 };
 
 struct rn_job {

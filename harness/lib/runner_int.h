@@ -12,6 +12,7 @@ struct rn_sandbox_arg {
 	const char *dir;
 	const char *label;
 	int verbose;
+	const char *spool_template;	/* pf_template_make() dir, or NULL */
 	int result_fd;		/* write end of the results pipe */
 };
 

@@ -313,7 +313,8 @@ start_postfix(struct box *b)
 		fail(b, "out of memory");
 		goto out;
 	}
-	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime, e, sizeof e) < 0 ||
+	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime,
+			    b->a->spool_template, e, sizeof e) < 0 ||
 	    pf_check(&b->pf, e, sizeof e) < 0) {
 		fail(b, "Postfix: %s", e);
 		goto out;

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "mxlab.h"
+#include "pfinst.h"
 #include "report.h"
 #include "runner.h"
 #include "sandbox.h"
@@ -42,6 +44,15 @@ struct run_options {
 	const char *workdir;		/* --workdir DIR */
 	struct rp_options rp;		/* --tap --junit --json */
 };
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
 
 struct item {
 	char *path;
@@ -338,15 +349,17 @@ dir_for(char *buf, size_t len, const char *workdir, const char *label, size_t id
 	for (i = 0; label[i] && i + 1 < sizeof safe; i++)
 		safe[i] = label[i] == '/' ? '_' : label[i];
 	safe[i] = '\0';
-	snprintf(buf, len, "%s/%03zu-%s", workdir, idx + 1, safe);
+	snprintf(buf, len, "%.3000s/%03zu-%.400s", workdir, idx + 1, safe);
 }
 
 static int
-run_selection(struct run_options *o, struct item **sel, size_t nsel, const char *workdir)
+run_selection(struct run_options *o, struct item **sel, size_t nsel, const char *workdir,
+	      const char *tmpl)
 {
 	struct rp_entry *ent = calloc(nsel + 1, sizeof *ent);
 	struct rn_job *jobs = calloc((size_t)o->jobs, sizeof *jobs);
-	struct rn_options ro = { .verbose = o->verbose, .keep = o->keep };
+	struct rn_options ro = { .verbose = o->verbose, .keep = o->keep,
+				 .spool_template = tmpl };
 	size_t next = 0, done = 0, running = 0, reported = 0;
 	long t0 = rn_now_ms();
 	int failed = 0;
@@ -462,7 +475,7 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_options o = { .jobs = 1 };
-	char **paths = NULL, workdir[4096], err[600];
+	char **paths = NULL, workdir[4096], tmpl[4200], err[2048];
 	size_t npaths = 0, nitems = 0, nsel = 0, errors;
 	struct item *items = NULL, **sel = NULL;
 	int r, rc = MXLAB_EXIT_USAGE;
@@ -521,7 +534,15 @@ cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	rc = run_selection(&o, sel, nsel, workdir);
+	/* One queue for the whole run: `postfix check` makes one slowly. */
+	snprintf(tmpl, sizeof tmpl, "%.4000s/.postfix-template", workdir);
+	if (pf_template_make(tmpl, err, sizeof err) < 0) {
+		mx_warn("run", "%s", err);
+		rc = MXLAB_EXIT_FAIL;
+		goto out;
+	}
+	rc = run_selection(&o, sel, nsel, workdir, tmpl);
+	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (!o.workdir && !o.keep)
 		rmdir(workdir);		/* only if nothing was kept in it */
 out:

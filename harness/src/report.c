@@ -179,26 +179,19 @@ write_json(const char *path, const struct rp_entry *e, size_t n, double seconds)
 	jw_obj_begin(&w);
 	jw_kstr(&w, "tool", "mxlab run");
 	jw_key(&w, "seconds");
-	{
-		char b[32];
-
-		snprintf(b, sizeof b, "%.3f", seconds);
-		jw_raw(&w, b);
-	}
+	jw_double(&w, seconds);
 	jw_key(&w, "scenarios");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < n; i++) {
 		const struct rn_result *res = &e[i].res;
-		char b[32];
 
 		jw_obj_begin(&w);
 		jw_kstr(&w, "name", e[i].label);
 		jw_kstr(&w, "file", e[i].sc->file);
 		jw_kstr(&w, "summary", e[i].sc->summary);
 		jw_kstr(&w, "status", words[res->status]);
-		snprintf(b, sizeof b, "%.3f", res->seconds);
 		jw_key(&w, "seconds");
-		jw_raw(&w, b);
+		jw_double(&w, res->seconds);
 		if (res->message)
 			jw_kstr(&w, "message", res->message);
 		if (res->kept)

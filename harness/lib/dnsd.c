@@ -65,7 +65,7 @@ static const char *const rcode_names[] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 };
 
-/* Count the reply and log one line about it. */
+/* Count a reply about to be sent and log one line about it. */
 static void
 note(struct dnsd *d, const char *proto, const struct dns_wire_info *in)
 {
@@ -105,9 +105,8 @@ serve_udp(struct dnsd *d)
 				     d->out, sizeof d->out, &info);
 		if (len == 0)
 			continue;
-		if (sendto(d->udp, d->out, len, MSG_DONTWAIT,
-			   (struct sockaddr *)&from, flen) == (ssize_t)len)
-			note(d, "udp", &info);
+		note(d, "udp", &info);	/* before the client can see the reply */
+		sendto(d->udp, d->out, len, MSG_DONTWAIT, (struct sockaddr *)&from, flen);
 	}
 }
 
@@ -177,11 +176,11 @@ serve_conn(struct dnsd *d, struct dnsd_conn *c)
 		}
 		d->out[0] = (uint8_t)(len >> 8);
 		d->out[1] = (uint8_t)len;
+		note(d, "tcp", &info);
 		if (send_all(c->fd, d->out, 2 + len) < 0) {
 			conn_close(c);
 			return;
 		}
-		note(d, "tcp", &info);
 		c->have -= 2 + qlen;
 		memmove(c->buf, c->buf + 2 + qlen, c->have);
 		c->deadline = now_ms() + DNSD_TCP_IDLE_MS;

@@ -70,7 +70,8 @@ mxlab_err dnsd_start(const char *addr, const struct dnsd_record *recs, size_t n,
 		     int ad, struct dnsd **out, char *err, size_t errlen);
 /* The port bound (useful with port 0). */
 int dnsd_port(const struct dnsd *d);
-/* Queries answered so far (every reply sent, errors included). */
+/* Queries answered so far: every reply, errors included, counted just
+ * before it is sent (a client that has its reply sees it counted). */
 unsigned long dnsd_queries(struct dnsd *d);
 /* Log one line per reply to fp (NULL: stop logging), e.g.
  * "dnsd: udp mx.partner.example MX edns do ad -> NOERROR, 1 answer". */

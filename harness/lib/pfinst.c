@@ -159,17 +159,27 @@ pf_version(char *buf, size_t len)
 
 	if (!mkdtemp(dir))
 		return -1;
-	snprintf(path, sizeof path, "%s/main.cf", dir);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
-		close(fd);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+			close(fd);
+	}
 	r = run(argv, NULL, out, sizeof out);
-	unlink(path);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
+		unlink(path);
+	}
 	rmdir(dir);
 	if (r != 0)
 		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	snprintf(buf, len, "%s", out);
-	return 0;
+	/* The version is the line that starts with a digit (warnings may precede it). */
+	for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (*l >= '0' && *l <= '9') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l, "\r\n"), l);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Parameter name of a main.cf line, or "" for comments/continuations. */

@@ -115,6 +115,35 @@ push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+/*
+ * Postfix's daemons run as the postfix user: every directory above the
+ * work directory must let others through, or the master dies at start.
+ */
+static int
+reachable_by_postfix(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], *p;
+
+	if (realpath(dir, path) == NULL) {
+		snprintf(err, errlen, "%.1000s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct stat st;
+
+		if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+			snprintf(err, errlen, "%.900s is mode %04o: Postfix's daemons (user postfix) "
+				 "cannot reach the work directory %.900s below it (chmod o+x, or "
+				 "choose another --workdir)", path, (unsigned)(st.st_mode & 07777), dir);
+			return -1;
+		}
+		if (!(p = strrchr(path, '/')) || p == path)
+			break;
+		*p = '\0';
+	}
+	return 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -534,6 +563,10 @@ cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (reachable_by_postfix(workdir, err, sizeof err) < 0) {
+		mx_warn("run", "%s", err);
+		goto out;
+	}
 	/* One queue for the whole run: `postfix check` makes one slowly. */
 	snprintf(tmpl, sizeof tmpl, "%.4000s/.postfix-template", workdir);
 	if (pf_template_make(tmpl, err, sizeof err) < 0) {

@@ -7,6 +7,8 @@
 #   main    build/       -Dwerror=true -Dtests=enabled; unit + integration
 #   asan    build-asan/  ASan + UBSan; unit + integration
 #   fuzz    build-fuzz/  clang, -Dfuzz=true; the fuzz suite (bounded runs)
+#   scen    build/       `mxlab run -j2 scenarios/`: the scenario catalogue
+#                        against a private Postfix (root only; else skipped)
 #
 # Build dirs are reconfigured when they exist. Prints one summary line per
 # stage and a last line "N passed, N failed" (meson tests, summed over the
@@ -14,12 +16,12 @@
 #
 # Needs root only to install packages: run as another user, it skips
 # ci/install-deps.sh and expects the packages to be there.
-# Environment: MXLAB_STAGES="main asan fuzz" selects stages.
+# Environment: MXLAB_STAGES="main asan fuzz scen" selects stages.
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 top=$PWD
-stages=${MXLAB_STAGES:-main asan fuzz}
+stages=${MXLAB_STAGES:-main asan fuzz scen}
 passed=0 failed=0 summary=()
 export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
 
@@ -78,6 +80,31 @@ run_stage() {
 	summary+=("$name: $ok passed, $fail failed; $sub TAP subtests passed ($((SECONDS - t0)) s)")
 }
 
+# The scenario catalogue, with the main build's mxlab (built if needed).
+run_scenarios() {
+	local log=build/ci-scenarios.log t0=$SECONDS ok fail
+	say "stage scen: mxlab run -j2 scenarios"
+	if [ "$(id -u)" -ne 0 ]; then
+		summary+=("scen: skipped (mxlab run needs root)")
+		return
+	fi
+	if [ ! -f build/meson-private/coredata.dat ] && ! setup build -Dwerror=true -Dtests=enabled; then
+		failed=$((failed + 1)); summary+=("scen: BUILD FAILED"); return
+	fi
+	if ! ninja -C build; then
+		failed=$((failed + 1)); summary+=("scen: BUILD FAILED"); return
+	fi
+	build/harness/mxlab run -j2 scenarios 2>&1 | tee "$log"
+	local rc=$?
+	ok=$(sed -n 's/^mxlab: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
+	fail=$(sed -n 's/^mxlab: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -n 1)
+	ok=${ok:-0} fail=${fail:-0}
+	[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+	passed=$((passed + ok))
+	failed=$((failed + fail))
+	summary+=("scen: $ok scenarios passed, $fail failed ($((SECONDS - t0)) s)")
+}
+
 for s in $stages; do
 	case $s in
 	main)
@@ -92,8 +119,10 @@ for s in $stages; do
 	fuzz)
 		CC=clang run_stage fuzz build-fuzz -Dfuzz=true -Dtests=disabled -- \
 			--suite fuzz ;;
+	scen)
+		run_scenarios ;;
 	*)
-		echo "ci/run-tests.sh: unknown stage '$s' (main, asan, fuzz)" >&2
+		echo "ci/run-tests.sh: unknown stage '$s' (main, asan, fuzz, scen)" >&2
 		exit 2 ;;
 	esac
 done

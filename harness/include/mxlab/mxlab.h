@@ -11,5 +11,7 @@
 #include "mxlab/error.h"
 #include "mxlab/certs.h"
 #include "mxlab/server.h"
+#include "mxlab/client.h"
+#include "mxlab/probe.h"
 
 #endif

@@ -208,8 +208,9 @@ start_dns(struct box *b)
 	for (size_t i = 0; i < sc->ndns; i++) {
 		recs[i] = sc->dns[i];
 		if (dnsd_record_resolve(&recs[i], b->pki, e, sizeof e) < 0) {
+			fail(b, "[dns] %s: %s", recs[i].name, e);
 			free(recs);
-			return fail(b, "[dns] %s: %s", recs[i].name, e);
+			return -1;
 		}
 	}
 	if (dnsd_start("127.0.0.1:53", recs, sc->ndns, sc->dnssec, &b->dns, e, sizeof e) != MXLAB_OK) {

@@ -154,6 +154,9 @@ set_pipelining(struct mxlab_server_config *c, const char *k, const char *v, char
 	return parse_bool(k, v, &c->pipelining, err, errlen);
 }
 
+static int set_stage(struct mxlab_server_config *c, const char *k, const char *v,
+		     char *err, size_t errlen);
+
 static int
 set_starttls(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
@@ -163,8 +166,11 @@ set_starttls(struct mxlab_server_config *c, const char *k, const char *v, char *
 		c->starttls = MX_STARTTLS_HIDE;
 	else if (!strcmp(v, "refuse"))
 		c->starttls = MX_STARTTLS_REFUSE;
+	else if (isdigit((unsigned char)v[0]) || !strcmp(v, "disconnect"))
+		return set_stage(c, k, v, err, errlen);	/* the reply row */
 	else
-		return BAD("%s: bad value '%s' (offer, hide, refuse)", k, v);
+		return BAD("%s: bad value '%s' (offer, hide, refuse, or a reply such as "
+			   "\"454 4.7.0 text\", or disconnect)", k, v);
 	return 0;
 }
 
@@ -445,7 +451,7 @@ static const struct key_row keys[] = {
 	{ { "hostname", "NAME", "name in the greeting and EHLO reply (default mx.example.test)", 0 }, set_hostname },
 	{ { "banner", "TEXT", "greeting text after the host name (default \"ESMTP mxlab\")", 0 }, set_banner },
 	{ { "implicit-tls", "yes|no", "TLS from the first byte (SMTPS, port 465 style)", 0 }, set_implicit },
-	{ { "starttls", "offer|hide|refuse", "offer: advertised; hide: not advertised, 502 if tried; refuse: advertised, 454 (default offer with a certificate, else hide)", 0 }, set_starttls },
+	{ { "starttls", "offer|hide|refuse|CODE TEXT|disconnect", "offer: advertised; hide: not advertised, 502 if tried; refuse: advertised, 454 (default offer with a certificate, else hide); a reply or disconnect replaces the answer to STARTTLS", 0 }, set_starttls },
 	{ { "pki", "DIR", "a directory written by mxlab certs", 0 }, set_pki },
 	{ { "cert", "HOST", "serve the certificate of this PKI host (the first name of its --host spec)", 0 }, set_cert },
 	{ { "profile", "NAME", "certificate profile of that host (good, expired, self-signed, ...; default good)", 0 }, set_profile },
@@ -461,7 +467,7 @@ static const struct key_row keys[] = {
 	STAGE_ROWS("greeting", "a new connection"),
 	STAGE_ROWS("ehlo", "EHLO"),
 	STAGE_ROWS("helo", "HELO"),
-	STAGE_ROWS("starttls", "STARTTLS"),
+	{ { "starttls-delay", "DURATION", "wait before replying to STARTTLS", 0 }, set_stage },
 	STAGE_ROWS("mail", "MAIL FROM"),
 	STAGE_ROWS("rcpt", "RCPT TO"),
 	STAGE_ROWS("data", "DATA"),

@@ -51,7 +51,7 @@ done
 
 timeout -k 2 10 "$MXLAB" serve --starttls x >/dev/null 2>"$T/msg.err" </dev/null
 expect_eq "the message names the option, the value and the choices" \
-	"mxlab serve: --starttls: bad value 'x' (offer, hide, refuse)" "$(head -n 1 "$T/msg.err")"
+	"mxlab serve: --starttls: bad value 'x' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)" "$(head -n 1 "$T/msg.err")"
 
 timeout -k 2 10 "$MXLAB" serve --help >"$T/help.txt" 2>&1
 expect_eq "--help exits 0" 0 "$?"

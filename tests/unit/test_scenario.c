@@ -493,7 +493,7 @@ test_server_keys(void **state)
 {
 	(void)state;
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n\nstarttls = maybe\n",
-		   "6: starttls: bad value 'maybe' (offer, hide, refuse)", NULL);
+		   "6: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)", NULL);
 	fails_with(HEAD "[server mx]\ncert = mx.example.test\n",
 		   "3: server 'mx' has no listen address", NULL);
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\ncolour = red\n",
@@ -636,7 +636,7 @@ test_several(void **state)
 		   "3: seed: unknown seed point 'S0' (S1 to S17)",
 		   "4: timeout: bad duration 'forever' (such as 500ms, 20s, 2m; a bare number is seconds)",
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
-		   "8: starttls: bad value 'maybe' (offer, hide, refuse)",
+		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
 		   "9: unknown section [bogus] (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, send, expect)",
 		   "12: count: bad count '0' (1 to 1000)",

@@ -64,6 +64,11 @@ test_reply_table(void **state)
 	assert_int_equal(set(c, "greeting", "421"), MXLAB_OK);
 	assert_int_equal(c->rules[MX_STAGE_GREETING].code, 421);
 	assert_string_equal(c->rules[MX_STAGE_GREETING].text, "");
+	/* starttls is the mode and, given a reply, the row of its stage. */
+	assert_int_equal(set(c, "starttls", "454 4.7.0 not now"), MXLAB_OK);
+	assert_int_equal(c->rules[MX_STAGE_STARTTLS].code, 454);
+	assert_int_equal(set(c, "starttls", "refuse"), MXLAB_OK);
+	assert_int_equal(c->starttls, MX_STARTTLS_REFUSE);
 	assert_int_equal(set(c, "dot", "disconnect"), MXLAB_OK);
 	assert_int_equal(c->rules[MX_STAGE_DOT].disconnect, 1);
 	assert_int_equal(set(c, "data-delay", "250ms"), MXLAB_OK);
@@ -98,7 +103,7 @@ test_bad_values(void **state)
 {
 	static const struct { const char *k, *v, *msg; } bad[] = {
 		{ "nosuch", "x", "nosuch: unknown key" },
-		{ "starttls", "maybe", "starttls: bad value 'maybe' (offer, hide, refuse)" },
+		{ "starttls", "maybe", "starttls: bad value 'maybe' (offer, hide, refuse, or a reply" },
 		{ "implicit-tls", "perhaps", "implicit-tls: bad value 'perhaps' (yes or no)" },
 		{ "listen", "127.0.0.1", "expected ADDR:PORT" },
 		{ "listen", "127.0.0.1:70000", "port must be a number" },

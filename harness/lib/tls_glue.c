@@ -448,3 +448,168 @@ mx_tls_conn_close(struct mx_tls_conn *c)
 	c->setup = 0;
 	c->active = 0;
 }
+
+/* ---- client side ---- */
+
+mxlab_err
+mx_tls_client_setup(struct mx_tls_client *t, const char *ca_file, const char *ca_dir,
+		    const struct mx_tls_versions *v, const int *ciphers,
+		    mx_tls_vrfy_fn vrfy, void *vrfy_arg, char *err, size_t errlen)
+{
+	static const char pers[] = "mxlab client";
+	char e[200];
+	int r;
+
+	memset(t, 0, sizeof *t);
+	mbedtls_entropy_init(&t->entropy);
+	mbedtls_ctr_drbg_init(&t->drbg);
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->ca);
+#ifdef MX_MBEDTLS3
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		snprintf(err, errlen, "psa_crypto_init failed");
+		return MXLAB_ERR_TLS;
+	}
+#endif
+	if (ca_file && *ca_file) {
+		if ((r = mbedtls_x509_crt_parse_file(&t->ca, ca_file)) < 0) {
+			mx_tls_strerror(r, e, sizeof e);
+			snprintf(err, errlen, "ca-file: %s: %s", ca_file, e);
+			return r == MBEDTLS_ERR_X509_FILE_IO_ERROR ? MXLAB_ERR_IO : MXLAB_ERR_PARSE;
+		}
+	}
+	if (ca_dir && *ca_dir) {
+		if ((r = mbedtls_x509_crt_parse_path(&t->ca, ca_dir)) < 0) {
+			mx_tls_strerror(r, e, sizeof e);
+			snprintf(err, errlen, "ca-dir: %s: %s", ca_dir, e);
+			return r == MBEDTLS_ERR_X509_FILE_IO_ERROR ? MXLAB_ERR_IO : MXLAB_ERR_PARSE;
+		}
+	}
+	for (const mbedtls_x509_crt *p = &t->ca; p && p->raw.len; p = p->next)
+		t->nca++;
+	if ((r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+				       (const unsigned char *)pers, sizeof pers - 1)) != 0 ||
+	    (r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+					     MBEDTLS_SSL_TRANSPORT_STREAM,
+					     MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
+		mx_tls_strerror(r, e, sizeof e);
+		snprintf(err, errlen, "TLS setup: %s", e);
+		return MXLAB_ERR_TLS;
+	}
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+	conf_versions(&t->conf, v);
+	if (ciphers)
+		mbedtls_ssl_conf_ciphersuites(&t->conf, ciphers);
+	/* OPTIONAL: the handshake completes, the caller judges the flags. */
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	if (vrfy)
+		mbedtls_ssl_conf_verify(&t->conf, vrfy, vrfy_arg);
+	return MXLAB_OK;
+}
+
+void
+mx_tls_client_free(struct mx_tls_client *t)
+{
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_entropy_free(&t->entropy);
+}
+
+mxlab_err
+mx_tls_conn_client_setup(struct mx_tls_conn *c, struct mx_tls_client *t,
+			 struct mx_sock *sock, const char *sni,
+			 const mbedtls_ssl_session *offer, char *err, size_t errlen)
+{
+	char e[200];
+	int r;
+
+	if (mx_tls_conn_setup(c, &t->conf, sock, err, errlen) != MXLAB_OK)
+		return MXLAB_ERR_TLS;
+	/* NULL: no SNI and no name check (3.6.3+ wants the explicit call). */
+	if ((r = mbedtls_ssl_set_hostname(&c->ssl, sni)) != 0 ||
+	    (offer && (r = mbedtls_ssl_set_session(&c->ssl, offer)) != 0)) {
+		mx_tls_strerror(r, e, sizeof e);
+		snprintf(err, errlen, "TLS session setup: %s", e);
+		c->last_error = r;
+		return MXLAB_ERR_TLS;
+	}
+	return MXLAB_OK;
+}
+
+int
+mx_tls_client_handshake(struct mx_tls_conn *c, int *resumed)
+{
+#ifndef MX_MBEDTLS3
+	/* 2.28: step through the handshake to see the session id the
+	 * ClientHello offered; the server resumed iff it echoes it. */
+	unsigned char offered[32];
+	size_t offered_len = 0;
+	int r = 0;
+
+	*resumed = 0;
+	while (c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		int before = c->ssl.state;
+
+		r = mbedtls_ssl_handshake_step(&c->ssl);
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (r != 0)
+			break;
+		if (before == MBEDTLS_SSL_CLIENT_HELLO && c->ssl.state != before &&
+		    c->ssl.session_negotiate) {
+			offered_len = c->ssl.session_negotiate->id_len;
+			if (offered_len > sizeof offered)
+				offered_len = 0;
+			memcpy(offered, c->ssl.session_negotiate->id, offered_len);
+		}
+	}
+	c->last_error = r;
+	c->active = (r == 0);
+	if (r == 0 && offered_len && c->ssl.session &&
+	    c->ssl.session->id_len == offered_len &&
+	    memcmp(c->ssl.session->id, offered, offered_len) == 0)
+		*resumed = 1;
+	return r;
+#else
+	*resumed = -1;
+	return mx_tls_conn_handshake(c);
+#endif
+}
+
+int
+mx_tls_conn_save(struct mx_tls_conn *c, mbedtls_ssl_session *out)
+{
+	return mbedtls_ssl_get_session(&c->ssl, out);
+}
+
+uint32_t
+mx_tls_conn_verify_result(const struct mx_tls_conn *c)
+{
+	return mbedtls_ssl_get_verify_result(&c->ssl);
+}
+
+const char *
+mx_tls_conn_version(const struct mx_tls_conn *c)
+{
+	return mbedtls_ssl_get_version(&c->ssl);
+}
+
+const char *
+mx_tls_conn_cipher(const struct mx_tls_conn *c)
+{
+	const char *s = mbedtls_ssl_get_ciphersuite(&c->ssl);
+
+	return s ? s : "";
+}
+
+int
+mx_tls_crt_is_ca(const mbedtls_x509_crt *crt)
+{
+#ifdef MX_MBEDTLS3
+	return crt->MBEDTLS_PRIVATE(ca_istrue);
+#else
+	return crt->ca_istrue;
+#endif
+}

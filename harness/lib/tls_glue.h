@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <mbedtls/version.h>
 #include <mbedtls/ctr_drbg.h>
@@ -109,5 +110,48 @@ void mx_tls_conn_close(struct mx_tls_conn *c);
 
 /* "SSL - The connection indicated an EOF (-0x7280)" */
 void mx_tls_strerror(int code, char *buf, size_t len);
+
+/* ---- client side (mxlab send, the fake client) ---- */
+
+/* mbedTLS's per-certificate verify callback (root first, leaf last). */
+typedef int (*mx_tls_vrfy_fn)(void *arg, mbedtls_x509_crt *crt, int depth,
+			      uint32_t *flags);
+
+/* One client configuration: RNG, trust anchors (maybe none), versions,
+ * suites, authmode OPTIONAL (the handshake completes whatever the
+ * verification says; the caller reads the flags), a verify callback. */
+struct mx_tls_client {
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	int nca;		/* trust anchors loaded */
+};
+
+/* ca_file / ca_dir may be NULL or "". */
+mxlab_err mx_tls_client_setup(struct mx_tls_client *t, const char *ca_file,
+			      const char *ca_dir, const struct mx_tls_versions *v,
+			      const int *ciphers, mx_tls_vrfy_fn vrfy, void *vrfy_arg,
+			      char *err, size_t errlen);
+void mx_tls_client_free(struct mx_tls_client *t);
+
+/* A client session over sock: sni (NULL: send none, and no name check in
+ * the handshake), offer (NULL or a session saved by mx_tls_conn_save). */
+mxlab_err mx_tls_conn_client_setup(struct mx_tls_conn *c, struct mx_tls_client *t,
+				   struct mx_sock *sock, const char *sni,
+				   const mbedtls_ssl_session *offer,
+				   char *err, size_t errlen);
+/* Client handshake: 0 or the mbedTLS error. *resumed: 1 the server took
+ * the offered session (TLS 1.2: it echoed the session id we sent), 0 not,
+ * -1 cannot tell with this mbedTLS (the caller decides another way). */
+int mx_tls_client_handshake(struct mx_tls_conn *c, int *resumed);
+/* Copy the negotiated session for a later offer (0 or an mbedTLS error). */
+int mx_tls_conn_save(struct mx_tls_conn *c, mbedtls_ssl_session *out);
+uint32_t mx_tls_conn_verify_result(const struct mx_tls_conn *c);
+const char *mx_tls_conn_version(const struct mx_tls_conn *c);
+const char *mx_tls_conn_cipher(const struct mx_tls_conn *c);
+
+/* basicConstraints CA:TRUE (a private field in 3.x). */
+int mx_tls_crt_is_ca(const mbedtls_x509_crt *crt);
 
 #endif

@@ -1,0 +1,118 @@
+/*
+ * client_int.h: what the fake SMTP client's modules share (not public).
+ *
+ * client_config.c fills struct mxlab_client_config from key = value pairs;
+ * client_session.c runs the SMTP dialogue stage by stage; client_tls.c
+ * does the handshake, keeps the presented chain (copied in the verify
+ * callback, so it survives a failed handshake) and computes the verdict;
+ * client_result.c names stages and reasons, exit codes and the JSON.
+ */
+#ifndef MX_CLIENT_INT_H
+#define MX_CLIENT_INT_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "mxlab/client.h"
+#include "tls_glue.h"
+#include "smtp_wire.h"
+#include "netio.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+enum mx_client_tls_mode {
+	MX_CTLS_STARTTLS_OPTIONAL = 0,	/* STARTTLS when offered (default) */
+	MX_CTLS_STARTTLS,		/* STARTTLS or fail */
+	MX_CTLS_IMPLICIT,		/* TLS from the first byte */
+	MX_CTLS_NONE			/* never TLS */
+};
+
+enum mx_client_sni_mode {
+	MX_CSNI_DEFAULT = 0,	/* the host when it is a name */
+	MX_CSNI_NONE,
+	MX_CSNI_NAME
+};
+
+enum mx_client_auth {
+	MX_CAUTH_NONE = 0,
+	MX_CAUTH_PLAIN,
+	MX_CAUTH_LOGIN
+};
+
+struct mxlab_client_config {
+	char host[256];			/* without brackets */
+	unsigned port;
+	enum mx_client_tls_mode tls;
+	enum mx_client_sni_mode sni_mode;
+	char sni[256];
+	char ca_file[PATH_MAX];
+	char ca_dir[PATH_MAX];
+	char pki[PATH_MAX];
+	char verify_name[256];		/* "" : the SNI name, else the host */
+	int verify_required;
+	char helo[256];
+	enum mx_client_auth auth;
+	char user[256];
+	char password[256];
+	int from_set;
+	char from[256];
+	char **to;
+	size_t nto;
+	char *subject;
+	char *body;			/* "\n" escapes already turned into LF */
+	char data_file[PATH_MAX];
+	int stop_after;			/* enum mxlab_client_stage, -1: default */
+	unsigned timeout_ms;
+	struct mx_tls_versions versions;
+	int *ciphers;
+	int connections;
+};
+
+/* server_config.c: NUMBER[ms|s|m] (a bare number is seconds). */
+int mx_parse_duration_ms(const char *v, unsigned *ms);
+
+/* Is s an IPv4 or IPv6 literal? */
+int mx_client_is_ip(const char *s);
+/* The SNI to send (NULL: none) and the name to verify. */
+const char *mx_client_sni(const struct mxlab_client_config *c);
+const char *mx_client_verify_name(const struct mxlab_client_config *c);
+/* The stage to stop after (resolving the default). */
+enum mxlab_client_stage mx_client_stop_after(const struct mxlab_client_config *c);
+
+/* client_tls.c: the TLS side of one run. */
+#define MX_CLIENT_DER_MAX 16384
+
+struct mx_client_tls {
+	struct mx_tls_client cli;
+	int ready;
+	/* The chain presented in the current handshake, copied as DER. */
+	unsigned char *der[MXLAB_CLIENT_MAX_CHAIN];
+	size_t der_len[MXLAB_CLIENT_MAX_CHAIN];
+	int nder;
+	/* The chain of the last completed handshake (a resumed one has no
+	 * Certificate message; its chain is that of the session resumed). */
+	unsigned char *prev_der[MXLAB_CLIENT_MAX_CHAIN];
+	size_t prev_len[MXLAB_CLIENT_MAX_CHAIN];
+	int nprev;
+	int cb_calls;			/* verify callback calls this handshake */
+	uint32_t cb_flags;		/* flags merged over the callback calls */
+	mbedtls_ssl_session saved;	/* the session to offer next */
+	int have_saved;
+};
+
+mxlab_err mx_client_tls_init(struct mx_client_tls *t, const struct mxlab_client_config *c,
+			     char *err, size_t errlen);
+void mx_client_tls_free(struct mx_client_tls *t);
+/* Handshake on conn over sock; fills the TLS part of res (tls, version,
+ * cipher, sni, chain, verdict, resumed). 0 or the mbedTLS error. */
+int mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_config *c,
+			    struct mx_tls_conn *conn, struct mx_sock *sock,
+			    struct mxlab_client_result *res, char *err, size_t errlen);
+
+/* client_session.c: one session; fills res. */
+void mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
+		       struct mxlab_client_result *res);
+
+#endif

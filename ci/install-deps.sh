@@ -17,7 +17,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkg-config meson ninja-build
 libmbedtls-dev libcmocka-dev libfaketime faketime
 openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
-jq"
+jq netbase sasl2-bin libsasl2-modules"
 
 missing=""
 for p in $pkgs; do

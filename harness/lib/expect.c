@@ -255,7 +255,28 @@ parse_item(struct ex_item *it, const char *value, char *err, size_t errlen)
 		it->server = strdup(w[1]);
 		return ex_server_parse(it, w[2], value, err, errlen);
 	}
-	snprintf(err, errlen, "unknown expectation '%s' (status, log, no-log, server)", w[0]);
+	if (!strcmp(w[0], "client") || !strcmp(w[0], "probe")) {
+		int client = w[0][0] == 'c';
+
+		it->kind = client ? EX_CLIENT : EX_PROBE;
+		if (n < 3 || (n == 4 && !(client && !strcmp(w[2], "reply"))) || n > 4) {
+			snprintf(err, errlen, client ?
+				 "client: expected 'client NAME FACT = VALUE' or "
+				 "'client NAME reply STAGE = CODE [REGEX]'" :
+				 "probe: expected 'probe NAME finding = ID'");
+			return -1;
+		}
+		if (strspn(w[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789-_") != strlen(w[1])) {
+			snprintf(err, errlen, "%s: bad name '%s'", w[0], w[1]);
+			return -1;
+		}
+		it->server = strdup(w[1]);
+		return client ? ex_client_parse(it, w[2], n == 4 ? w[3] : NULL, value, err, errlen)
+			      : ex_probe_parse(it, w[2], value, err, errlen);
+	}
+	snprintf(err, errlen, "unknown expectation '%s' (status, log, no-log, server, client, "
+		 "probe)", w[0]);
 	return -1;
 }
 

@@ -15,6 +15,26 @@
  *   server mx tls-version = TLSv1.2
  *   server mx messages = N               messages accepted (alias: mail)
  *   server mx body = REGEX               a stored message matches
+ *   client c reply STAGE = CODE [REGEX]  the reply the fake client got at a
+ *                                        stage (greeting, ehlo, starttls,
+ *                                        ehlo-tls, auth, mail, rcpt, data, dot)
+ *   client c stopped = STAGE|done        where its session stopped
+ *   client c tls = yes|no                a handshake completed
+ *   client c tls-version = TLSv1.2
+ *   client c caps-before = REGEX         an EHLO keyword line before TLS
+ *   client c no-caps-before = REGEX      ... no such line (caps-after,
+ *                                        no-caps-after: over TLS)
+ *   client c chain-length = N            certificates the server presented
+ *   client c subject = REGEX             of the leaf (issuer = REGEX too)
+ *   client c verify = ok|failed          the verdict
+ *   client c reasons = NAME...           each reason is among the reasons
+ *                                        (untrusted-issuer, self-signed,
+ *                                        expired, not-yet-valid,
+ *                                        name-mismatch, bad-usage, no-chain)
+ *   client c resumed = yes|no            the last session was resumed
+ *   client c sni = NAME|none             the SNI the client sent
+ *   probe p finding = ID                 mxlab probe reported that finding
+ *   probe p no-finding = ID              ... did not
  * Statuses: sent, deferred, bounced, expired; a DSN after the status is
  * a prefix by whole fields ("4.7" matches 4.7.5, not 4.70.1). A recipient
  * is decided by the FIRST status= line whose to=<> (or orig_to=<>) it is,
@@ -54,6 +74,8 @@
 
 #include "maillog.h"
 #include "mxlab/server.h"
+#include "mxlab/client.h"
+#include "mxlab/probe.h"
 
 struct ex_set;
 
@@ -84,6 +106,26 @@ struct ex_server {
 	mxlab_server *srv;		/* read with the mxlab_server_*_log calls */
 };
 void ex_finish(struct ex_set *s, const struct ex_server *servers, size_t n, int timed_out);
+
+/* What the fake clients and probes of a scenario saw. */
+struct ex_client {
+	const char *name;
+	const struct mxlab_client_result *res;	/* NULL: it did not run */
+};
+struct ex_probe {
+	const char *name;
+	const struct mxlab_probe_report *rep;	/* NULL: it did not run */
+};
+struct ex_world {
+	const struct ex_server *servers;
+	size_t nservers;
+	const struct ex_client *clients;
+	size_t nclients;
+	const struct ex_probe *probes;
+	size_t nprobes;
+};
+/* ex_finish with clients and probes as well. */
+void ex_finish_world(struct ex_set *s, const struct ex_world *w, int timed_out);
 
 struct ex_result {
 	int line;			/* in the scenario file */

@@ -323,6 +323,14 @@ finish_status(struct ex_set *s, struct ex_item *it, const char *late)
 void
 ex_finish(struct ex_set *s, const struct ex_server *servers, size_t n, int timed_out)
 {
+	struct ex_world w = { .servers = servers, .nservers = n };
+
+	ex_finish_world(s, &w, timed_out);
+}
+
+void
+ex_finish_world(struct ex_set *s, const struct ex_world *w, int timed_out)
+{
 	const char *late = timed_out ? "within the timeout" : "before the scenario ended";
 
 	ex_ensure_slots(s);
@@ -352,7 +360,15 @@ ex_finish(struct ex_set *s, const struct ex_server *servers, size_t n, int timed
 			break;
 		case EX_SERVER:
 			if (it->state == 0)
-				ex_server_eval(it, servers, n);
+				ex_server_eval(it, w->servers, w->nservers);
+			break;
+		case EX_CLIENT:
+			if (it->state == 0)
+				ex_client_eval(it, w->clients, w->nclients);
+			break;
+		case EX_PROBE:
+			if (it->state == 0)
+				ex_probe_eval(it, w->probes, w->nprobes);
 			break;
 		}
 	}

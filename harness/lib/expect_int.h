@@ -21,9 +21,16 @@ void ex_sb_add(struct ex_sb *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *ex_sb_str(const struct ex_sb *b);
 
-enum ex_kind { EX_STATUS, EX_LOG, EX_NOLOG, EX_SERVER };
+enum ex_kind { EX_STATUS, EX_LOG, EX_NOLOG, EX_SERVER, EX_CLIENT, EX_PROBE };
 enum ex_fact { EX_F_TLS, EX_F_HANDSHAKE, EX_F_SNI, EX_F_CHAIN, EX_F_CERTS,
 	       EX_F_VERSION, EX_F_MESSAGES, EX_F_BODY };
+/* client NAME FACT, probe NAME FACT */
+enum ex_cfact { EX_C_REPLY, EX_C_STOPPED, EX_C_TLS, EX_C_VERSION, EX_C_CAPS_BEFORE,
+	       EX_C_NO_CAPS_BEFORE, EX_C_CAPS_AFTER, EX_C_NO_CAPS_AFTER, EX_C_CHAIN,
+	       EX_C_SUBJECT, EX_C_ISSUER, EX_C_VERIFY, EX_C_REASONS, EX_C_RESUMED,
+	       EX_C_SNI,
+	       /* probe NAME FACT */
+	       EX_P_FINDING, EX_P_NO_FINDING };
 
 /* One recipient of a status expectation. */
 struct ex_slot {
@@ -58,8 +65,10 @@ struct ex_item {
 	regex_t re;
 	int has_re;
 	int nmatch;
-	/* server */
-	char *server;
+	/* server, client, probe */
+	char *server;			/* the name of the server, client or probe */
+	int stage;			/* client reply: the stage */
+	enum ex_cfact cfact;		/* client and probe facts */
 	enum ex_fact fact;
 	long num;			/* certificates, messages; tls: yes=1 */
 	char arg[64];			/* tls-version normalised, sni lowercased */
@@ -110,5 +119,13 @@ void ex_ensure_slots(struct ex_set *s);
 int ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 		    char *err, size_t errlen);
 void ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n);
+
+/* expect_client.c */
+int ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
+		    const char *value, char *err, size_t errlen);
+void ex_client_eval(struct ex_item *it, const struct ex_client *clients, size_t n);
+int ex_probe_parse(struct ex_item *it, const char *fact, const char *value,
+		   char *err, size_t errlen);
+void ex_probe_eval(struct ex_item *it, const struct ex_probe *probes, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
  * returns; what it forgot dies with the PID namespace anyway.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,8 @@
 
 #include "mxlab/certs.h"
 #include "mxlab/server.h"
+#include "mxlab/client.h"
+#include "mxlab/probe.h"
 #include "dnsd.h"
 #include "inject.h"
 #include "maillog.h"
@@ -48,7 +51,19 @@ struct box {
 	struct ml_tail *tail;
 	char **status_seen;	/* recipients with a status line so far */
 	size_t nstatus_seen;
+	struct mxlab_client_result *cres;	/* one per [client NAME] */
+	struct ex_client *exc;
+	size_t nclients_run;
+	struct mxlab_probe_report *prep;	/* one per [probe NAME] */
+	struct ex_probe *exp;
+	size_t nprobes_run;
 };
+
+/* The instance's name in the sandbox's /etc/hosts (127.0.0.1). */
+#define INSTANCE_NAME "postfix.mxlab.test"
+/* The realm of [sasl] users: the base main.cf's myhostname. */
+#define INSTANCE_REALM "postfix.mxlab.test"
+
 
 static void
 put_field(FILE *fp, const char *s)
@@ -121,7 +136,8 @@ write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 
 	if (!t)
 		return fail(b, "out of memory");
-	o += sprintf(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	o += sprintf(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		     "127.0.0.1\t" INSTANCE_NAME "\n");
 	for (size_t i = 0; i < sc->ndns; i++) {
 		const struct dnsd_record *r = &sc->dns[i];
 		char a[64];
@@ -301,6 +317,88 @@ on_line(void *arg, const struct ml_event *ev)
 	}
 }
 
+/* Run a command without a shell, feeding it input; its exit status. */
+static int
+run_input(char *const argv[], const char *input)
+{
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(p[0], 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[0]);
+	if (input)
+		(void)!write(p[1], input, strlen(input));
+	close(p[1]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * [sasl] with Cyrus SASL: a private sasldb with the scenario's users, and
+ * an smtpd.conf that points at it. main.cf gets cyrus_sasl_config_path and
+ * an empty smtpd_sasl_local_domain (the users' realm is the instance's
+ * myhostname) before the scenario's own text.
+ */
+static int
+setup_sasl(struct box *b, char **main_cf)
+{
+	const struct sc_sasl *sa = &b->sc->sasl;
+	char dir[1300], conf[1400], db[1400], text[2048], *m;
+	struct group *gr = getgrnam("postfix");
+
+	if (!sa->present)
+		return 0;
+	if (access("/usr/sbin/saslpasswd2", X_OK) != 0)
+		return fail(b, "[sasl]: /usr/sbin/saslpasswd2 is missing (Debian packages "
+			    "sasl2-bin and libsasl2-modules)");
+	snprintf(dir, sizeof dir, "%s/etc/sasl", b->inst);
+	snprintf(db, sizeof db, "%s/etc/sasldb2", b->inst);
+	snprintf(conf, sizeof conf, "%s/smtpd.conf", dir);
+	mkdir(b->inst, 0755);
+	snprintf(text, sizeof text, "%s/etc", b->inst);
+	mkdir(text, 0755);
+	mkdir(dir, 0755);
+	snprintf(text, sizeof text, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+		 "mech_list: %s\nsasldb_path: %s\n", sa->mechanisms, db);
+	if (write_text(conf, text) < 0)
+		return fail(b, "%s: %s", conf, strerror(errno));
+	for (size_t i = 0; i < sa->nusers; i++) {
+		const char *colon = strchr(sa->users[i], ':');
+		char user[256];
+		char *argv[] = { "/usr/sbin/saslpasswd2", "-p", "-c", "-f", db, "-u",
+				 INSTANCE_REALM, user, NULL };
+
+		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
+		if (run_input(argv, colon + 1) != 0)
+			return fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s", b->sc->file,
+				    sa->line, user);
+	}
+	if (!gr || chown(db, 0, gr->gr_gid) < 0 || chmod(db, 0640) < 0)
+		return fail(b, "%s: cannot give it to group postfix: %s", db, strerror(errno));
+	snprintf(text, sizeof text, "cyrus_sasl_config_path = %s\nsmtpd_sasl_local_domain =\n", dir);
+	if (!(m = malloc(strlen(text) + (*main_cf ? strlen(*main_cf) : 0) + 1)))
+		return fail(b, "out of memory");
+	sprintf(m, "%s%s", text, *main_cf ? *main_cf : "");
+	free(*main_cf);
+	*main_cf = m;
+	return 0;
+}
+
 static int
 start_postfix(struct box *b)
 {
@@ -314,6 +412,8 @@ start_postfix(struct box *b)
 		fail(b, "out of memory");
 		goto out;
 	}
+	if (setup_sasl(b, &main_cf) < 0)
+		goto out;
 	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime,
 			    b->a->spool_template, e, sizeof e) < 0 ||
 	    pf_check(&b->pf, e, sizeof e) < 0) {
@@ -362,6 +462,154 @@ send_mail(struct box *b)
 			return fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line, s->via, e);
 	}
 	phase(b, "sent");
+	return 0;
+}
+
+/* "smtp" -> INSTANCE:25 ...; ADDR:PORT as it is. */
+static void
+service_address(const char *service, char *buf, size_t len)
+{
+	if (!strcmp(service, "smtp"))
+		snprintf(buf, len, INSTANCE_NAME ":25");
+	else if (!strcmp(service, "submission"))
+		snprintf(buf, len, INSTANCE_NAME ":587");
+	else if (!strcmp(service, "smtps"))
+		snprintf(buf, len, INSTANCE_NAME ":465");
+	else
+		snprintf(buf, len, "%s", service);
+}
+
+static int
+kv_has(const struct sc_client *c, const char *key)
+{
+	for (size_t k = 0; k < c->nkv; k++)
+		if (!strcmp(c->kv[k].key, key))
+			return 1;
+	return 0;
+}
+
+/* Each [client NAME], in file order, against the instance. */
+static int
+run_clients(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	if (!sc->nclients)
+		return 0;
+	b->cres = calloc(sc->nclients, sizeof *b->cres);
+	b->exc = calloc(sc->nclients, sizeof *b->exc);
+	if (!b->cres || !b->exc)
+		return fail(b, "out of memory");
+	for (size_t i = 0; i < sc->nclients; i++) {
+		const struct sc_client *c = &sc->clients[i];
+		mxlab_client_config *cfg = mxlab_client_config_new();
+		char e[1400], addr[300];
+		int has_connect = kv_has(c, "connect");
+
+		if (!cfg)
+			return fail(b, "out of memory");
+		if (!kv_has(c, "pki") && !kv_has(c, "ca-file") && !kv_has(c, "ca-dir"))
+			mxlab_client_config_set(cfg, "pki", b->pki, e, sizeof e);
+		if (!has_connect && !kv_has(c, "service")) {
+			service_address("smtp", addr, sizeof addr);
+			mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
+		}
+		for (size_t k = 0; k < c->nkv; k++) {
+			char *v = sc_expand(sc, &b->vars, c->kv[k].value);
+			mxlab_err r;
+
+			if (!v) {
+				mxlab_client_config_free(cfg);
+				return fail(b, "out of memory");
+			}
+			if (!strcmp(c->kv[k].key, "service")) {
+				service_address(v, addr, sizeof addr);
+				r = has_connect ? MXLAB_OK :
+				    mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
+			} else
+				r = mxlab_client_config_set(cfg, c->kv[k].key, v, e, sizeof e);
+			free(v);
+			if (r != MXLAB_OK) {
+				mxlab_client_config_free(cfg);
+				return fail(b, "%s:%d: %s", sc->file, c->kv[k].line, e);
+			}
+		}
+		if (mxlab_client_run(cfg, &b->cres[i], e, sizeof e) != MXLAB_OK) {
+			mxlab_client_config_free(cfg);
+			return fail(b, "%s:%d: client %s: %s", sc->file, c->line, c->name, e);
+		}
+		mxlab_client_config_free(cfg);
+		b->exc[i].name = c->name;
+		b->exc[i].res = &b->cres[i];
+		b->nclients_run = i + 1;
+		if (b->a->verbose)
+			fprintf(stderr, "%s | client %s: stopped at %s%s%s\n", b->a->label, c->name,
+				mxlab_client_stage_name(b->cres[i].failed_stage),
+				b->cres[i].error[0] ? ": " : "", b->cres[i].error);
+	}
+	phase(b, "clients");
+	return 0;
+}
+
+/* Each [probe NAME] against the instance. */
+static int
+run_probes(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	if (!sc->nprobes)
+		return 0;
+	b->prep = calloc(sc->nprobes, sizeof *b->prep);
+	b->exp = calloc(sc->nprobes, sizeof *b->exp);
+	if (!b->prep || !b->exp)
+		return fail(b, "out of memory");
+	for (size_t i = 0; i < sc->nprobes; i++) {
+		const struct sc_client *p = &sc->probes[i];
+		struct mxlab_probe_options o = { 0 };
+		char target[300] = "", ca[1400], e[1024];
+		char *vals[64] = { 0 };
+		const char *snis[17] = { 0 };
+		size_t nsni = 0, nv = 0;
+		mxlab_err r;
+
+		service_address("smtp", target, sizeof target);
+		snprintf(ca, sizeof ca, "%s/ca/root.crt", b->pki);
+		o.ca_file = ca;
+		for (size_t k = 0; k < p->nkv && nv < 64; k++) {
+			char *v = sc_expand(sc, &b->vars, p->kv[k].value);
+			const char *key = p->kv[k].key;
+
+			if (!v)
+				break;
+			vals[nv++] = v;
+			if (!strcmp(key, "service"))
+				service_address(v, target, sizeof target);
+			else if (!strcmp(key, "name"))
+				o.name = v;
+			else if (!strcmp(key, "sni") && nsni < 16)
+				snis[nsni++] = v;
+			else if (!strcmp(key, "ca-file"))
+				o.ca_file = v;
+			else if (!strcmp(key, "pki")) {
+				snprintf(ca, sizeof ca, "%s/ca/root.crt", v);
+				o.ca_file = ca;
+			} else if (!strcmp(key, "implicit-tls"))
+				o.implicit_tls = !strcmp(v, "yes");
+			else if (!strcmp(key, "timeout"))
+				sc_duration_parse(v, &o.timeout_ms, e, sizeof e);
+		}
+		o.target = target;
+		o.sni_names = nsni ? snis : NULL;
+		r = mxlab_probe_run(&o, &b->prep[i], e, sizeof e);
+		for (size_t k = 0; k < nv; k++)
+			free(vals[k]);
+		if (r != MXLAB_OK)
+			return fail(b, "%s:%d: probe %s: %s", sc->file, p->line, p->name, e);
+		b->exp[i].name = p->name;
+		b->exp[i].rep = &b->prep[i];
+		b->nprobes_run = i + 1;
+	}
+	phase(b, "probes");
 	return 0;
 }
 
@@ -417,7 +665,15 @@ observe(struct box *b)
 	}
 	free(ev);
 	phase(b, timed_out ? "timeout" : "decided");
-	ex_finish(b->sc->expect, b->exs, b->nsrv, timed_out);
+	{
+		struct ex_world w = {
+			.servers = b->exs, .nservers = b->nsrv,
+			.clients = b->exc, .nclients = b->nclients_run,
+			.probes = b->exp, .nprobes = b->nprobes_run,
+		};
+
+		ex_finish_world(b->sc->expect, &w, timed_out);
+	}
 	return 0;
 }
 
@@ -455,6 +711,10 @@ teardown(struct box *b)
 	free(b->status_seen);
 	free(b->srv);
 	free(b->exs);
+	free(b->cres);
+	free(b->exc);
+	free(b->prep);
+	free(b->exp);
 	phase(b, "stopped");
 }
 
@@ -495,7 +755,8 @@ rn_sandbox_main(void *arg)
 	if (start_dns(&b) < 0 || start_servers(&b) < 0)
 		goto out;
 	phase(&b, "peers");
-	if (start_postfix(&b) < 0 || send_mail(&b) < 0 || observe(&b) < 0)
+	if (start_postfix(&b) < 0 || send_mail(&b) < 0 || run_clients(&b) < 0 ||
+	    run_probes(&b) < 0 || observe(&b) < 0)
 		goto out;
 	outcome = report(&b) ? "pass" : "fail";
 out:

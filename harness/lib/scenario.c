@@ -34,6 +34,7 @@ static const struct {
 	{ "master.cf", S_MASTER_CF, 0 }, { "dns", S_DNS, 0 },
 	{ "server", S_SERVER, 1 }, { "client", S_CLIENT, 1 },
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
+	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -233,6 +234,14 @@ finish_section(struct rd *r)
 		mxlab_server_config_free(r->scratch);
 		r->scratch = NULL;
 		break;
+	case S_CLIENT:
+		if (!r->cl_bad && r->cscratch &&
+		    mxlab_client_config_check(r->cscratch, e, sizeof e) != MXLAB_OK &&
+		    !strstr(e, "connect"))	/* service gives the address */
+			sc_rd_err(r, sc->clients[sc->nclients - 1].line, "%s", e);
+		mxlab_client_config_free(r->cscratch);
+		r->cscratch = NULL;
+		break;
 	default:
 		break;
 	}
@@ -268,19 +277,27 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 		if (r->scratch)
 			mxlab_server_config_set(r->scratch, "pki", sc_placeholder.pki, e, sizeof e);
 	} else {
-		for (size_t i = 0; i < sc->nclients; i++)
-			if (!strcmp(sc->clients[i].name, label)) {
-				sc_rd_err(r, line, "client '%s' declared twice (first at line %d)",
-				       label, sc->clients[i].line);
+		struct sc_client **arr = s == S_PROBE ? &sc->probes : &sc->clients;
+		size_t *n = s == S_PROBE ? &sc->nprobes : &sc->nclients;
+		const char *kind = s == S_PROBE ? "probe" : "client";
+
+		for (size_t i = 0; i < *n; i++)
+			if (!strcmp((*arr)[i].name, label)) {
+				sc_rd_err(r, line, "%s '%s' declared twice (first at line %d)",
+				       kind, label, (*arr)[i].line);
 				r->cur = S_SKIP;
 				return;
 			}
 		cl.line = line;
-		if (!(cl.name = strdup(label)) || sc_rd_push(&sc->clients, &sc->nclients, sizeof cl, &cl) < 0) {
+		if (!(cl.name = strdup(label)) || sc_rd_push(arr, n, sizeof cl, &cl) < 0) {
 			free(cl.name);
 			r->oom = 1;
 			r->cur = S_SKIP;
 			return;
+		}
+		if (s == S_CLIENT) {
+			r->cscratch = mxlab_client_config_new();
+			r->cl_bad = 0;
 		}
 	}
 	r->cur = s;
@@ -308,7 +325,7 @@ header(struct rd *r, int line, char *t)
 		;
 	if (i == NSECTIONS) {
 		sc_rd_err(r, line, "unknown section [%.60s] (known: scenario, main.cf, master.cf, "
-		       "dns, server NAME, client NAME, send, expect)", inner);
+		       "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", inner);
 		return;
 	}
 	if (sections[i].labelled && !label) {
@@ -340,6 +357,7 @@ header(struct rd *r, int line, char *t)
 	case S_MAIN_CF: r->sc->main_cf_line = line + 1; break;
 	case S_MASTER_CF: r->sc->master_cf_line = line + 1; break;
 	case S_SEND: r->sc->send.present = 1; r->sc->send.line = line; break;
+	case S_SASL: r->sc->sasl.present = 1; r->sc->sasl.line = line; break;
 	case S_EXPECT: r->sc->expect_line = line; break;
 	default: break;
 	}
@@ -374,6 +392,8 @@ do_line(struct rd *r, int line, char *text)
 	case S_DNS: sc_rd_dns_line(r, line, t); break;
 	case S_SERVER: sc_rd_server_line(r, line, t); break;
 	case S_CLIENT: sc_rd_client_line(r, line, t); break;
+	case S_PROBE: sc_rd_probe_line(r, line, t); break;
+	case S_SASL: sc_rd_sasl_line(r, line, t); break;
 	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
 	default: break;
 	}
@@ -464,13 +484,22 @@ final_checks(struct rd *r)
 	if (sc->send.present && !r->nexpect)
 		sc_rd_err(r, sc->send.line, "nothing to expect: [send] without [expect] lines");
 	for (size_t i = 0; i < r->nrefs; i++) {
+		static const char *const kinds[] = { "server", "client", "probe" };
 		size_t j;
+		int found = 0;
 
-		for (j = 0; j < sc->nservers && strcmp(sc->servers[j].name, r->refs[i].name); j++)
-			;
-		if (j == sc->nservers)
-			sc_rd_err(r, r->refs[i].line, "no [server %s] in this file", r->refs[i].name);
+		for (j = 0; r->refs[i].kind == 0 && j < sc->nservers; j++)
+			found |= !strcmp(sc->servers[j].name, r->refs[i].name);
+		for (j = 0; r->refs[i].kind == 1 && j < sc->nclients; j++)
+			found |= !strcmp(sc->clients[j].name, r->refs[i].name);
+		for (j = 0; r->refs[i].kind == 2 && j < sc->nprobes; j++)
+			found |= !strcmp(sc->probes[j].name, r->refs[i].name);
+		if (!found)
+			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
+			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
+	if (sc->sasl.present && !sc->sasl.nusers)
+		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
 	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {
 		size_t j;
@@ -499,6 +528,12 @@ apply_defaults(struct rd *r)
 	if (sc->faketime && !has_faketime &&
 	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
 		r->oom = 1;
+	if (sc->sasl.present) {
+		if (!sc->sasl.backend && !(sc->sasl.backend = strdup("cyrus")))
+			r->oom = 1;
+		if (!sc->sasl.mechanisms && !(sc->sasl.mechanisms = strdup("PLAIN LOGIN")))
+			r->oom = 1;
+	}
 	if (!s->present)
 		return;
 	if (!s->from && !(s->from = strdup("sender@example.test")))
@@ -634,6 +669,16 @@ sc_free(struct scenario *sc)
 		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
 	}
 	free(sc->clients);
+	for (size_t i = 0; i < sc->nprobes; i++) {
+		free(sc->probes[i].name);
+		free_kv(sc->probes[i].kv, sc->probes[i].nkv);
+	}
+	free(sc->probes);
+	free(sc->sasl.backend);
+	for (size_t i = 0; i < sc->sasl.nusers; i++)
+		free(sc->sasl.users[i]);
+	free(sc->sasl.users);
+	free(sc->sasl.mechanisms);
 	free(sc->send.from);
 	free_strv(sc->send.to, sc->send.nto);
 	free(sc->send.subject);

@@ -28,6 +28,7 @@
 
 #include "mxlab/error.h"
 #include "mxlab/server.h"
+#include "mxlab/client.h"
 #include "dnsd.h"
 #include "expect.h"
 
@@ -45,12 +46,21 @@ struct sc_server {
 	size_t nkv;
 };
 
-struct sc_client {		/* [client NAME]: read and kept, run in a later release;
-				   keys checked for syntax only */
+struct sc_client {		/* [client NAME] (fake client keys, docs/send.md, plus
+				   service) and [probe NAME] (docs/probe.md keys) */
 	char *name;
 	int line;
-	struct sc_kv *kv;
+	struct sc_kv *kv;	/* in file order, values raw (${...} not expanded) */
 	size_t nkv;
+};
+
+struct sc_sasl {		/* [sasl]: a real SASL backend for smtpd */
+	int present;
+	int line;
+	char *backend;		/* "cyrus" (default) */
+	char **users;		/* "name:password" */
+	size_t nusers;
+	char *mechanisms;	/* default "PLAIN LOGIN" */
 };
 
 struct sc_send {
@@ -104,6 +114,9 @@ struct scenario {
 	size_t nservers;
 	struct sc_client *clients;
 	size_t nclients;
+	struct sc_client *probes;
+	size_t nprobes;
+	struct sc_sasl sasl;
 	struct sc_send send;
 	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty) */
 	int expect_line;	/* of [expect], 0 without one */

@@ -30,12 +30,13 @@ extern const struct sc_vars sc_placeholder;
 
 enum sect {
 	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
-	S_CLIENT, S_SEND, S_EXPECT, S_COUNT
+	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_COUNT
 };
 
-struct ref {			/* a server named in [expect] */
+struct ref {			/* a server, client or probe named in [expect] */
 	char *name;
 	int line;
+	int kind;		/* 0 server, 1 client, 2 probe */
 };
 
 struct rd {
@@ -48,6 +49,8 @@ struct rd {
 	char *vb;		/* [main.cf] / [master.cf] being read */
 	size_t vblen, vbcap, vbkeep;	/* vbkeep: up to the last non-blank line */
 	mxlab_server_config *scratch;	/* [server NAME] being read */
+	mxlab_client_config *cscratch;	/* [client NAME] being read */
+	int cl_bad;
 	int srv_bad, srv_listen;
 	int *srv_once;		/* line of each server key, per section */
 	size_t nsrvkeys;
@@ -72,6 +75,11 @@ void sc_rd_send_line(struct rd *r, int line, char *t);
 void sc_rd_dns_line(struct rd *r, int line, char *t);
 void sc_rd_server_line(struct rd *r, int line, char *t);
 void sc_rd_client_line(struct rd *r, int line, char *t);
+void sc_rd_probe_line(struct rd *r, int line, char *t);
+void sc_rd_sasl_line(struct rd *r, int line, char *t);
+/* Is a client's service value right ("smtp", "submission", "smtps",
+ * or ADDR:PORT)? 0 or -1 with err. */
+int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
 
 #endif

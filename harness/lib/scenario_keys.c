@@ -373,23 +373,145 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 	free(x);
 }
 
+int
+sc_service_check(const char *v, char *err, size_t errlen)
+{
+	if (!strcmp(v, "smtp") || !strcmp(v, "submission") || !strcmp(v, "smtps"))
+		return 0;
+	if (sc_address_check(v, err, errlen) == 0)
+		return 0;
+	snprintf(err, errlen, "bad value '%.100s' (smtp, submission, smtps, or ADDR:PORT)", v);
+	return -1;
+}
+
+/* A key of [client NAME] or [probe NAME]: lowercase, digits, '-'. */
+static int
+key_syntax(struct rd *r, int line, const char *k)
+{
+	const char *p;
+
+	for (p = k; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'; p++)
+		;
+	if (*p || k[0] < 'a' || k[0] > 'z') {
+		sc_rd_err(r, line, "bad key '%.60s' (lowercase letters, digits and '-')", k);
+		return -1;
+	}
+	return 0;
+}
+
 void
 sc_rd_client_line(struct rd *r, int line, char *t)
 {
 	struct sc_client *cl = &r->sc->clients[r->sc->nclients - 1];
+	char e[600], *k, *v, *x;
+
+	if (kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0) {
+		r->cl_bad = 1;
+		return;
+	}
+	if (sc_vars_check(v, NULL, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s: %s", k, e);
+		r->cl_bad = 1;
+		return;
+	}
+	if (kv_push(&cl->kv, &cl->nkv, line, k, v) < 0) {
+		r->oom = 1;
+		return;
+	}
+	if (!strcmp(k, "service")) {	/* the runner's own key */
+		if (sc_service_check(v, e, sizeof e) < 0) {
+			sc_rd_err(r, line, "service: %s", e);
+			r->cl_bad = 1;
+		}
+		return;
+	}
+	if (!(x = sc_expand(r->sc, &sc_placeholder, v))) {
+		r->oom = 1;
+		return;
+	}
+	if (!r->cscratch || mxlab_client_config_set(r->cscratch, k, x, e, sizeof e) != MXLAB_OK) {
+		sc_rd_err(r, line, "%s", r->cscratch ? e : "out of memory");
+		r->cl_bad = 1;
+	}
+	free(x);
+}
+
+void
+sc_rd_probe_line(struct rd *r, int line, char *t)
+{
+	static const char *const keys[] = { "service", "name", "sni", "pki", "ca-file",
+					     "implicit-tls", "timeout", NULL };
+	struct sc_client *pr = &r->sc->probes[r->sc->nprobes - 1];
 	char e[600], *k, *v;
-	const char *p;
+	size_t i;
+	unsigned ms;
+
+	if (kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0)
+		return;
+	for (i = 0; keys[i] && strcmp(keys[i], k); i++)
+		;
+	if (!keys[i]) {
+		sc_rd_err(r, line, "%s: unknown key in [probe] (service, name, sni, pki, "
+		       "ca-file, implicit-tls, timeout)", k);
+		return;
+	}
+	if (sc_vars_check(v, NULL, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s: %s", k, e);
+		return;
+	}
+	if (!strcmp(k, "service") && sc_service_check(v, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "service: %s", e);
+		return;
+	}
+	if (!strcmp(k, "implicit-tls") && strcmp(v, "yes") && strcmp(v, "no")) {
+		sc_rd_err(r, line, "implicit-tls: bad value '%.60s' (yes or no)", v);
+		return;
+	}
+	if (!strcmp(k, "timeout") && sc_duration_parse(v, &ms, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "timeout: bad value '%.60s' (a duration such as 5s)", v);
+		return;
+	}
+	if (kv_push(&pr->kv, &pr->nkv, line, k, v) < 0)
+		r->oom = 1;
+}
+
+void
+sc_rd_sasl_line(struct rd *r, int line, char *t)
+{
+	struct sc_sasl *sa = &r->sc->sasl;
+	char *k, *v;
 
 	if (kv_split(r, line, t, &k, &v) < 0)
 		return;
-	for (p = k; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'; p++)
-		;
-	if (*p || k[0] < 'a' || k[0] > 'z')
-		sc_rd_err(r, line, "bad key '%.60s' (lowercase letters, digits and '-')", k);
-	else if (sc_vars_check(v, NULL, e, sizeof e) < 0)
-		sc_rd_err(r, line, "%s: %s", k, e);
-	else if (kv_push(&cl->kv, &cl->nkv, line, k, v) < 0)
-		r->oom = 1;
+	if (!strcmp(k, "backend")) {
+		if (strcmp(v, "cyrus")) {
+			sc_rd_err(r, line, "backend: bad value '%.60s' (cyrus)", v);
+			return;
+		}
+		free(sa->backend);
+		if (!(sa->backend = strdup(v)))
+			r->oom = 1;
+	} else if (!strcmp(k, "user")) {
+		const char *colon = strchr(v, ':');
+
+		if (!colon || colon == v || !colon[1] || strpbrk(v, " \t@")) {
+			sc_rd_err(r, line, "user: bad value '%.60s' (NAME:PASSWORD, no spaces, "
+			       "no '@': the realm is the instance's)", v);
+			return;
+		}
+		if (sc_rd_push_str(&sa->users, &sa->nusers, v) < 0)
+			r->oom = 1;
+	} else if (!strcmp(k, "mechanisms")) {
+		for (const char *p = v; *p; p++)
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == ' ')) {
+				sc_rd_err(r, line, "mechanisms: bad value '%.60s' (such as PLAIN LOGIN)", v);
+				return;
+			}
+		free(sa->mechanisms);
+		if (!(sa->mechanisms = strdup(v)))
+			r->oom = 1;
+	} else
+		sc_rd_err(r, line, "%s: unknown key in [sasl] (backend, user, mechanisms)", k);
 }
 
 void
@@ -411,9 +533,18 @@ sc_rd_expect_line(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "%s", e);
 		return;
 	}
-	if (strncmp(k, "server", 6) || (k[6] != ' ' && k[6] != '\t'))
+	if (!strncmp(k, "server", 6) && (k[6] == ' ' || k[6] == '\t')) {
+		ref.kind = 0;
+		k += 6;
+	} else if (!strncmp(k, "client", 6) && (k[6] == ' ' || k[6] == '\t')) {
+		ref.kind = 1;
+		k += 6;
+	} else if (!strncmp(k, "probe", 5) && (k[5] == ' ' || k[5] == '\t')) {
+		ref.kind = 2;
+		k += 5;
+	} else
 		return;
-	k += 6 + strspn(k + 6, " \t");
+	k += strspn(k, " \t");
 	n = strcspn(k, " \t");
 	ref.line = line;
 	if (!(ref.name = strndup(k, n)) || sc_rd_push(&r->refs, &r->nrefs, sizeof ref, &ref) < 0) {

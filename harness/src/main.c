@@ -21,6 +21,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "certs", cmd_certs, "write a test PKI: CAs, good leaves and every broken profile" },
+	{ "probe", cmd_probe, "check one SMTP server's TLS: chain, SNI, names, protocols, AUTH" },
 	{ "run", cmd_run, "run scenarios against a private Postfix in namespaces" },
 	{ "serve", cmd_serve, "run the fake SMTP server (STARTTLS, SMTPS, SNI, faults)" },
 };

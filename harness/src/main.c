@@ -23,6 +23,7 @@ static const struct {
 	{ "certs", cmd_certs, "write a test PKI: CAs, good leaves and every broken profile" },
 	{ "probe", cmd_probe, "check one SMTP server's TLS: chain, SNI, names, protocols, AUTH" },
 	{ "run", cmd_run, "run scenarios against a private Postfix in namespaces" },
+	{ "send", cmd_send, "run an SMTP session with the fake client: TLS verdict, chain, replies" },
 	{ "serve", cmd_serve, "run the fake SMTP server (STARTTLS, SMTPS, SNI, faults)" },
 };
 

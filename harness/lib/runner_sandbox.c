@@ -465,7 +465,7 @@ send_mail(struct box *b)
 	return 0;
 }
 
-/* "smtp" -> INSTANCE:25 ...; ADDR:PORT as it is. */
+/* "smtp" -> INSTANCE:25 ..., "2525" -> INSTANCE:2525; ADDR:PORT as it is. */
 static void
 service_address(const char *service, char *buf, size_t len)
 {
@@ -475,6 +475,8 @@ service_address(const char *service, char *buf, size_t len)
 		snprintf(buf, len, INSTANCE_NAME ":587");
 	else if (!strcmp(service, "smtps"))
 		snprintf(buf, len, INSTANCE_NAME ":465");
+	else if (strspn(service, "0123456789") == strlen(service))
+		snprintf(buf, len, INSTANCE_NAME ":%s", service);
 	else
 		snprintf(buf, len, "%s", service);
 }

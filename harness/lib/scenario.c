@@ -498,7 +498,7 @@ final_checks(struct rd *r)
 			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
 			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
-	if (sc->sasl.present && !sc->sasl.nusers)
+	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
 		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
 	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {

@@ -51,6 +51,7 @@ struct rd {
 	mxlab_server_config *scratch;	/* [server NAME] being read */
 	mxlab_client_config *cscratch;	/* [client NAME] being read */
 	int cl_bad;
+	int sasl_user_line;	/* a [sasl] user line was seen (good or bad) */
 	int srv_bad, srv_listen;
 	int *srv_once;		/* line of each server key, per section */
 	size_t nsrvkeys;

@@ -376,11 +376,16 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 int
 sc_service_check(const char *v, char *err, size_t errlen)
 {
+	char e[300];
+
 	if (!strcmp(v, "smtp") || !strcmp(v, "submission") || !strcmp(v, "smtps"))
 		return 0;
-	if (sc_address_check(v, err, errlen) == 0)
+	if (*v && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 5 && atol(v) > 0 &&
+	    atol(v) <= 65535)
 		return 0;
-	snprintf(err, errlen, "bad value '%.100s' (smtp, submission, smtps, or ADDR:PORT)", v);
+	if (strchr(v, ':') && mx_listen_check(v, e, sizeof e) == 0)
+		return 0;
+	snprintf(err, errlen, "bad value '%.100s' (smtp, submission, smtps, a port, or ADDR:PORT)", v);
 	return -1;
 }
 
@@ -494,6 +499,7 @@ sc_rd_sasl_line(struct rd *r, int line, char *t)
 	} else if (!strcmp(k, "user")) {
 		const char *colon = strchr(v, ':');
 
+		r->sasl_user_line = line;
 		if (!colon || colon == v || !colon[1] || strpbrk(v, " \t@")) {
 			sc_rd_err(r, line, "user: bad value '%.60s' (NAME:PASSWORD, no spaces, "
 			       "no '@': the realm is the instance's)", v);

@@ -168,7 +168,7 @@ test_parse_errors(void **state)
 	expect_error("server mx sni", "a b", "bad value");
 	expect_error("server mx body", "a[", "server mx body: bad regex");
 	expect_error("server m/x tls", "yes", "bad server name");
-	expect_error("delivered", "yes", "unknown expectation 'delivered' (status, log, no-log, server)");
+	expect_error("delivered", "yes", "unknown expectation 'delivered' (status, log, no-log, server, client, probe)");
 	expect_error("", "yes", "missing expectation");
 }
 
@@ -616,6 +616,113 @@ test_server_facts(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+
+/* ---- client and probe facts ---- */
+
+/* Decide one client or probe expectation against r / rep. */
+static int
+client1(const char *key, const char *value, const struct mxlab_client_result *r,
+	const struct mxlab_probe_report *rep, char *why)
+{
+	struct ex_set *s = set1(key, value, NULL);
+	struct ex_client c = { "c", r };
+	struct ex_probe p = { "p", rep };
+	struct ex_world w = { .clients = &c, .nclients = 1, .probes = &p, .nprobes = 1 };
+	const struct ex_result *res;
+	int passed;
+
+	assert_int_equal(ex_undecided(s), 0);	/* decided at the end only */
+	ex_finish_world(s, &w, 0);
+	res = result0(s);
+	passed = res->passed;
+	if (why)
+		snprintf(why, 1024, "%s\n%s", res->why ? res->why : "", res->evidence ? res->evidence : "");
+	ex_set_free(s);
+	return passed;
+}
+
+static void
+test_client_facts(void **state)
+{
+	struct mxlab_client_result r;
+	struct mxlab_probe_report rep;
+	char why[1024];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.failed_stage = MXLAB_CS_MAIL;
+	snprintf(r.error, sizeof r.error, "mail: 530 5.7.0 Must issue a STARTTLS command first");
+	r.reply[MXLAB_CS_MAIL].code = 530;
+	snprintf(r.reply[MXLAB_CS_MAIL].text, sizeof r.reply[0].text,
+		 "5.7.0 Must issue a STARTTLS command first");
+	snprintf(r.caps_before, sizeof r.caps_before, "PIPELINING\nSIZE 10240000\nSTARTTLS");
+	snprintf(r.caps_after, sizeof r.caps_after, "PIPELINING\nAUTH PLAIN LOGIN");
+	r.tls = 1;
+	snprintf(r.tls_version, sizeof r.tls_version, "TLSv1.2");
+	r.nchain = 1;
+	snprintf(r.chain[0].subject, sizeof r.chain[0].subject, "CN=postfix.mxlab.test, O=mxlab");
+	snprintf(r.chain[0].issuer, sizeof r.chain[0].issuer, "CN=mxlab Test Intermediate CA");
+	r.verify_reasons = MXLAB_VR_UNTRUSTED | MXLAB_VR_EXPIRED;
+	snprintf(r.verify_text, sizeof r.verify_text, "untrusted-issuer, expired");
+	r.sessions = 2;
+	r.resumed = 1;
+
+	assert_true(client1("client c reply mail", "530 5\\.7\\.0 Must issue", &r, NULL, NULL));
+	assert_false(client1("client c reply mail", "250", &r, NULL, why));
+	assert_non_null(strstr(why, "saw 530 5.7.0 Must issue"));
+	assert_non_null(strstr(why, "client c: stopped at mail"));	/* evidence */
+	assert_false(client1("client c reply rcpt", "250", &r, NULL, why));
+	assert_non_null(strstr(why, "no reply at that stage"));
+	assert_true(client1("client c stopped", "mail", &r, NULL, NULL));
+	assert_false(client1("client c stopped", "done", &r, NULL, NULL));
+	assert_true(client1("client c caps-before", "^STARTTLS$", &r, NULL, NULL));
+	assert_true(client1("client c no-caps-before", "^AUTH", &r, NULL, NULL));
+	assert_false(client1("client c no-caps-after", "^AUTH", &r, NULL, NULL));
+	assert_true(client1("client c caps-after", "^AUTH PLAIN LOGIN$", &r, NULL, NULL));
+	assert_true(client1("client c tls", "yes", &r, NULL, NULL));
+	assert_true(client1("client c tls-version", "TLSv1.2", &r, NULL, NULL));
+	assert_true(client1("client c chain-length", "1", &r, NULL, NULL));
+	assert_false(client1("client c chain-length", "2", &r, NULL, NULL));
+	assert_true(client1("client c subject", "CN=postfix\\.mxlab", &r, NULL, NULL));
+	assert_true(client1("client c issuer", "Intermediate", &r, NULL, NULL));
+	assert_true(client1("client c verify", "failed", &r, NULL, NULL));
+	assert_false(client1("client c verify", "ok", &r, NULL, why));
+	assert_non_null(strstr(why, "saw failed: untrusted-issuer, expired"));
+	assert_true(client1("client c reasons", "untrusted-issuer", &r, NULL, NULL));
+	assert_true(client1("client c reasons", "expired untrusted-issuer", &r, NULL, NULL));
+	assert_false(client1("client c reasons", "name-mismatch", &r, NULL, NULL));
+	assert_false(client1("client c reasons", "none", &r, NULL, NULL));
+	assert_true(client1("client c resumed", "yes", &r, NULL, NULL));
+	assert_true(client1("client c sni", "none", &r, NULL, NULL));
+	/* A client that did not run fails every fact. */
+	assert_false(client1("client c tls", "yes", NULL, NULL, why));
+	assert_non_null(strstr(why, "did not run"));
+
+	memset(&rep, 0, sizeof rep);
+	rep.nfindings = 1;
+	snprintf(rep.findings[0].id, sizeof rep.findings[0].id, "chain-leaf-only");
+	rep.findings[0].severity = MXLAB_PROBE_ERROR;
+	assert_true(client1("probe p finding", "chain-leaf-only", NULL, &rep, NULL));
+	assert_false(client1("probe p finding", "sni-differs", NULL, &rep, why));
+	assert_non_null(strstr(why, "did not report"));
+	assert_non_null(strstr(why, "chain-leaf-only"));
+	assert_true(client1("probe p no-finding", "sni-differs", NULL, &rep, NULL));
+
+	expect_error("client c", "x", "client: expected 'client NAME FACT = VALUE'");
+	expect_error("client c colour", "x", "client: unknown fact 'colour'");
+	expect_error("client c reply", "250", "needs a stage");
+	expect_error("client c reply tls", "250", "needs a stage with a reply");
+	expect_error("client c reply mail", "25x", "bad value '25x'");
+	expect_error("client c reply mail", "250 (", "client c reply mail");
+	expect_error("client c stopped", "later", "bad value 'later'");
+	expect_error("client c verify", "yes", "bad value 'yes' (ok|failed)");
+	expect_error("client c reasons", "grumpy", "unknown reason 'grumpy'");
+	expect_error("client c chain-length", "many", "bad value 'many'");
+	expect_error("client c tls-version", "SSLv3", "bad value 'SSLv3'");
+	expect_error("probe p colour", "x", "probe: unknown fact 'colour'");
+	expect_error("probe p finding", "Not An Id", "bad finding id");
+}
+
 int
 main(void)
 {
@@ -631,6 +738,7 @@ main(void)
 		cmocka_unit_test(test_nolog),
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_server_facts),
+		cmocka_unit_test(test_client_facts),
 	};
 
 	return cmocka_run_group_tests(t, NULL, NULL);

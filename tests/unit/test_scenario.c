@@ -90,6 +90,19 @@ fails_with(const char *text, ...)
 
 #define HEAD "[scenario]\nsummary = s\n"
 
+/* The file fails with one message that holds this text. */
+static void
+fails_like(const char *text, const char *part)
+{
+	struct scenario *sc = load(text);
+
+	assert_null(sc);
+	if (errs.n != 1 || !strstr(errs.msg[0], part))
+		fail_msg("want one error with '%s', got %zu: %s", part, errs.n,
+			 errs.n ? errs.msg[0] : "");
+	sc_errors_free(&errs);
+}
+
 static const char good[] =
 	"# a complete scenario\n"				/* 1 */
 	"[scenario]\n"						/* 2 */
@@ -341,10 +354,10 @@ test_sections(void **state)
 	(void)state;
 	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
 		   "3: unknown section [foo] (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, send, expect)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
 	fails_with(HEAD "[DNS]\n",
 		   "3: unknown section [DNS] (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, send, expect)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
 	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
 		   "5: section [dns] given twice (first at line 3)", NULL);
 	fails_with(HEAD "[scenario]\nsummary = again\n",
@@ -394,7 +407,7 @@ test_verbatim(void **state)
 	/* A strict header line of an unknown section ends the text. */
 	fails_with(HEAD "[main.cf]\na = b\n[other]\n",
 		   "5: unknown section [other] (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, send, expect)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
 
 	write_file("t.scn", nul, sizeof nul - 1);
 	assert_null(sc_load(path, &errs));
@@ -638,7 +651,7 @@ test_several(void **state)
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
 		   "9: unknown section [bogus] (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, send, expect)",
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)",
 		   "12: count: bad count '0' (1 to 1000)",
 		   "2: [scenario] has no summary",
 		   "11: [send] has no 'to' (at least one recipient)",
@@ -727,6 +740,46 @@ test_server_config(void **state)
 	sc_free(sc);
 }
 
+
+static void
+test_inbound_sections(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = load(HEAD "pki-host = postfix.mxlab.test\n"
+		  "[sasl]\nuser = alice:secret\nuser = bob:pw2\n"
+		  "[client sub]\nservice = submission\ntls = starttls\nauth = plain\n"
+		  "user = alice\npassword = secret\n"
+		  "[client port]\nservice = 2525\nstop-after = tls\n"
+		  "[probe p]\nname = postfix.mxlab.test\nsni = one.example\nsni = two.example\n"
+		  "[expect]\nclient sub reply auth = 235\nprobe p finding = chain-ok\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->nclients, 2);
+	assert_string_equal(sc->clients[0].name, "sub");
+	assert_int_equal(sc->clients[0].nkv, 5);
+	assert_int_equal(sc->nprobes, 1);
+	assert_int_equal(sc->probes[0].nkv, 3);
+	assert_true(sc->sasl.present);
+	assert_int_equal(sc->sasl.nusers, 2);
+	assert_string_equal(sc->sasl.backend, "cyrus");
+	assert_string_equal(sc->sasl.mechanisms, "PLAIN LOGIN");
+	sc_free(sc);
+
+	fails_like(HEAD "[client c]\ntls = sometimes\n", "4: tls: bad value 'sometimes'");
+	fails_like(HEAD "[client c]\nservice = pop3\n", "4: service: bad value 'pop3'");
+	fails_like(HEAD "[client c]\nwhatever = 1\n", "4: whatever: unknown");
+	fails_like(HEAD "[probe p]\nflavour = 1\n", "4: flavour: unknown key in [probe]");
+	fails_like(HEAD "[probe p]\nimplicit-tls = maybe\n", "4: implicit-tls: bad value 'maybe'");
+	fails_like(HEAD "[probe p]\n[probe p]\n", "4: probe 'p' declared twice");
+	fails_like(HEAD "[sasl]\nbackend = ldap\nuser = a:b\n", "4: backend: bad value 'ldap'");
+	fails_like(HEAD "[sasl]\nuser = nopassword\n", "4: user: bad value 'nopassword'");
+	fails_like(HEAD "[sasl]\nuser = a:b\nmechanisms = plain\n", "5: mechanisms: bad value 'plain'");
+	fails_like(HEAD "[sasl]\n", "3: [sasl] has no user");
+	fails_like(HEAD "[expect]\nclient ghost tls = yes\n", "4: no [client ghost] in this file");
+	fails_like(HEAD "[expect]\nprobe ghost finding = chain-ok\n", "4: no [probe ghost] in this file");
+}
+
 int
 main(void)
 {
@@ -749,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_server_config),
+		cmocka_unit_test(test_inbound_sections),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 

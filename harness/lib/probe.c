@@ -14,11 +14,13 @@
  * err. A server that does not answer is a finding, not an error.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mxlab/probe.h"
 #include "tls_glue.h"
@@ -416,6 +418,14 @@ mxlab_probe_run(const struct mxlab_probe_options *opt,
 		snprintf(rep->name, sizeof rep->name, "%s", rep->host);
 	rep->ca_given = (opt->ca_file && *opt->ca_file) || (opt->ca_dir && *opt->ca_dir);
 	rep->now = (long long)time(NULL);
+	if (opt->ca_file && *opt->ca_file && access(opt->ca_file, R_OK) < 0) {
+		snprintf(err, errlen, "ca-file %s: %s", opt->ca_file, strerror(errno));
+		return MXLAB_ERR_USAGE;
+	}
+	if (opt->ca_dir && *opt->ca_dir && access(opt->ca_dir, R_OK | X_OK) < 0) {
+		snprintf(err, errlen, "ca-dir %s: %s", opt->ca_dir, strerror(errno));
+		return MXLAB_ERR_USAGE;
+	}
 
 	snprintf(c.connect, sizeof c.connect, strchr(rep->host, ':') ? "[%s]:%u" : "%s:%u",
 		 rep->host, rep->port);

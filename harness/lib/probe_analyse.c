@@ -177,7 +177,8 @@ static const char leaf_only_cause[] =
 	"smtpd_tls_cert_file (or smtpd_tls_chain_files) most likely holds the leaf "
 	"alone (cert.pem instead of fullchain.pem): clients that verify cannot link "
 	"it to a root they trust (openssl: 'unable to get local issuer certificate', "
-	"Postfix: 'untrusted issuer').";
+	"Postfix: 'untrusted issuer'). Less often the issuer is a private root the "
+	"checking side does not trust.";
 static const char leaf_only_fix[] =
 	"Put the leaf followed by the intermediate(s) in that file (fullchain.pem), "
 	"or use smtpd_tls_chain_files = key.pem, fullchain.pem; then postfix reload "

@@ -159,7 +159,7 @@ read_reply(struct sess *s, enum mxlab_client_stage st)
 		return 0;
 	rp->code = 0;
 	s->usable = 0;
-	if (s->sock.timed_out)
+	if (s->sock.timed_out || (s->in_tls && s->conn.last_error == MBEDTLS_ERR_SSL_TIMEOUT))
 		return fail(s, st, "timeout after %u ms", s->sock.timeout_ms);
 	if (!strcmp(what, "EOF"))
 		return fail(s, st, "connection closed by the server");
@@ -172,17 +172,13 @@ read_reply(struct sess *s, enum mxlab_client_stage st)
 	return fail(s, st, "%s", what);
 }
 
-/* A reply of the wanted class (2 for 2xx, 3 for 3xx), else failed. */
+/* The reply of stage st is a refusal: failed with it. */
 static int
-expect(struct sess *s, enum mxlab_client_stage st, int cls)
+refused(struct sess *s, enum mxlab_client_stage st)
 {
 	const struct mxlab_client_reply *rp = &s->res->reply[st];
 	char flat[sizeof rp->text];
 
-	if (read_reply(s, st) < 0)
-		return -1;
-	if (rp->code / 100 == cls)
-		return 0;
 	snprintf(flat, sizeof flat, "%s", rp->text);
 	for (char *p = flat; *p; p++)
 		if (*p == '\n')
@@ -190,6 +186,15 @@ expect(struct sess *s, enum mxlab_client_stage st, int cls)
 	if (rp->code == 421)
 		s->usable = 0;
 	return fail(s, st, "%d %s", rp->code, flat);
+}
+
+/* A reply of the wanted class (2 for 2xx, 3 for 3xx), else failed. */
+static int
+expect(struct sess *s, enum mxlab_client_stage st, int cls)
+{
+	if (read_reply(s, st) < 0)
+		return -1;
+	return s->res->reply[st].code / 100 == cls ? 0 : refused(s, st);
 }
 
 /* Keep the EHLO keywords (the reply's lines after the first). */
@@ -406,8 +411,13 @@ dialogue(struct sess *s)
 				return fail(s, MXLAB_CS_STARTTLS, "STARTTLS not offered");
 		} else {
 			if (send_cmd(s, MXLAB_CS_STARTTLS, "STARTTLS") < 0 ||
-			    expect(s, MXLAB_CS_STARTTLS, 2) < 0)
+			    read_reply(s, MXLAB_CS_STARTTLS) < 0)
 				return -1;
+			if (res->reply[MXLAB_CS_STARTTLS].code / 100 != 2 &&
+			    (c->tls == MX_CTLS_STARTTLS || res->reply[MXLAB_CS_STARTTLS].code == 421))
+				return refused(s, MXLAB_CS_STARTTLS);
+			if (res->reply[MXLAB_CS_STARTTLS].code / 100 != 2)
+				goto plain;	/* optional: go on in plaintext, as Postfix "may" */
 			if (stop == MXLAB_CS_STARTTLS) {
 				s->usable = 0;	/* the server now waits for a ClientHello */
 				return 1;
@@ -422,6 +432,7 @@ dialogue(struct sess *s)
 			keep_caps(res->caps_after, sizeof res->caps_after, res->reply[ehlo_st].text);
 		}
 	}
+plain:
 	if (stop <= MXLAB_CS_EHLO_TLS)
 		return 0;
 	if (c->auth != MX_CAUTH_NONE && do_auth(s) < 0)

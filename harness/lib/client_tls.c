@@ -327,7 +327,7 @@ mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_confi
 		char e[200];
 
 		mx_tls_strerror(r, e, sizeof e);
-		if (sock->timed_out)
+		if (r == MBEDTLS_ERR_SSL_TIMEOUT)
 			snprintf(err, errlen, "timeout after %u ms (%s)", sock->timeout_ms, e);
 		else
 			snprintf(err, errlen, "%s", e);

@@ -517,6 +517,20 @@ mx_tls_client_free(struct mx_tls_client *t)
 	mbedtls_entropy_free(&t->entropy);
 }
 
+/* Client BIO: a timeout is its own error (MBEDTLS_ERR_SSL_TIMEOUT), so
+ * it is still known after mbedTLS has sent an alert on the socket. */
+static int
+bio_recv_client(void *ctx, unsigned char *buf, size_t len)
+{
+	int n = mx_sock_recv(ctx, buf, len);
+
+	if (n == 0)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	if (n == MX_SOCK_ERR_TIMEOUT)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
+	return n > 0 ? n : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
 mxlab_err
 mx_tls_conn_client_setup(struct mx_tls_conn *c, struct mx_tls_client *t,
 			 struct mx_sock *sock, const char *sni,
@@ -527,6 +541,7 @@ mx_tls_conn_client_setup(struct mx_tls_conn *c, struct mx_tls_client *t,
 
 	if (mx_tls_conn_setup(c, &t->conf, sock, err, errlen) != MXLAB_OK)
 		return MXLAB_ERR_TLS;
+	mbedtls_ssl_set_bio(&c->ssl, sock, bio_send, bio_recv_client, NULL);
 	/* NULL: no SNI and no name check (3.6.3+ wants the explicit call). */
 	if ((r = mbedtls_ssl_set_hostname(&c->ssl, sni)) != 0 ||
 	    (offer && (r = mbedtls_ssl_set_session(&c->ssl, offer)) != 0)) {

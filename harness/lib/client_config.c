@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfgval.h"
 #include "client_int.h"
 
 typedef int (*setter_fn)(struct mxlab_client_config *, const char *key,
@@ -38,25 +39,13 @@ mx_client_is_ip(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
-static int
-copy_str(char *dst, size_t cap, const char *key, const char *v, char *err, size_t errlen)
-{
-	if (strlen(v) >= cap)
-		return BAD("%s: value too long (at most %zu bytes)", key, cap - 1);
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return BAD("%s: control characters are not allowed", key);
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
 /* A DNS-ish name: no spaces, no control characters, not empty. */
 static int
 copy_name(char *dst, size_t cap, const char *k, const char *v, char *err, size_t errlen)
 {
 	if (!*v || strpbrk(v, " \t<>"))
 		return BAD("%s: bad value '%s' (a host name without spaces)", k, v);
-	return copy_str(dst, cap, k, v, err, errlen);
+	return mx_cfg_copy_str(dst, cap, k, v, err, errlen);
 }
 
 static int
@@ -120,7 +109,7 @@ set_connect(struct mxlab_client_config *c, const char *k, const char *v, char *e
 		return BAD("%s: bad port '%s' (1-65535, smtp, submission or smtps)", k, port);
 	if (!port)
 		c->port = 25;
-	return copy_str(c->host, sizeof c->host, k, host, err, errlen);
+	return mx_cfg_copy_str(c->host, sizeof c->host, k, host, err, errlen);
 }
 
 static int
@@ -155,7 +144,7 @@ set_path(char *dst, size_t cap, const char *k, const char *v, char *err, size_t 
 {
 	if (!*v)
 		return BAD("%s: empty path", k);
-	return copy_str(dst, cap, k, v, err, errlen);
+	return mx_cfg_copy_str(dst, cap, k, v, err, errlen);
 }
 
 static int
@@ -219,13 +208,13 @@ set_auth(struct mxlab_client_config *c, const char *k, const char *v, char *err,
 static int
 set_user(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return copy_str(c->user, sizeof c->user, k, v, err, errlen);
+	return mx_cfg_copy_str(c->user, sizeof c->user, k, v, err, errlen);
 }
 
 static int
 set_password(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return copy_str(c->password, sizeof c->password, k, v, err, errlen);
+	return mx_cfg_copy_str(c->password, sizeof c->password, k, v, err, errlen);
 }
 
 /* An address for MAIL FROM / RCPT TO: no brackets, spaces or controls. */
@@ -243,7 +232,7 @@ static int
 set_from(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	if (check_addr(k, v, err, errlen) < 0 ||
-	    copy_str(c->from, sizeof c->from, k, v, err, errlen) < 0)
+	    mx_cfg_copy_str(c->from, sizeof c->from, k, v, err, errlen) < 0)
 		return -1;
 	c->from_set = 1;
 	return 0;
@@ -341,33 +330,13 @@ set_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *e
 static int
 set_version(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	int ver = mx_tls_version_parse(v);
-	struct mx_tls_versions t = c->versions;
-	char e[200];
-
-	if (ver < 0)
-		return BAD("%s: bad value '%s' (1.0, 1.1, 1.2, 1.3)", k, v);
-	if (!strcmp(k, "tls-min"))
-		t.min = ver;
-	else
-		t.max = ver;
-	if (mx_tls_versions_check(&t, e, sizeof e) < 0)
-		return BAD("%s: %s", k, e);
-	c->versions = t;
-	return 0;
+	return mx_cfg_tls_version(&c->versions, k, v, err, errlen);
 }
 
 static int
 set_ciphers(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	char e[300];
-	int *ids = mx_tls_ciphers_parse(v, e, sizeof e);
-
-	if (!ids)
-		return BAD("%s: %s", k, e);
-	free(c->ciphers);
-	c->ciphers = ids;
-	return 0;
+	return mx_cfg_ciphers(&c->ciphers, k, v, err, errlen);
 }
 
 static int

@@ -70,9 +70,6 @@ struct mxlab_client_config {
 	int connections;
 };
 
-/* server_config.c: NUMBER[ms|s|m] (a bare number is seconds). */
-int mx_parse_duration_ms(const char *v, unsigned *ms);
-
 /* Is s an IPv4 or IPv6 literal? */
 int mx_client_is_ip(const char *s);
 /* The SNI to send (NULL: none) and the name to verify. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mxlab/certs.h"
+#include "cfgval.h"
 #include "server_int.h"
 
 static const char *const stage_names[MX_STAGE_COUNT] = {
@@ -40,18 +41,6 @@ struct key_row {
 #define USAGE(...) (snprintf(err, errlen, __VA_ARGS__), MXLAB_ERR_USAGE)
 
 static int
-copy_str(char *dst, size_t cap, const char *key, const char *v, char *err, size_t errlen)
-{
-	if (strlen(v) >= cap)
-		return BAD("%s: value too long (at most %zu bytes)", key, cap - 1);
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return BAD("%s: control characters are not allowed", key);
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
-static int
 parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
 {
 	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
@@ -60,31 +49,6 @@ parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
 		*out = 0;
 	else
 		return BAD("%s: bad value '%s' (yes or no)", key, v);
-	return 0;
-}
-
-/* NUMBER[ms|s|m]; a bare number is seconds. */
-int mx_parse_duration_ms(const char *v, unsigned *ms);
-int
-mx_parse_duration_ms(const char *v, unsigned *ms)
-{
-	char *end;
-	double n;
-
-	if (!isdigit((unsigned char)v[0]))
-		return -1;
-	n = strtod(v, &end);
-	if (!strcmp(end, "ms"))
-		;
-	else if (!strcmp(end, "s") || !*end)
-		n *= 1000;
-	else if (!strcmp(end, "m"))
-		n *= 60000;
-	else
-		return -1;
-	if (n > 86400000.0)
-		return -1;
-	*ms = (unsigned)n;
 	return 0;
 }
 
@@ -133,13 +97,13 @@ set_hostname(struct mxlab_server_config *c, const char *k, const char *v, char *
 {
 	if (!*v || strpbrk(v, " \t"))
 		return BAD("%s: bad value '%s' (a host name without spaces)", k, v);
-	return copy_str(c->hostname, sizeof c->hostname, k, v, err, errlen);
+	return mx_cfg_copy_str(c->hostname, sizeof c->hostname, k, v, err, errlen);
 }
 
 static int
 set_banner(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return copy_str(c->banner, sizeof c->banner, k, v, err, errlen);
+	return mx_cfg_copy_str(c->banner, sizeof c->banner, k, v, err, errlen);
 }
 
 static int
@@ -177,7 +141,7 @@ set_starttls(struct mxlab_server_config *c, const char *k, const char *v, char *
 static int
 set_pki(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return copy_str(c->pki, sizeof c->pki, k, v, err, errlen);
+	return mx_cfg_copy_str(c->pki, sizeof c->pki, k, v, err, errlen);
 }
 
 static int
@@ -185,7 +149,7 @@ set_cert(struct mxlab_server_config *c, const char *k, const char *v, char *err,
 {
 	if (!*v || strchr(v, '/'))
 		return BAD("%s: bad value '%s' (a host of the PKI, as given to mxlab certs --host)", k, v);
-	return copy_str(c->def.host, sizeof c->def.host, k, v, err, errlen);
+	return mx_cfg_copy_str(c->def.host, sizeof c->def.host, k, v, err, errlen);
 }
 
 static int
@@ -210,7 +174,7 @@ set_profile(struct mxlab_server_config *c, const char *k, const char *v, char *e
 {
 	if (check_profile(k, v, err, errlen) < 0)
 		return -1;
-	return copy_str(c->def.profile, sizeof c->def.profile, k, v, err, errlen);
+	return mx_cfg_copy_str(c->def.profile, sizeof c->def.profile, k, v, err, errlen);
 }
 
 static int
@@ -230,7 +194,7 @@ set_cert_file(struct mxlab_server_config *c, const char *k, const char *v, char 
 {
 	if (!*v)
 		return BAD("%s: empty path", k);
-	return copy_str(c->def.cert_file, sizeof c->def.cert_file, k, v, err, errlen);
+	return mx_cfg_copy_str(c->def.cert_file, sizeof c->def.cert_file, k, v, err, errlen);
 }
 
 static int
@@ -238,7 +202,7 @@ set_key_file(struct mxlab_server_config *c, const char *k, const char *v, char *
 {
 	if (!*v)
 		return BAD("%s: empty path", k);
-	return copy_str(c->def.key_file, sizeof c->def.key_file, k, v, err, errlen);
+	return mx_cfg_copy_str(c->def.key_file, sizeof c->def.key_file, k, v, err, errlen);
 }
 
 /* NAME=HOST[/PROFILE] or NAME=file:PATH */
@@ -260,7 +224,7 @@ set_sni(struct mxlab_server_config *c, const char *k, const char *v, char *err, 
 		if (!isalnum((unsigned char)s.sni[i]) && !strchr(".-_*", s.sni[i]))
 			return BAD("%s: bad SNI name '%s'", k, s.sni);
 	if (!strncmp(eq + 1, "file:", 5)) {
-		if (copy_str(s.cert_file, sizeof s.cert_file, k, eq + 6, err, errlen) < 0)
+		if (mx_cfg_copy_str(s.cert_file, sizeof s.cert_file, k, eq + 6, err, errlen) < 0)
 			return -1;
 		if (!s.cert_file[0])
 			return BAD("%s: empty path after file:", k);
@@ -302,33 +266,13 @@ set_sni_unknown(struct mxlab_server_config *c, const char *k, const char *v, cha
 static int
 set_version(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	int ver = mx_tls_version_parse(v);
-	char e[200];
-	struct mx_tls_versions t = c->versions;
-
-	if (ver < 0)
-		return BAD("%s: bad value '%s' (1.0, 1.1, 1.2, 1.3)", k, v);
-	if (!strcmp(k, "tls-min"))
-		t.min = ver;
-	else
-		t.max = ver;
-	if (mx_tls_versions_check(&t, e, sizeof e) < 0)
-		return BAD("%s: %s", k, e);
-	c->versions = t;
-	return 0;
+	return mx_cfg_tls_version(&c->versions, k, v, err, errlen);
 }
 
 static int
 set_ciphers(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	char e[300];
-	int *ids = mx_tls_ciphers_parse(v, e, sizeof e);
-
-	if (!ids)
-		return BAD("%s: %s", k, e);
-	free(c->ciphers);
-	c->ciphers = ids;
-	return 0;
+	return mx_cfg_ciphers(&c->ciphers, k, v, err, errlen);
 }
 
 static int
@@ -381,7 +325,7 @@ set_transcript(struct mxlab_server_config *c, const char *k, const char *v, char
 {
 	if (!*v)
 		return BAD("%s: empty path", k);
-	return copy_str(c->transcript, sizeof c->transcript, k, v, err, errlen);
+	return mx_cfg_copy_str(c->transcript, sizeof c->transcript, k, v, err, errlen);
 }
 
 static int
@@ -389,7 +333,7 @@ set_mailbox(struct mxlab_server_config *c, const char *k, const char *v, char *e
 {
 	if (!*v)
 		return BAD("%s: empty path", k);
-	return copy_str(c->mailbox, sizeof c->mailbox, k, v, err, errlen);
+	return mx_cfg_copy_str(c->mailbox, sizeof c->mailbox, k, v, err, errlen);
 }
 
 /* Which stage a key names: "rcpt" -> MX_STAGE_RCPT, *delay = 0;
@@ -435,7 +379,7 @@ set_stage(struct mxlab_server_config *c, const char *k, const char *v, char *err
 	    !isdigit((unsigned char)v[2]) || (v[3] && v[3] != ' ') ||
 	    v[0] < '2' || v[0] > '5')
 		return BAD("%s: bad value '%s' (a reply such as \"550 5.7.1 text\", or disconnect)", k, v);
-	if (copy_str(r->text, sizeof r->text, k, v[3] ? v + 4 : "", err, errlen) < 0)
+	if (mx_cfg_copy_str(r->text, sizeof r->text, k, v[3] ? v + 4 : "", err, errlen) < 0)
 		return -1;
 	r->code = atoi(v);
 	r->disconnect = 0;

@@ -7,7 +7,9 @@
  *   check LINE 0|1 TEXT WHY EVIDENCE
  *   error MESSAGE             the scenario could not be run
  *   done pass|fail|error
- * Everything it starts (Postfix by PID, servers, DNS) it stops before it
+ * The inbound parts ([sasl], [client NAME], [probe NAME]) are in
+ * runner_inbound.c. Everything it starts (Postfix by PID, servers, DNS)
+ * it stops before it
  * returns; what it forgot dies with the PID namespace anyway.
  */
 #include <errno.h>
@@ -35,34 +37,7 @@
 #include "runner_int.h"
 #include "sandbox.h"
 
-struct box {
-	const struct rn_sandbox_arg *a;
-	const struct scenario *sc;
-	FILE *out;
-	long t0;
-	char pki[1200], inst[1200];
-	struct sc_vars vars;
-	struct dnsd *dns;
-	mxlab_server **srv;
-	size_t nsrv;
-	struct ex_server *exs;
-	struct pf_instance pf;
-	int pf_started;
-	struct ml_tail *tail;
-	char **status_seen;	/* recipients with a status line so far */
-	size_t nstatus_seen;
-	struct mxlab_client_result *cres;	/* one per [client NAME] */
-	struct ex_client *exc;
-	size_t nclients_run;
-	struct mxlab_probe_report *prep;	/* one per [probe NAME] */
-	struct ex_probe *exp;
-	size_t nprobes_run;
-};
 
-/* The instance's name in the sandbox's /etc/hosts (127.0.0.1). */
-#define INSTANCE_NAME "postfix.mxlab.test"
-/* The realm of [sasl] users: the base main.cf's myhostname. */
-#define INSTANCE_REALM "postfix.mxlab.test"
 
 
 static void
@@ -91,8 +66,8 @@ record(struct box *b, const char *kind, int n, const char *const *fields)
 	fflush(b->out);
 }
 
-static void
-phase(struct box *b, const char *name)
+void
+rn_box_phase(struct box *b, const char *name)
 {
 	char ms[32];
 	const char *f[2] = { name, ms };
@@ -101,8 +76,8 @@ phase(struct box *b, const char *name)
 	record(b, "time", 2, f);
 }
 
-static int
-fail(struct box *b, const char *fmt, ...)
+int
+rn_box_fail(struct box *b, const char *fmt, ...)
 {
 	char msg[4096];
 	const char *f[1] = { msg };
@@ -115,8 +90,8 @@ fail(struct box *b, const char *fmt, ...)
 	return -1;
 }
 
-static int
-write_text(const char *path, const char *text)
+int
+rn_write_text(const char *path, const char *text)
 {
 	FILE *fp = fopen(path, "we");
 
@@ -135,7 +110,7 @@ write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 	char *t = malloc(cap), *o = t;
 
 	if (!t)
-		return fail(b, "out of memory");
+		return rn_box_fail(b, "out of memory");
 	o += sprintf(o, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 		     "127.0.0.1\t" INSTANCE_NAME "\n");
 	for (size_t i = 0; i < sc->ndns; i++) {
@@ -152,10 +127,10 @@ write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 	}
 	snprintf(hosts, len, "%s/hosts", b->a->dir);
 	snprintf(resolv, len, "%s/resolv.conf", b->a->dir);
-	if (write_text(hosts, t) < 0 ||
-	    write_text(resolv, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
+	if (rn_write_text(hosts, t) < 0 ||
+	    rn_write_text(resolv, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
 		free(t);
-		return fail(b, "%s: %s", b->a->dir, strerror(errno));
+		return rn_box_fail(b, "%s: %s", b->a->dir, strerror(errno));
 	}
 	free(t);
 	return 0;
@@ -208,7 +183,7 @@ make_pki(struct box *b)
 		free(hosts[i]);
 	free(hosts);
 	if (r != MXLAB_OK)
-		return fail(b, "PKI: %s", e);
+		return rn_box_fail(b, "PKI: %s", e);
 	return 0;
 }
 
@@ -220,18 +195,18 @@ start_dns(struct box *b)
 	char e[600];
 
 	if (sc->ndns && !(recs = malloc(sc->ndns * sizeof *recs)))
-		return fail(b, "out of memory");
+		return rn_box_fail(b, "out of memory");
 	for (size_t i = 0; i < sc->ndns; i++) {
 		recs[i] = sc->dns[i];
 		if (dnsd_record_resolve(&recs[i], b->pki, e, sizeof e) < 0) {
-			fail(b, "[dns] %s: %s", recs[i].name, e);
+			rn_box_fail(b, "[dns] %s: %s", recs[i].name, e);
 			free(recs);
 			return -1;
 		}
 	}
 	if (dnsd_start("127.0.0.1:53", recs, sc->ndns, sc->dnssec, &b->dns, e, sizeof e) != MXLAB_OK) {
 		free(recs);
-		return fail(b, "fake DNS: %s", e);
+		return rn_box_fail(b, "fake DNS: %s", e);
 	}
 	free(recs);
 	return 0;
@@ -245,7 +220,7 @@ start_servers(struct box *b)
 	b->srv = calloc(sc->nservers + 1, sizeof *b->srv);
 	b->exs = calloc(sc->nservers + 1, sizeof *b->exs);
 	if (!b->srv || !b->exs)
-		return fail(b, "out of memory");
+		return rn_box_fail(b, "out of memory");
 	for (size_t s = 0; s < sc->nservers; s++) {
 		const struct sc_server *ss = &sc->servers[s];
 		mxlab_server_config *cfg = mxlab_server_config_new();
@@ -253,7 +228,7 @@ start_servers(struct box *b)
 		int has_pki = 0, has_tr = 0, has_mb = 0;
 
 		if (!cfg)
-			return fail(b, "out of memory");
+			return rn_box_fail(b, "out of memory");
 		for (size_t k = 0; k < ss->nkv; k++) {
 			has_pki |= !strcmp(ss->kv[k].key, "pki");
 			has_tr |= !strcmp(ss->kv[k].key, "transcript");
@@ -275,13 +250,13 @@ start_servers(struct box *b)
 			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
 				free(v);
 				mxlab_server_config_free(cfg);
-				return fail(b, "%s:%d: %s", sc->file, ss->kv[k].line, v ? e : "out of memory");
+				return rn_box_fail(b, "%s:%d: %s", sc->file, ss->kv[k].line, v ? e : "out of memory");
 			}
 			free(v);
 		}
 		if (mxlab_server_start(cfg, &b->srv[s], e, sizeof e) != MXLAB_OK) {
 			mxlab_server_config_free(cfg);
-			return fail(b, "%s:%d: server %s: %s", sc->file, ss->line, ss->name, e);
+			return rn_box_fail(b, "%s:%d: server %s: %s", sc->file, ss->line, ss->name, e);
 		}
 		mxlab_server_config_free(cfg);
 		b->exs[s].name = ss->name;
@@ -317,88 +292,6 @@ on_line(void *arg, const struct ml_event *ev)
 	}
 }
 
-/* Run a command without a shell, feeding it input; its exit status. */
-static int
-run_input(char *const argv[], const char *input)
-{
-	int p[2], st;
-	pid_t pid;
-
-	if (pipe(p) < 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(p[0], 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close(p[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[0]);
-	if (input)
-		(void)!write(p[1], input, strlen(input));
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/*
- * [sasl] with Cyrus SASL: a private sasldb with the scenario's users, and
- * an smtpd.conf that points at it. main.cf gets cyrus_sasl_config_path and
- * an empty smtpd_sasl_local_domain (the users' realm is the instance's
- * myhostname) before the scenario's own text.
- */
-static int
-setup_sasl(struct box *b, char **main_cf)
-{
-	const struct sc_sasl *sa = &b->sc->sasl;
-	char dir[1300], conf[1400], db[1400], text[2048], *m;
-	struct group *gr = getgrnam("postfix");
-
-	if (!sa->present)
-		return 0;
-	if (access("/usr/sbin/saslpasswd2", X_OK) != 0)
-		return fail(b, "[sasl]: /usr/sbin/saslpasswd2 is missing (Debian packages "
-			    "sasl2-bin and libsasl2-modules)");
-	snprintf(dir, sizeof dir, "%s/etc/sasl", b->inst);
-	snprintf(db, sizeof db, "%s/etc/sasldb2", b->inst);
-	snprintf(conf, sizeof conf, "%s/smtpd.conf", dir);
-	mkdir(b->inst, 0755);
-	snprintf(text, sizeof text, "%s/etc", b->inst);
-	mkdir(text, 0755);
-	mkdir(dir, 0755);
-	snprintf(text, sizeof text, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
-		 "mech_list: %s\nsasldb_path: %s\n", sa->mechanisms, db);
-	if (write_text(conf, text) < 0)
-		return fail(b, "%s: %s", conf, strerror(errno));
-	for (size_t i = 0; i < sa->nusers; i++) {
-		const char *colon = strchr(sa->users[i], ':');
-		char user[256];
-		char *argv[] = { "/usr/sbin/saslpasswd2", "-p", "-c", "-f", db, "-u",
-				 INSTANCE_REALM, user, NULL };
-
-		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
-		if (run_input(argv, colon + 1) != 0)
-			return fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s", b->sc->file,
-				    sa->line, user);
-	}
-	if (!gr || chown(db, 0, gr->gr_gid) < 0 || chmod(db, 0640) < 0)
-		return fail(b, "%s: cannot give it to group postfix: %s", db, strerror(errno));
-	snprintf(text, sizeof text, "cyrus_sasl_config_path = %s\nsmtpd_sasl_local_domain =\n", dir);
-	if (!(m = malloc(strlen(text) + (*main_cf ? strlen(*main_cf) : 0) + 1)))
-		return fail(b, "out of memory");
-	sprintf(m, "%s%s", text, *main_cf ? *main_cf : "");
-	free(*main_cf);
-	*main_cf = m;
-	return 0;
-}
-
 static int
 start_postfix(struct box *b)
 {
@@ -409,32 +302,32 @@ start_postfix(struct box *b)
 	int r = -1;
 
 	if ((sc->main_cf && !main_cf) || (sc->master_cf && !master_cf)) {
-		fail(b, "out of memory");
+		rn_box_fail(b, "out of memory");
 		goto out;
 	}
-	if (setup_sasl(b, &main_cf) < 0)
+	if (rn_setup_sasl(b, &main_cf) < 0)
 		goto out;
 	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime,
 			    b->a->spool_template, e, sizeof e) < 0 ||
 	    pf_check(&b->pf, e, sizeof e) < 0) {
-		fail(b, "Postfix: %s", e);
+		rn_box_fail(b, "Postfix: %s", e);
 		goto out;
 	}
-	phase(b, "postfix-check");
+	rn_box_phase(b, "postfix-check");
 	if (!(b->tail = ml_tail_open(b->pf.maillog, e, sizeof e))) {
-		fail(b, "maillog: %s", e);
+		rn_box_fail(b, "maillog: %s", e);
 		goto out;
 	}
 	if (pf_start(&b->pf, e, sizeof e) < 0) {
-		fail(b, "Postfix: %s", e);
+		rn_box_fail(b, "Postfix: %s", e);
 		goto out;
 	}
 	b->pf_started = 1;
 	if (pf_wait_ready(&b->pf, b->tail, 10000, on_line, b, e, sizeof e) < 0) {
-		fail(b, "Postfix: %s", e);
+		rn_box_fail(b, "Postfix: %s", e);
 		goto out;
 	}
-	phase(b, "postfix-ready");
+	rn_box_phase(b, "postfix-ready");
 	r = 0;
 out:
 	free(main_cf);
@@ -459,159 +352,9 @@ send_mail(struct box *b)
 		};
 
 		if (mx_inject(s->via, 10000, &m, qid, sizeof qid, e, sizeof e) != MXLAB_OK)
-			return fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line, s->via, e);
+			return rn_box_fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line, s->via, e);
 	}
-	phase(b, "sent");
-	return 0;
-}
-
-/* "smtp" -> INSTANCE:25 ..., "2525" -> INSTANCE:2525; ADDR:PORT as it is. */
-static void
-service_address(const char *service, char *buf, size_t len)
-{
-	if (!strcmp(service, "smtp"))
-		snprintf(buf, len, INSTANCE_NAME ":25");
-	else if (!strcmp(service, "submission"))
-		snprintf(buf, len, INSTANCE_NAME ":587");
-	else if (!strcmp(service, "smtps"))
-		snprintf(buf, len, INSTANCE_NAME ":465");
-	else if (strspn(service, "0123456789") == strlen(service))
-		snprintf(buf, len, INSTANCE_NAME ":%s", service);
-	else
-		snprintf(buf, len, "%s", service);
-}
-
-static int
-kv_has(const struct sc_client *c, const char *key)
-{
-	for (size_t k = 0; k < c->nkv; k++)
-		if (!strcmp(c->kv[k].key, key))
-			return 1;
-	return 0;
-}
-
-/* Each [client NAME], in file order, against the instance. */
-static int
-run_clients(struct box *b)
-{
-	const struct scenario *sc = b->sc;
-
-	if (!sc->nclients)
-		return 0;
-	b->cres = calloc(sc->nclients, sizeof *b->cres);
-	b->exc = calloc(sc->nclients, sizeof *b->exc);
-	if (!b->cres || !b->exc)
-		return fail(b, "out of memory");
-	for (size_t i = 0; i < sc->nclients; i++) {
-		const struct sc_client *c = &sc->clients[i];
-		mxlab_client_config *cfg = mxlab_client_config_new();
-		char e[1400], addr[300];
-		int has_connect = kv_has(c, "connect");
-
-		if (!cfg)
-			return fail(b, "out of memory");
-		if (!kv_has(c, "pki") && !kv_has(c, "ca-file") && !kv_has(c, "ca-dir"))
-			mxlab_client_config_set(cfg, "pki", b->pki, e, sizeof e);
-		if (!has_connect && !kv_has(c, "service")) {
-			service_address("smtp", addr, sizeof addr);
-			mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
-		}
-		for (size_t k = 0; k < c->nkv; k++) {
-			char *v = sc_expand(sc, &b->vars, c->kv[k].value);
-			mxlab_err r;
-
-			if (!v) {
-				mxlab_client_config_free(cfg);
-				return fail(b, "out of memory");
-			}
-			if (!strcmp(c->kv[k].key, "service")) {
-				service_address(v, addr, sizeof addr);
-				r = has_connect ? MXLAB_OK :
-				    mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
-			} else
-				r = mxlab_client_config_set(cfg, c->kv[k].key, v, e, sizeof e);
-			free(v);
-			if (r != MXLAB_OK) {
-				mxlab_client_config_free(cfg);
-				return fail(b, "%s:%d: %s", sc->file, c->kv[k].line, e);
-			}
-		}
-		if (mxlab_client_run(cfg, &b->cres[i], e, sizeof e) != MXLAB_OK) {
-			mxlab_client_config_free(cfg);
-			return fail(b, "%s:%d: client %s: %s", sc->file, c->line, c->name, e);
-		}
-		mxlab_client_config_free(cfg);
-		b->exc[i].name = c->name;
-		b->exc[i].res = &b->cres[i];
-		b->nclients_run = i + 1;
-		if (b->a->verbose)
-			fprintf(stderr, "%s | client %s: stopped at %s%s%s\n", b->a->label, c->name,
-				mxlab_client_stage_name(b->cres[i].failed_stage),
-				b->cres[i].error[0] ? ": " : "", b->cres[i].error);
-	}
-	phase(b, "clients");
-	return 0;
-}
-
-/* Each [probe NAME] against the instance. */
-static int
-run_probes(struct box *b)
-{
-	const struct scenario *sc = b->sc;
-
-	if (!sc->nprobes)
-		return 0;
-	b->prep = calloc(sc->nprobes, sizeof *b->prep);
-	b->exp = calloc(sc->nprobes, sizeof *b->exp);
-	if (!b->prep || !b->exp)
-		return fail(b, "out of memory");
-	for (size_t i = 0; i < sc->nprobes; i++) {
-		const struct sc_client *p = &sc->probes[i];
-		struct mxlab_probe_options o = { 0 };
-		char target[300] = "", ca[1400], e[1024];
-		char *vals[64] = { 0 };
-		const char *snis[17] = { 0 };
-		size_t nsni = 0, nv = 0;
-		mxlab_err r;
-
-		service_address("smtp", target, sizeof target);
-		snprintf(ca, sizeof ca, "%s/ca/root.crt", b->pki);
-		o.ca_file = ca;
-		for (size_t k = 0; k < p->nkv && nv < 64; k++) {
-			char *v = sc_expand(sc, &b->vars, p->kv[k].value);
-			const char *key = p->kv[k].key;
-
-			if (!v)
-				break;
-			vals[nv++] = v;
-			if (!strcmp(key, "service"))
-				service_address(v, target, sizeof target);
-			else if (!strcmp(key, "name"))
-				o.name = v;
-			else if (!strcmp(key, "sni") && nsni < 16)
-				snis[nsni++] = v;
-			else if (!strcmp(key, "ca-file"))
-				o.ca_file = v;
-			else if (!strcmp(key, "pki")) {
-				snprintf(ca, sizeof ca, "%s/ca/root.crt", v);
-				o.ca_file = ca;
-			} else if (!strcmp(key, "implicit-tls"))
-				o.implicit_tls = !strcmp(v, "yes");
-			else if (!strcmp(key, "timeout"))
-				sc_duration_parse(v, &o.timeout_ms, e, sizeof e);
-		}
-		o.target = target;
-		o.sni_names = nsni ? snis : NULL;
-		r = mxlab_probe_run(&o, &b->prep[i], e, sizeof e);
-		for (size_t k = 0; k < nv; k++)
-			free(vals[k]);
-		if (r != MXLAB_OK)
-			return fail(b, "%s:%d: probe %s: %s", sc->file, p->line, p->name, e);
-		b->exp[i].name = p->name;
-		b->exp[i].rep = &b->prep[i];
-		b->nprobes_run = i + 1;
-	}
-	phase(b, "probes");
+	rn_box_phase(b, "sent");
 	return 0;
 }
 
@@ -641,7 +384,7 @@ observe(struct box *b)
 	int timed_out = 0;
 
 	if (!ev)
-		return fail(b, "out of memory");
+		return rn_box_fail(b, "out of memory");
 	for (;;) {
 		long left;
 		int r;
@@ -662,11 +405,11 @@ observe(struct box *b)
 			on_line(b, ev);
 		else if (r < 0) {
 			free(ev);
-			return fail(b, "reading the maillog failed");
+			return rn_box_fail(b, "reading the maillog failed");
 		}
 	}
 	free(ev);
-	phase(b, timed_out ? "timeout" : "decided");
+	rn_box_phase(b, timed_out ? "timeout" : "decided");
 	{
 		struct ex_world w = {
 			.servers = b->exs, .nservers = b->nsrv,
@@ -717,7 +460,7 @@ teardown(struct box *b)
 	free(b->exc);
 	free(b->prep);
 	free(b->exp);
-	phase(b, "stopped");
+	rn_box_phase(b, "stopped");
 }
 
 int
@@ -747,18 +490,18 @@ rn_sandbox_main(void *arg)
 	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0)
 		goto out;
 	if (sb_enter(hosts, resolv, e, sizeof e) < 0) {
-		fail(&b, "sandbox: %s", e);
+		rn_box_fail(&b, "sandbox: %s", e);
 		goto out;
 	}
-	phase(&b, "sandbox");
+	rn_box_phase(&b, "sandbox");
 	if (make_pki(&b) < 0)
 		goto out;
-	phase(&b, "pki");
+	rn_box_phase(&b, "pki");
 	if (start_dns(&b) < 0 || start_servers(&b) < 0)
 		goto out;
-	phase(&b, "peers");
-	if (start_postfix(&b) < 0 || send_mail(&b) < 0 || run_clients(&b) < 0 ||
-	    run_probes(&b) < 0 || observe(&b) < 0)
+	rn_box_phase(&b, "peers");
+	if (start_postfix(&b) < 0 || send_mail(&b) < 0 || rn_run_clients(&b) < 0 ||
+	    rn_run_probes(&b) < 0 || observe(&b) < 0)
 		goto out;
 	outcome = report(&b) ? "pass" : "fail";
 out:

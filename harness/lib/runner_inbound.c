@@ -1,0 +1,252 @@
+/*
+ * runner_inbound.c: the inbound side of a scenario, inside its sandbox:
+ * the [sasl] backend (a private Cyrus sasldb and smtpd.conf, written before
+ * Postfix starts), and the [client NAME] sessions and [probe NAME] checks
+ * run against the instance once it is up (runner_sandbox.c calls them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "mxlab/client.h"
+#include "mxlab/probe.h"
+#include "runner_int.h"
+
+/* Run a command without a shell, feeding it input; its exit status. */
+static int
+run_input(char *const argv[], const char *input)
+{
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(p[0], 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[0]);
+	if (input)
+		(void)!write(p[1], input, strlen(input));
+	close(p[1]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * [sasl] with Cyrus SASL: a private sasldb with the scenario's users, and
+ * an smtpd.conf that points at it. main.cf gets cyrus_sasl_config_path and
+ * an empty smtpd_sasl_local_domain (the users' realm is the instance's
+ * myhostname) before the scenario's own text.
+ */
+int
+rn_setup_sasl(struct box *b, char **main_cf)
+{
+	const struct sc_sasl *sa = &b->sc->sasl;
+	char dir[1300], conf[1400], db[1400], text[2048], *m;
+	struct group *gr = getgrnam("postfix");
+
+	if (!sa->present)
+		return 0;
+	if (access("/usr/sbin/saslpasswd2", X_OK) != 0)
+		return rn_box_fail(b, "[sasl]: /usr/sbin/saslpasswd2 is missing (Debian packages "
+			    "sasl2-bin and libsasl2-modules)");
+	snprintf(dir, sizeof dir, "%s/etc/sasl", b->inst);
+	snprintf(db, sizeof db, "%s/etc/sasldb2", b->inst);
+	snprintf(conf, sizeof conf, "%s/smtpd.conf", dir);
+	mkdir(b->inst, 0755);
+	snprintf(text, sizeof text, "%s/etc", b->inst);
+	mkdir(text, 0755);
+	mkdir(dir, 0755);
+	snprintf(text, sizeof text, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+		 "mech_list: %s\nsasldb_path: %s\n", sa->mechanisms, db);
+	if (rn_write_text(conf, text) < 0)
+		return rn_box_fail(b, "%s: %s", conf, strerror(errno));
+	for (size_t i = 0; i < sa->nusers; i++) {
+		const char *colon = strchr(sa->users[i], ':');
+		char user[256];
+		char *argv[] = { "/usr/sbin/saslpasswd2", "-p", "-c", "-f", db, "-u",
+				 INSTANCE_REALM, user, NULL };
+
+		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
+		if (run_input(argv, colon + 1) != 0)
+			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s", b->sc->file,
+				    sa->line, user);
+	}
+	if (!gr || chown(db, 0, gr->gr_gid) < 0 || chmod(db, 0640) < 0)
+		return rn_box_fail(b, "%s: cannot give it to group postfix: %s", db, strerror(errno));
+	snprintf(text, sizeof text, "cyrus_sasl_config_path = %s\nsmtpd_sasl_local_domain =\n", dir);
+	if (!(m = malloc(strlen(text) + (*main_cf ? strlen(*main_cf) : 0) + 1)))
+		return rn_box_fail(b, "out of memory");
+	sprintf(m, "%s%s", text, *main_cf ? *main_cf : "");
+	free(*main_cf);
+	*main_cf = m;
+	return 0;
+}
+
+/* "smtp" -> INSTANCE:25 ..., "2525" -> INSTANCE:2525; ADDR:PORT as it is. */
+static void
+service_address(const char *service, char *buf, size_t len)
+{
+	if (!strcmp(service, "smtp"))
+		snprintf(buf, len, INSTANCE_NAME ":25");
+	else if (!strcmp(service, "submission"))
+		snprintf(buf, len, INSTANCE_NAME ":587");
+	else if (!strcmp(service, "smtps"))
+		snprintf(buf, len, INSTANCE_NAME ":465");
+	else if (strspn(service, "0123456789") == strlen(service))
+		snprintf(buf, len, INSTANCE_NAME ":%s", service);
+	else
+		snprintf(buf, len, "%s", service);
+}
+
+static int
+kv_has(const struct sc_client *c, const char *key)
+{
+	for (size_t k = 0; k < c->nkv; k++)
+		if (!strcmp(c->kv[k].key, key))
+			return 1;
+	return 0;
+}
+
+/* Each [client NAME], in file order, against the instance. */
+int
+rn_run_clients(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	if (!sc->nclients)
+		return 0;
+	b->cres = calloc(sc->nclients, sizeof *b->cres);
+	b->exc = calloc(sc->nclients, sizeof *b->exc);
+	if (!b->cres || !b->exc)
+		return rn_box_fail(b, "out of memory");
+	for (size_t i = 0; i < sc->nclients; i++) {
+		const struct sc_client *c = &sc->clients[i];
+		mxlab_client_config *cfg = mxlab_client_config_new();
+		char e[1400], addr[300];
+		int has_connect = kv_has(c, "connect");
+
+		if (!cfg)
+			return rn_box_fail(b, "out of memory");
+		if (!kv_has(c, "pki") && !kv_has(c, "ca-file") && !kv_has(c, "ca-dir"))
+			mxlab_client_config_set(cfg, "pki", b->pki, e, sizeof e);
+		if (!has_connect && !kv_has(c, "service")) {
+			service_address("smtp", addr, sizeof addr);
+			mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
+		}
+		for (size_t k = 0; k < c->nkv; k++) {
+			char *v = sc_expand(sc, &b->vars, c->kv[k].value);
+			mxlab_err r;
+
+			if (!v) {
+				mxlab_client_config_free(cfg);
+				return rn_box_fail(b, "out of memory");
+			}
+			if (!strcmp(c->kv[k].key, "service")) {
+				service_address(v, addr, sizeof addr);
+				r = has_connect ? MXLAB_OK :
+				    mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
+			} else
+				r = mxlab_client_config_set(cfg, c->kv[k].key, v, e, sizeof e);
+			free(v);
+			if (r != MXLAB_OK) {
+				mxlab_client_config_free(cfg);
+				return rn_box_fail(b, "%s:%d: %s", sc->file, c->kv[k].line, e);
+			}
+		}
+		if (mxlab_client_run(cfg, &b->cres[i], e, sizeof e) != MXLAB_OK) {
+			mxlab_client_config_free(cfg);
+			return rn_box_fail(b, "%s:%d: client %s: %s", sc->file, c->line, c->name, e);
+		}
+		mxlab_client_config_free(cfg);
+		b->exc[i].name = c->name;
+		b->exc[i].res = &b->cres[i];
+		b->nclients_run = i + 1;
+		if (b->a->verbose)
+			fprintf(stderr, "%s | client %s: stopped at %s%s%s\n", b->a->label, c->name,
+				mxlab_client_stage_name(b->cres[i].failed_stage),
+				b->cres[i].error[0] ? ": " : "", b->cres[i].error);
+	}
+	rn_box_phase(b, "clients");
+	return 0;
+}
+
+/* Each [probe NAME] against the instance. */
+int
+rn_run_probes(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	if (!sc->nprobes)
+		return 0;
+	b->prep = calloc(sc->nprobes, sizeof *b->prep);
+	b->exp = calloc(sc->nprobes, sizeof *b->exp);
+	if (!b->prep || !b->exp)
+		return rn_box_fail(b, "out of memory");
+	for (size_t i = 0; i < sc->nprobes; i++) {
+		const struct sc_client *p = &sc->probes[i];
+		struct mxlab_probe_options o = { 0 };
+		char target[300] = "", ca[1400], e[1024];
+		char *vals[64] = { 0 };
+		const char *snis[17] = { 0 };
+		size_t nsni = 0, nv = 0;
+		mxlab_err r;
+
+		service_address("smtp", target, sizeof target);
+		snprintf(ca, sizeof ca, "%s/ca/root.crt", b->pki);
+		o.ca_file = ca;
+		for (size_t k = 0; k < p->nkv && nv < 64; k++) {
+			char *v = sc_expand(sc, &b->vars, p->kv[k].value);
+			const char *key = p->kv[k].key;
+
+			if (!v)
+				break;
+			vals[nv++] = v;
+			if (!strcmp(key, "service"))
+				service_address(v, target, sizeof target);
+			else if (!strcmp(key, "name"))
+				o.name = v;
+			else if (!strcmp(key, "sni") && nsni < 16)
+				snis[nsni++] = v;
+			else if (!strcmp(key, "ca-file"))
+				o.ca_file = v;
+			else if (!strcmp(key, "pki")) {
+				snprintf(ca, sizeof ca, "%s/ca/root.crt", v);
+				o.ca_file = ca;
+			} else if (!strcmp(key, "implicit-tls"))
+				o.implicit_tls = !strcmp(v, "yes");
+			else if (!strcmp(key, "timeout"))
+				sc_duration_parse(v, &o.timeout_ms, e, sizeof e);
+		}
+		o.target = target;
+		o.sni_names = nsni ? snis : NULL;
+		r = mxlab_probe_run(&o, &b->prep[i], e, sizeof e);
+		for (size_t k = 0; k < nv; k++)
+			free(vals[k]);
+		if (r != MXLAB_OK)
+			return rn_box_fail(b, "%s:%d: probe %s: %s", sc->file, p->line, p->name, e);
+		b->exp[i].name = p->name;
+		b->exp[i].rep = &b->prep[i];
+		b->nprobes_run = i + 1;
+	}
+	rn_box_phase(b, "probes");
+	return 0;
+}
+

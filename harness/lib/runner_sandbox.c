@@ -410,6 +410,10 @@ observe(struct box *b)
 	}
 	free(ev);
 	rn_box_phase(b, timed_out ? "timeout" : "decided");
+	/* Postfix may log its verdict before a fake server has finished (and
+	 * recorded) the session: let every server's sessions end first. */
+	for (size_t i = 0; i < b->nsrv; i++)
+		mxlab_server_wait_idle(b->srv[i], 2000);
 	{
 		struct ex_world w = {
 			.servers = b->exs, .nservers = b->nsrv,

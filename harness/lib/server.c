@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -401,6 +402,28 @@ mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out, size_
 		memcpy(out, srv->msg_log, (n < max ? n : max) * sizeof *out);
 	pthread_mutex_unlock(&srv->lock);
 	return n;
+}
+
+int
+mxlab_server_wait_idle(mxlab_server *srv, unsigned timeout_ms)
+{
+	struct timespec end;
+	int idle;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&srv->lock);
+	while (srv->stats.active > 0)
+		if (pthread_cond_timedwait(&srv->idle, &srv->lock, &end) != 0)
+			break;
+	idle = srv->stats.active == 0;
+	pthread_mutex_unlock(&srv->lock);
+	return idle;
 }
 
 const char *

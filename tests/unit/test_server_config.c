@@ -332,6 +332,8 @@ test_session_pipelined(void **state)
 	assert_int_equal(send(fd, in, sizeof in - 1, 0), (ssize_t)(sizeof in - 1));
 	read_all(fd, out, sizeof out);
 	close(fd);
+	assert_int_equal(mxlab_server_wait_idle(srv, 5000), 1);
+	assert_int_equal(mxlab_server_msg_log(srv, NULL, 0), 1);	/* recorded by now */
 	assert_non_null(strstr(out, "220 sink.test ESMTP mxlab\r\n"));
 	assert_non_null(strstr(out, "250-PIPELINING\r\n"));
 	assert_null(strstr(out, "STARTTLS"));		/* no certificate: hidden */

@@ -101,6 +101,10 @@ size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out
 /* The mailbox directory, or NULL when none is configured. */
 const char *mxlab_server_mailbox(const mxlab_server *srv);
 
+/* Wait until no connection is open (every session has ended and been
+ * recorded), at most timeout_ms. Returns 1 when idle, 0 on timeout. */
+int mxlab_server_wait_idle(mxlab_server *srv, unsigned timeout_ms);
+
 /* Stop accepting, close every connection, wait for their threads, flush
  * the transcript. Safe to call twice. */
 void mxlab_server_stop(mxlab_server *srv);

@@ -25,7 +25,7 @@
 #include <mbedtls/base64.h>
 
 #include "client_int.h"
-#include "inject.h"
+#include "message.h"
 
 struct sess {
 	const struct mxlab_client_config *cfg;
@@ -280,19 +280,18 @@ static char *
 message(struct sess *s, size_t *len)
 {
 	const struct mxlab_client_config *c = s->cfg;
-	struct mx_inject_msg m = { 0 };
+	struct mx_message m = { 0 };
 	char *buf, *out;
 	size_t n = 0, cap = 0, o = 0;
 	FILE *fp;
 
 	if (!c->data_file[0]) {
-		m.helo = c->helo;
 		m.from = c->from;
 		m.to = (const char *const *)c->to;
 		m.nto = c->nto;
 		m.subject = c->subject;
 		m.body = c->body;
-		if (!(buf = mx_inject_message(&m, len)))
+		if (!(buf = mx_message_build(&m, len)))
 			fail(s, MXLAB_CS_DATA, "out of memory");
 		return buf;
 	}

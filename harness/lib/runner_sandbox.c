@@ -31,7 +31,7 @@
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
 #include "dnsd.h"
-#include "inject.h"
+#include "message.h"
 #include "maillog.h"
 #include "pfinst.h"
 #include "runner_int.h"
@@ -335,25 +335,65 @@ out:
 	return r;
 }
 
+/*
+ * [send]: each message is written to DIR/send-N.eml (kept with the
+ * scenario) and handed to Postfix by the fake client, in plaintext.
+ */
 static int
 send_mail(struct box *b)
 {
 	const struct sc_send *s = &b->sc->send;
-	char e[2048], qid[64];
+	struct mxlab_client_result *res;
+	char e[2048], path[1400];
 
 	if (!s->present)
 		return 0;
+	if (!(res = malloc(sizeof *res)))
+		return rn_box_fail(b, "out of memory");
 	for (unsigned i = 0; i < s->count; i++) {
-		struct mx_inject_msg m = {
-			.helo = s->helo, .from = s->from, .to = (const char *const *)s->to,
-			.nto = s->nto, .subject = s->subject,
-			.headers = (const char *const *)s->headers, .nheaders = s->nheaders,
-			.body = s->body, .size = s->size, .seq = i + 1,
+		struct mx_message m = {
+			.from = s->from, .to = (const char *const *)s->to, .nto = s->nto,
+			.subject = s->subject, .headers = (const char *const *)s->headers,
+			.nheaders = s->nheaders, .body = s->body, .size = s->size, .seq = i + 1,
 		};
+		mxlab_client_config *cfg = mxlab_client_config_new();
+		size_t len;
+		char *text = mx_message_build(&m, &len);
+		int bad = !cfg || !text;
 
-		if (mx_inject(s->via, 10000, &m, qid, sizeof qid, e, sizeof e) != MXLAB_OK)
-			return rn_box_fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line, s->via, e);
+		if (bad)
+			snprintf(e, sizeof e, "out of memory");
+		snprintf(path, sizeof path, "%s/send-%u.eml", b->a->dir, i + 1);
+		if (!bad && rn_write_text(path, text) < 0) {
+			snprintf(e, sizeof e, "%s: %s", path, strerror(errno));
+			bad = 1;
+		}
+		free(text);
+		if (!bad) {
+			const char *const kv[][2] = {
+				{ "connect", s->via }, { "tls", "none" }, { "helo", s->helo },
+				{ "from", s->from }, { "data-file", path }, { "timeout", "10s" },
+			};
+
+			for (size_t k = 0; k < sizeof kv / sizeof kv[0] && !bad; k++)
+				bad = mxlab_client_config_set(cfg, kv[k][0], kv[k][1], e, sizeof e) != MXLAB_OK;
+			for (size_t t = 0; t < s->nto && !bad; t++)
+				bad = mxlab_client_config_set(cfg, "to", s->to[t], e, sizeof e) != MXLAB_OK;
+			if (!bad && mxlab_client_run(cfg, res, e, sizeof e) != MXLAB_OK)
+				bad = 1;
+			else if (!bad && res->failed_stage != MXLAB_CS_DONE) {
+				snprintf(e, sizeof e, "%s", res->error);
+				bad = 1;
+			}
+		}
+		mxlab_client_config_free(cfg);
+		if (bad) {
+			free(res);
+			return rn_box_fail(b, "%s:%d: [send] to %s: %s", b->sc->file, s->line,
+					   s->via, e);
+		}
 	}
+	free(res);
 	rn_box_phase(b, "sent");
 	return 0;
 }

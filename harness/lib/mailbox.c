@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "jsonw.h"
 #include "mailbox.h"
 #include "transcript.h"
@@ -21,28 +22,6 @@ struct mx_mailbox {
 	pthread_mutex_t lock;
 };
 
-static int
-mkdir_p(const char *path)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof tmp)
-		return (errno = ENAMETOOLONG), -1;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 struct mx_mailbox *
 mx_mailbox_open(const char *dir, char *err, size_t errlen)
 {
@@ -50,7 +29,7 @@ mx_mailbox_open(const char *dir, char *err, size_t errlen)
 	DIR *d;
 	struct dirent *e;
 
-	if (mkdir_p(dir) < 0 || !(d = opendir(dir))) {
+	if (mx_mkdir_p(dir) < 0 || !(d = opendir(dir))) {
 		snprintf(err, errlen, "mailbox %s: %s", dir, strerror(errno));
 		return NULL;
 	}

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "fsutil.h"
 #include "pfinst.h"
 
 #define POSTFIX "/usr/sbin/postfix"
@@ -101,55 +102,6 @@ pf_faketime_lib(void)
 	return NULL;
 }
 
-/* Run argv (no shell), output into out; returns the exit status or -1. */
-static int
-run(char *const argv[], char *const envp[], char *out, size_t outlen)
-{
-	int p[2], st;
-	pid_t pid;
-	size_t n = 0;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	if ((pid = fork()) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		if (envp)
-			execve(argv[0], argv, envp);
-		else
-			execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		char tmp[512];
-		ssize_t r = read(p[0], tmp, sizeof tmp);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (outlen && n + 1 < outlen) {
-			size_t k = (size_t)r < outlen - 1 - n ? (size_t)r : outlen - 1 - n;
-
-			memcpy(out + n, tmp, k);
-			n += k;
-		}
-	}
-	if (outlen)
-		out[n] = '\0';
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int
 pf_version(char *buf, size_t len)
 {
@@ -164,7 +116,7 @@ pf_version(char *buf, size_t len)
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
 			close(fd);
 	}
-	r = run(argv, NULL, out, sizeof out);
+	r = mx_run(argv, NULL, out, sizeof out);
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
 		unlink(path);
@@ -419,7 +371,7 @@ pf_check(struct pf_instance *pf, char *err, size_t errlen)
 {
 	char *argv[] = { POSTFIX, "-c", pf->etc, "check", NULL };
 	char out[2048];
-	int r = run(argv, NULL, out, sizeof out);
+	int r = mx_run(argv, NULL, out, sizeof out);
 
 	if (r != 0) {
 		/* postfix prints fatal errors only to a tty: add the maillog's tail. */
@@ -449,7 +401,7 @@ pf_start(struct pf_instance *pf, char *err, size_t errlen)
 	const char *lib = NULL;
 	pid_t pid;
 
-	if (run(argv, NULL, out, sizeof out) == 0 && out[0] == '/') {
+	if (mx_run(argv, NULL, out, sizeof out) == 0 && out[0] == '/') {
 		out[strcspn(out, "\r\n")] = '\0';
 		snprintf(daemon_dir, sizeof daemon_dir, "%s", out);
 	}

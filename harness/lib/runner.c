@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "fsutil.h"
 #include "pfinst.h"
 #include "runner_int.h"
 #include "sandbox.h"
@@ -270,15 +270,6 @@ parse_results(struct rn_job *j, const char **done)
 	}
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 write_result_file(struct rn_job *j)
 {
@@ -345,5 +336,5 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	if (opt->keep || j->res.status != RN_PASS)
 		j->res.kept = 1;
 	else
-		nftw(j->res.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		mx_rm_tree(j->res.dir);
 }

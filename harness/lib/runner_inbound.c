@@ -5,49 +5,17 @@
  * run against the instance once it is up (runner_sandbox.c calls them).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
+#include "fsutil.h"
 #include "runner_int.h"
-
-/* Run a command without a shell, feeding it input; its exit status. */
-static int
-run_input(char *const argv[], const char *input)
-{
-	int p[2], st;
-	pid_t pid;
-
-	if (pipe(p) < 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(p[0], 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close(p[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[0]);
-	if (input)
-		(void)!write(p[1], input, strlen(input));
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /*
  * [sasl] with Cyrus SASL: a private sasldb with the scenario's users, and
@@ -85,7 +53,7 @@ rn_setup_sasl(struct box *b, char **main_cf)
 				 INSTANCE_REALM, user, NULL };
 
 		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
-		if (run_input(argv, colon + 1) != 0)
+		if (mx_run(argv, colon + 1, NULL, 0) != 0)
 			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s", b->sc->file,
 				    sa->line, user);
 	}

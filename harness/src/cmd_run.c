@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "mxlab.h"
 #include "pfinst.h"
 #include "report.h"
@@ -44,15 +44,6 @@ struct run_options {
 	const char *workdir;		/* --workdir DIR */
 	struct rp_options rp;		/* --tap --junit --json */
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 struct item {
 	char *path;
@@ -575,7 +566,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	rc = run_selection(&o, sel, nsel, workdir, tmpl);
-	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	mx_rm_tree(tmpl);
 	if (!o.workdir && !o.keep)
 		rmdir(workdir);		/* only if nothing was kept in it */
 out:

@@ -1,0 +1,107 @@
+/*
+ * fsutil.c: files, directories and child processes (see fsutil.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "fsutil.h"
+
+int
+mx_mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof tmp)
+		return (errno = ENAMETOOLONG), -1;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+mx_rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+mx_run(char *const argv[], const char *input, char *out, size_t outlen)
+{
+	int in[2], op[2], st;
+	size_t n = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(op, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(op[0]);
+		close(op[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(op[1], 1);
+		dup2(op[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(op[1]);
+	if (input)	/* small (a password): fits the pipe, no deadlock */
+		(void)!write(in[1], input, strlen(input));
+	close(in[1]);
+	for (;;) {
+		char tmp[512];
+		ssize_t r = read(op[0], tmp, sizeof tmp);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (outlen && n + 1 < outlen) {
+			size_t k = (size_t)r < outlen - 1 - n ? (size_t)r : outlen - 1 - n;
+
+			memcpy(out + n, tmp, k);
+			n += k;
+		}
+	}
+	if (outlen)
+		out[n] = '\0';
+	close(op[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -1,0 +1,21 @@
+/*
+ * fsutil.h: files, directories and child processes, for the runner and the
+ * fake server's mailbox.
+ *
+ * - mx_mkdir_p: make a directory and its parents (0755), like mkdir -p.
+ * - mx_rm_tree: remove a directory tree (links not followed).
+ * - mx_run: run a program (no shell), feed it input on stdin, collect its
+ *   stdout and stderr into out; returns its exit status (128 + signal), or
+ *   -1 when it could not be started.
+ * Errors: -1 with errno set.
+ */
+#ifndef MX_FSUTIL_H
+#define MX_FSUTIL_H
+
+#include <stddef.h>
+
+int mx_mkdir_p(const char *path);
+int mx_rm_tree(const char *path);
+int mx_run(char *const argv[], const char *input, char *out, size_t outlen);
+
+#endif

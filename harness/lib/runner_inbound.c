@@ -68,20 +68,15 @@ rn_setup_sasl(struct box *b, char **main_cf)
 	return 0;
 }
 
-/* "smtp" -> INSTANCE:25 ..., "2525" -> INSTANCE:2525; ADDR:PORT as it is. */
+/* A service ("smtp", "submission", "smtps" or a port: the client and the
+ * probe know those names) on the instance, or an ADDR:PORT as it is. */
 static void
 service_address(const char *service, char *buf, size_t len)
 {
-	if (!strcmp(service, "smtp"))
-		snprintf(buf, len, INSTANCE_NAME ":25");
-	else if (!strcmp(service, "submission"))
-		snprintf(buf, len, INSTANCE_NAME ":587");
-	else if (!strcmp(service, "smtps"))
-		snprintf(buf, len, INSTANCE_NAME ":465");
-	else if (strspn(service, "0123456789") == strlen(service))
-		snprintf(buf, len, INSTANCE_NAME ":%s", service);
-	else
+	if (strchr(service, ':'))
 		snprintf(buf, len, "%s", service);
+	else
+		snprintf(buf, len, INSTANCE_NAME ":%s", service);
 }
 
 static int

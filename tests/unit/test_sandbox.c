@@ -85,7 +85,7 @@ inside(void *arg)
 	struct sb_cover c = { cov, keep };
 	const char *rws[] = { rw, NULL }, *ros[] = { ro, NULL };
 	struct sb_fs fs = { .root = root, .rw = rws, .ro = ros, .cover = &c, .ncover = 1 };
-	char err[1024], path[400], esc[400];
+	char err[1024], path[400], esc[600];
 	struct stat st;
 
 	(void)arg;
@@ -134,6 +134,10 @@ inside(void *arg)
 	/* The same from a root shell exec'd inside. */
 	snprintf(esc, sizeof esc, "echo x > %s/from-shell", rw);
 	TRY("shell-write-own-dir", shell(esc));
+	/* A set-user-ID copy of a program, and a link to the host's one. */
+	snprintf(esc, sizeof esc, "cp /bin/true %s/suid && chmod 4755 %s/suid && ln -s %s/host-suid %s/link",
+		 rw, rw, top, rw);
+	TRY("shell-leaves-suid", shell(esc));
 	TRY("shell-mount", shell("mount -t tmpfs none /tmp"));
 	TRY("shell-write-usr", shell("echo x > /usr/pwned"));
 	snprintf(esc, sizeof esc, "test -e %s", secret);
@@ -173,6 +177,9 @@ setup(void **state)
 	open_write(path);
 	snprintf(path, sizeof path, "%s/main.cf", cov);
 	open_write(path);
+	snprintf(path, sizeof path, "%s/host-suid", top);
+	if (open_write(path) < 0 || chmod(path, 04755) < 0)
+		return -1;
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0)
@@ -289,6 +296,18 @@ test_sandbox_holds(void **state)
 	assert_int_equal(stat("/usr/pwned", &st), -1);
 	snprintf(path, sizeof path, "%s/from-shell", rw);
 	assert_int_equal(stat(path, &st), 0);
+	/* What it left: set-ID bits cleared, links not followed. */
+	OK("shell-leaves-suid");
+	snprintf(path, sizeof path, "%s/suid", rw);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_mode & S_ISUID);
+	assert_int_equal(mx_strip_setid(rw), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_false(st.st_mode & (S_ISUID | S_ISGID));
+	assert_int_equal(st.st_mode & 0777, 0755);
+	snprintf(path, sizeof path, "%s/host-suid", top);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_mode & S_ISUID);
 }
 
 static void

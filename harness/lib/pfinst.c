@@ -367,6 +367,23 @@ pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t
 	return r;
 }
 
+/* Postfix's logical lines (readlline): a line that starts with white space
+ * continues the one before; comments and blank lines are skipped and end
+ * nothing. Kinds of a physical line: */
+enum pf_line { PF_LINE_START, PF_LINE_MORE, PF_LINE_SKIP };
+
+static enum pf_line
+line_kind(const char *p, size_t len)
+{
+	size_t ws = 0;
+
+	while (ws < len && (p[ws] == ' ' || p[ws] == '\t'))
+		ws++;
+	if (ws == len || p[ws] == '#')
+		return PF_LINE_SKIP;
+	return ws ? PF_LINE_MORE : PF_LINE_START;
+}
+
 static int
 is_owned(const char *name)
 {
@@ -402,13 +419,18 @@ disown(const char *scen)
 		char line[1024], name[256];
 
 		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
-		if (line[0] != ' ' && line[0] != '\t') {
+		switch (line_kind(p, len)) {
+		case PF_LINE_START:
 			param_name(line, name, sizeof name);
 			in_owned = name[0] && is_owned(name);
-		} else if (!line[strspn(line, " \t")])
-			in_owned = 0;	/* a blank line ends a continuation */
-		if (in_owned)
-			o += sprintf(o, "%s", mark);
+			/* fall through */
+		case PF_LINE_MORE:
+			if (in_owned)
+				o += sprintf(o, "%s", mark);
+			break;
+		case PF_LINE_SKIP:
+			break;	/* comments and blank lines end nothing */
+		}
 		memcpy(o, p, len);
 		o += len;
 		*o++ = '\n';
@@ -442,6 +464,45 @@ owned_block(const struct pf_instance *pf, const struct pf_system *sys)
 		out = n;
 	}
 	return out;
+}
+
+int
+pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen)
+{
+	const char *p = text;
+	int line = first_line;
+
+	while (p && *p) {
+		char buf[4096], f[8][256];
+		size_t len = strcspn(p, "\n"), n;
+		int start = line;
+
+		if (line_kind(p, len) != PF_LINE_START) {
+			p += len + (p[len] == '\n');
+			line++;
+			continue;
+		}
+		/* The logical line: this one and its continuations. */
+		n = (size_t)snprintf(buf, sizeof buf, "%.*s", (int)len, p);
+		for (p += len + (p[len] == '\n'), line++; *p; line++) {
+			enum pf_line k;
+
+			len = strcspn(p, "\n");
+			if ((k = line_kind(p, len)) == PF_LINE_START)
+				break;
+			if (k == PF_LINE_MORE && n < sizeof buf)
+				n += (size_t)snprintf(buf + n, sizeof buf - n, " %.*s", (int)len, p);
+			p += len + (p[len] == '\n');
+		}
+		if (sscanf(buf, "%255s %255s %255s %255s %255s %255s %255s %255s", f[0], f[1], f[2],
+			   f[3], f[4], f[5], f[6], f[7]) == 8 && strchr(f[7], '/')) {
+			snprintf(err, errlen, "%d: master.cf service %s: command '%s': a service runs "
+				 "a program of the system's daemon directory, named without '/'",
+				 start, f[0], f[7]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void
@@ -495,6 +556,8 @@ pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 		}
 	}
 
+	if (master_cf && pf_master_cf_check(master_cf, 1, err, errlen) < 0)
+		goto out;
 	if ((main_cf && !(mine = disown(main_cf))) || !(m = merge(base_main, dir, mine, 0)) ||
 	    !(owned = owned_block(pf, sys)))
 		goto nomem;

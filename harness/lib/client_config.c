@@ -328,6 +328,22 @@ set_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *e
 }
 
 static int
+set_session_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err,
+		    size_t errlen)
+{
+	unsigned ms;
+
+	if (!strcmp(v, "none")) {
+		c->session_timeout_ms = 0;
+		return 0;
+	}
+	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
+		return BAD("%s: bad value '%s' (a duration such as 2m, 30s, or none)", k, v);
+	c->session_timeout_ms = ms;
+	return 0;
+}
+
+static int
 set_version(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	return mx_cfg_tls_version(&c->versions, k, v, err, errlen);
@@ -370,7 +386,8 @@ static const struct key_row keys[] = {
 	{ { "body", "TEXT", "body of the generated message (\\n is a line break)", 0 }, set_body },
 	{ { "data-file", "PATH", "send this file as the message (bare LF become CRLF; dot-stuffed on the wire)", 0 }, set_data_file },
 	{ { "stop-after", "STAGE", "send QUIT after this stage: greeting, ehlo, starttls, tls, ehlo-tls, auth, mail, rcpt, data, dot (default: dot with from and to, else ehlo-tls)", 0 }, set_stop_after },
-	{ { "timeout", "DURATION", "bound of every connect, read, write and handshake (default 10s)", 0 }, set_timeout },
+	{ { "timeout", "DURATION", "deadline of each stage as a whole: the connect, the TLS handshake, each command with its whole (multi-line) reply, each RCPT; the message gets DURATION per started MiB, then its reply DURATION (default 10s)", 0 }, set_timeout },
+	{ { "session-timeout", "DURATION|none", "deadline of the whole session, connect to QUIT (default none: the stages alone bound it)", 0 }, set_session_timeout },
 	{ { "tls-min", "VERSION", "lowest TLS version offered (1.0, 1.1, 1.2, 1.3)", 0 }, set_version },
 	{ { "tls-max", "VERSION", "highest TLS version offered", 0 }, set_version },
 	{ { "ciphers", "LIST", "mbedTLS cipher suite names, comma separated, in order of preference", 0 }, set_ciphers },

@@ -327,8 +327,10 @@ mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_confi
 		char e[200];
 
 		mx_tls_strerror(r, e, sizeof e);
-		if (r == MBEDTLS_ERR_SSL_TIMEOUT)
-			snprintf(err, errlen, "timeout after %u ms (%s)", sock->timeout_ms, e);
+		if (r == MBEDTLS_ERR_SSL_TIMEOUT && sock->limit && mx_clock_ms() >= sock->limit)
+			snprintf(err, errlen, "session-timeout of %u ms reached", c->session_timeout_ms);
+		else if (r == MBEDTLS_ERR_SSL_TIMEOUT)
+			snprintf(err, errlen, "handshake not complete within %u ms", c->timeout_ms);
 		else
 			snprintf(err, errlen, "%s", e);
 	}

@@ -154,6 +154,8 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 	jw_kint(&w, "warnings", counts[MXLAB_PROBE_WARN]);
 	jw_key(&w, "seconds");
 	jw_double(&w, rep->seconds);
+	jw_kint(&w, "total_timeout_ms", rep->total_timeout_ms);
+	jw_kbool(&w, "out_of_time", rep->out_of_time);
 	jw_obj_end(&w);
 	jw_raw(&w, "\n");
 	if (w.failed) {

@@ -170,6 +170,11 @@ set_pki(struct mxlab_client_config *c, const char *k, const char *v, char *err, 
 static int
 set_verify_name(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
+	c->verify_no_name = !strcmp(v, "none");
+	if (c->verify_no_name) {
+		c->verify_name[0] = '\0';
+		return 0;
+	}
 	return copy_name(c->verify_name, sizeof c->verify_name, k, v, err, errlen);
 }
 
@@ -374,7 +379,7 @@ static const struct key_row keys[] = {
 	{ { "ca-file", "PATH", "PEM trust anchors (without any, every chain is untrusted-issuer)", 0 }, set_ca_file },
 	{ { "ca-dir", "PATH", "a directory of PEM trust anchors", 0 }, set_ca_dir },
 	{ { "pki", "DIR", "a mxlab certs directory: shorthand for ca-file DIR/ca/root.crt", 0 }, set_pki },
-	{ { "verify-name", "NAME", "name the certificate must match (default: the SNI, else the host; an IP is matched against IP SANs)", 0 }, set_verify_name },
+	{ { "verify-name", "NAME|none", "name the certificate must match (default: the SNI, else the host; an IP is matched against IP SANs); none: check no name, the chain alone (never name-mismatch)", 0 }, set_verify_name },
 	{ { "verify", "report|required", "report: report the verdict (default); required: stop at stage tls when not verified", 0 }, set_verify },
 	{ { "helo", "NAME", "EHLO name (default client.example.test)", 0 }, set_helo },
 	{ { "auth", "none|plain|login", "authenticate after EHLO (default none); tried even without TLS", 0 }, set_auth },
@@ -467,6 +472,8 @@ mx_client_sni(const struct mxlab_client_config *c)
 const char *
 mx_client_verify_name(const struct mxlab_client_config *c)
 {
+	if (c->verify_no_name)
+		return NULL;
 	if (c->verify_name[0])
 		return c->verify_name;
 	if (c->sni_mode == MX_CSNI_NAME)

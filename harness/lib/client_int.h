@@ -53,6 +53,7 @@ struct mxlab_client_config {
 	char ca_dir[PATH_MAX];
 	char pki[PATH_MAX];
 	char verify_name[256];		/* "" : the SNI name, else the host */
+	int verify_no_name;		/* verify-name none: check no name */
 	int verify_required;
 	char helo[256];
 	enum mx_client_auth auth;
@@ -75,7 +76,7 @@ struct mxlab_client_config {
 
 /* Is s an IPv4 or IPv6 literal? */
 int mx_client_is_ip(const char *s);
-/* The SNI to send (NULL: none) and the name to verify. */
+/* The SNI to send (NULL: none) and the name to verify (NULL: none). */
 const char *mx_client_sni(const struct mxlab_client_config *c);
 const char *mx_client_verify_name(const struct mxlab_client_config *c);
 /* The stage to stop after (resolving the default). */

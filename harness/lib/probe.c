@@ -164,8 +164,9 @@ session(const struct probe_ctx *c, const char *tls, const char *sni,
 			SET("ca-file", c->ca_file);
 		if (c->ca_dir)
 			SET("ca-dir", c->ca_dir);
-		if (verify_name && *verify_name)
-			SET("verify-name", verify_name);
+		/* no name to judge (an address without --name): check none, so
+		 * the verdict cannot say name-mismatch */
+		SET("verify-name", verify_name && *verify_name ? verify_name : "none");
 		if (version) {
 			SET("tls-min", version);
 			SET("tls-max", version);

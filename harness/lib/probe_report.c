@@ -81,7 +81,7 @@ json_session(struct jw *w, const char *key, int done, const struct mxlab_client_
 	jw_arr_end(w);
 	jw_kbool(w, "verified", r->verified);
 	json_reasons(w, r->verify_reasons);
-	jw_kstr(w, "verify_name", r->verify_name);
+	jw_kstr(w, "verify_name", r->verify_name[0] ? r->verify_name : NULL);
 	jw_obj_end(w);
 }
 

@@ -48,7 +48,7 @@ test_keys_good(void **state)
 		{ "tls", "starttls" }, { "tls", "starttls-optional" }, { "tls", "implicit" },
 		{ "tls", "none" }, { "sni", "none" }, { "sni", "mx.example.test" },
 		{ "ca-file", "/x/root.crt" }, { "ca-dir", "/etc/ssl/certs" },
-		{ "verify-name", "mx.example.test" }, { "verify", "report" },
+		{ "verify-name", "mx.example.test" }, { "verify-name", "none" }, { "verify", "report" },
 		{ "verify", "required" }, { "helo", "me.example" }, { "auth", "plain" },
 		{ "auth", "login" }, { "auth", "none" }, { "user", "u" }, { "password", "p w" },
 		{ "from", "a@example.test" }, { "from", "" }, { "to", "b@example.test" },
@@ -431,6 +431,46 @@ test_sni(void **state)
 	mxlab_server_free(srv);
 }
 
+/* verify-name none: no name is checked, so name-mismatch is never
+ * reported (by mxlab's own check or by mbedTLS's check of the SNI). */
+static void
+test_no_name(void **state)
+{
+	struct mxlab_client_result r;
+	char addr[80], *j;
+	mxlab_server *srv = serve((const char *[]){ "cert", "mx.example.test", NULL },
+				  addr, sizeof addr);
+
+	(void)state;
+	/* an SNI the leaf does not carry: mbedTLS's handshake flags it */
+	run(addr, (const char *[]){ "pki", "PKI", "sni", "other.example.test", NULL }, &r);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_NAME_MISMATCH);
+	run(addr, (const char *[]){ "pki", "PKI", "sni", "other.example.test", "verify-name",
+		"none", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_DONE, NULL);
+	assert_true(r.sni_sent);
+	assert_true(r.verified);
+	assert_int_equal(r.verify_reasons, 0);
+	assert_string_equal(r.verify_name, "");
+	mxlab_server_free(srv);
+	/* a leaf without the address, sent alone: its chain still judged */
+	srv = serve((const char *[]){ "cert", "other.example.test", "chain", "leaf-only", NULL },
+		    addr, sizeof addr);
+	run(addr, (const char *[]){ "pki", "PKI", NULL }, &r);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_UNTRUSTED | MXLAB_VR_NAME_MISMATCH);
+	assert_string_equal(r.verify_name, "127.0.0.1");
+	run(addr, (const char *[]){ "pki", "PKI", "verify-name", "none", NULL }, &r);
+	assert_false(r.sni_sent);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_UNTRUSTED);
+	assert_string_equal(r.verify_text, "untrusted-issuer");
+	assert_string_equal(r.verify_name, "");
+	j = mxlab_client_result_json(&r);
+	assert_non_null(strstr(j, "\"reasons\":[\"untrusted-issuer\"],\"verify_text\":"
+			       "\"untrusted-issuer\",\"verify_name\":null"));
+	free(j);
+	mxlab_server_free(srv);
+}
+
 static void
 test_starttls_modes(void **state)
 {
@@ -700,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_no_serverauth),
 		cmocka_unit_test(test_verify_modes),
 		cmocka_unit_test(test_sni),
+		cmocka_unit_test(test_no_name),
 		cmocka_unit_test(test_starttls_modes),
 		cmocka_unit_test(test_implicit_and_message),
 		cmocka_unit_test(test_resumption),

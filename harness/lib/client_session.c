@@ -381,7 +381,8 @@ send_message(struct sess *s)
 		return -1;
 	/* The transfer: the timeout per started MiB (a server may read
 	 * slowly, not forever); the final reply gets its own stage. */
-	s->unit_ms = (long long)s->cfg->timeout_ms * (long long)(1 + len / (1u << 20));
+	s->unit_ms = (long long)s->cfg->timeout_ms *
+		     (long long)(len ? (len + (1u << 20) - 1) >> 20 : 1);
 	s->sending_message = 1;
 	s->sock.deadline = mx_clock_ms() + s->unit_ms;
 	s->sock.timed_out = MX_SOCK_TO_NONE;

@@ -8,7 +8,8 @@
  * - the client against in-process peers dripping a line (or a byte) every
  *   100 ms: the greeting and the EHLO reply fail as wholes within the
  *   timeout, naming the stage; session-timeout bounds a session of
- *   prompt stages.
+ *   prompt stages; a server that stops reading the message costs the
+ *   timeout per started MiB, then "dot: message not sent within N ms".
  * - the server (mxlab_server_start): a client trickling a command line a
  *   byte every 100 ms gets 421 4.4.2 ... timeout after the line timeout and
  *   its connection is closed and counted off (active back to 0); a client
@@ -21,6 +22,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +260,82 @@ test_client_dripped_replies(void **state)
 	free(r);
 }
 
+/* A server that answers up to DATA, then never reads the message. */
+static void *
+stall_main(void *arg)
+{
+	static const char *const replies[] = {
+		"220 stall.example.test\r\n", "250 stall.example.test\r\n", "250 2.1.0 Ok\r\n",
+		"250 2.1.5 Ok\r\n", "354 go ahead\r\n",
+	};
+	struct peer *p = arg;
+	struct pollfd pf;
+	char buf[512];
+
+	if ((p->d.fd = accept(p->lfd, NULL, NULL)) < 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+		if (i > 0 && recv(p->d.fd, buf, sizeof buf, 0) <= 0)	/* one command */
+			break;
+		(void)!send(p->d.fd, replies[i], strlen(replies[i]), MSG_NOSIGNAL);
+	}
+	pf.fd = p->d.fd;
+	pf.events = POLLRDHUP;		/* until the test shuts it down */
+	(void)poll(&pf, 1, 20000);
+	close(p->d.fd);
+	return NULL;
+}
+
+static void
+test_client_message_deadline(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof sa;
+	struct peer p = { 0 };
+	struct mxlab_client_result *r = calloc(1, sizeof *r);
+	mxlab_client_config *c = mxlab_client_config_new();
+	size_t big = (size_t)8 << 20;
+	char addr[64], path[] = "/tmp/mxlab-deadline-msg.XXXXXX", *body = malloc(big);
+	pthread_t th;
+	long long t0;
+	int fd;
+
+	(void)state;
+	memset(body, 'x', big);
+	for (size_t i = 900; i < big; i += 901)
+		body[i] = '\n';
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, body, big), (ssize_t)big);
+	close(fd);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(p.lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(p.lfd, 4), 0);
+	getsockname(p.lfd, (struct sockaddr *)&sa, &sl);
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(sa.sin_port));
+	pthread_create(&th, NULL, stall_main, &p);
+	assert_int_equal(mxlab_client_config_set(c, "connect", addr, err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_config_set(c, "timeout", "200ms", err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_config_set(c, "from", "a@example.test", err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_config_set(c, "to", "b@example.test", err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_config_set(c, "data-file", path, err, sizeof err), MXLAB_OK);
+	t0 = now_ms();
+	assert_int_equal(mxlab_client_run(c, r, err, sizeof err), MXLAB_OK);
+	t0 = now_ms() - t0;
+	shutdown(p.d.fd, SHUT_RDWR);	/* the client's FIN waits behind its data */
+	pthread_join(th, NULL);
+	close(p.lfd);
+	/* 8 MiB and a little: 9 started MiB, 200 ms each */
+	expect_fail(r, MXLAB_CS_DOT, "dot: message not sent within 1800 ms");
+	assert_int_equal(mxlab_client_exit_code(r), 26);
+	if (t0 < 1700 || t0 > 5000)
+		fail_msg("gave up after %lld ms, want about 1800", t0);
+	mxlab_client_config_free(c);
+	unlink(path);
+	free(body);
+	free(r);
+}
+
 /* ---------------------------------------------------------------- server */
 
 static mxlab_server *
@@ -391,6 +469,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sock_deadline),
 		cmocka_unit_test(test_client_dripped_replies),
+		cmocka_unit_test(test_client_message_deadline),
 		cmocka_unit_test(test_server_trickled_line),
 		cmocka_unit_test(test_server_session_timeout),
 	};

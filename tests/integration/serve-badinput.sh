@@ -41,13 +41,15 @@ check "after the long line: a normal session" smtp_session "$P"
 	exit 0
 ) &
 gpid=$!
+# status 0: it connected (1 when it could not), then wrote or was cut off
 if wait_for 60 _not_running "$gpid"; then
-	ok "10 MB of garbage: the client finished (written or cut off)"
+	wait "$gpid"
+	expect_eq "10 MB of garbage: the client connected and finished (written or cut off)" 0 "$?"
 else
 	not_ok "10 MB of garbage: the client is stuck after 60 s"
 	kill "$gpid" 2>/dev/null
+	wait "$gpid" 2>/dev/null
 fi
-wait "$gpid" 2>/dev/null
 tr -d '\r' <"$T/garbage-replies.txt" 2>/dev/null | head -c 100000 >"$T/garbage-replies.lines"
 if head -n 1 "$T/garbage-replies.lines" | grep -Eq '^220 ' &&
 	sed -n '2,20p' "$T/garbage-replies.lines" | grep -Eq '^5[0-9][0-9] '; then

@@ -248,7 +248,7 @@ make_pki() {
 
 # smtp_open PORT [HOST]: connect; the descriptor is SMTP_FD.
 smtp_open() {
-	SMTP_CODE= SMTP_TEXT= SMTP_FD=
+	SMTP_CODE='' SMTP_TEXT='' SMTP_FD=''
 	exec {SMTP_FD}<>"/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null
 }
 
@@ -282,7 +282,7 @@ smtp_cmd() { smtp_send "$1" && smtp_reply "${2:-10}"; }
 # (false: a connection that was never open is not a close).
 smtp_eof() {
 	local line rc
-	SMTP_REST= SMTP_REST_N=0 SMTP_EOF_WHY=
+	SMTP_REST='' SMTP_REST_N=0 SMTP_EOF_WHY=''
 	if [ -z "${SMTP_FD:-}" ] || ! { : <&"$SMTP_FD"; } 2>/dev/null; then
 		SMTP_EOF_WHY="no connection"	# never connected: not a close
 		return 1

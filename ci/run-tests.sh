@@ -17,6 +17,13 @@
 # Needs root only to install packages: run as another user, it skips
 # ci/install-deps.sh and expects the packages to be there.
 # Environment: MXLAB_STAGES="main asan fuzz scen" selects stages.
+#
+# A guard around the stages: the system's Postfix locations (/etc/postfix,
+# /var/spool/postfix, /var/lib/postfix, /var/mail) are described before the
+# first stage and after the last (every entry's path, type, mode, owner,
+# size, mtime and link target, and every file's SHA-256); any difference is
+# one more failure, named with the paths that changed. Tests only ever run
+# private Postfix instances: the system's must not be touched.
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
@@ -26,6 +33,47 @@ passed=0 failed=0 summary=()
 export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
 
 say() { printf '\n==== %s\n' "$*"; }
+
+# The guard's locations: the system Postfix's configuration, queue, data, mail.
+pf_guard_paths=(/etc/postfix /var/spool/postfix /var/lib/postfix /var/mail)
+
+# pf_snapshot: one line per entry of the guarded locations, then one per
+# regular file with its hash, sorted; a location that does not exist is a
+# line too. A location that is a symbolic link is described itself, and
+# what it points to is walked.
+pf_snapshot() {
+	local p fmt='%p\ttype=%y\tmode=%m\towner=%u:%g\tsize=%s\tmtime=%T@\tlink=%l\n'
+	for p in "${pf_guard_paths[@]}"; do
+		if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+			printf '%s\tabsent\n' "$p"
+			continue
+		fi
+		find "$p" -maxdepth 0 -printf "$fmt" 2>&1
+		find -H "$p" -mindepth 1 -printf "$fmt" 2>&1
+		find -H "$p" -type f -print0 2>/dev/null | xargs -0 -r sha256sum 2>&1 |
+			sed 's/^\\\{0,1\}\([0-9a-f]\{64\}\)  \(.*\)$/\2\tsha256=\1/'
+	done | LC_ALL=C sort
+}
+
+# pf_guard_check BEFORE: compare the locations with the snapshot in
+# BEFORE; a difference is a failure, shown with the paths that changed.
+pf_guard_check() {
+	local after=$1.after n paths
+	pf_snapshot >"$after"
+	if cmp -s "$1" "$after"; then
+		summary+=("postfix guard: ${pf_guard_paths[*]} unchanged ($(wc -l <"$after") lines)")
+		return
+	fi
+	paths=$(diff "$1" "$after" | sed -n 's/^[<>] \([^	]*\).*/\1/p' | LC_ALL=C sort -u)
+	n=$(printf '%s\n' "$paths" | wc -l)
+	say "postfix guard: FAILED: the system's Postfix locations changed during the run"
+	echo "ci/run-tests.sh: $n path(s) changed under ${pf_guard_paths[*]}:" >&2
+	printf '%s\n' "$paths" | head -n 50 | sed 's/^/  /' >&2
+	echo "ci/run-tests.sh: the differences (< before, > after):" >&2
+	diff "$1" "$after" | grep '^[<>]' | head -n 50 | sed 's/^/  /' >&2
+	failed=$((failed + 1))
+	summary+=("postfix guard: FAILED: $n path(s) changed: $(printf '%s\n' "$paths" | head -n 5 | tr '\n' ' ')")
+}
 
 if [ "$(id -u)" -eq 0 ]; then
 	say "installing packages (ci/install-deps.sh)"
@@ -105,6 +153,10 @@ run_scenarios() {
 	summary+=("scen: $ok scenarios passed, $fail failed ($((SECONDS - t0)) s)")
 }
 
+pf_before=$(mktemp "${TMPDIR:-/tmp}/mxlab-pf-guard.XXXXXX") || exit 2
+trap 'rm -f "$pf_before" "$pf_before.after"' EXIT
+pf_snapshot >"$pf_before"
+
 for s in $stages; do
 	case $s in
 	main)
@@ -126,6 +178,8 @@ for s in $stages; do
 		exit 2 ;;
 	esac
 done
+
+pf_guard_check "$pf_before"
 
 say "summary"
 for l in "${summary[@]}"; do echo "  $l"; done

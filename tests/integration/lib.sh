@@ -27,7 +27,8 @@
 # - make_pki: one `mxlab certs` PKI per script in $PKI, and $CADIR, a
 #   hashed CA directory holding its root (for posttls-finger -P).
 # - A small SMTP client on bash's /dev/tcp: smtp_open, smtp_send,
-#   smtp_reply, smtp_cmd, smtp_close (SMTP_CODE, SMTP_TEXT).
+#   smtp_reply, smtp_cmd, smtp_eof, smtp_close (SMTP_CODE, SMTP_TEXT);
+#   expect_close DESC: the server hangs up, sending nothing more.
 # - wait_for TIMEOUT CMD...: poll CMD until it succeeds or TIMEOUT seconds.
 #
 # Nothing here sleeps to synchronise: every wait polls for an event (a line
@@ -247,7 +248,7 @@ make_pki() {
 
 # smtp_open PORT [HOST]: connect; the descriptor is SMTP_FD.
 smtp_open() {
-	SMTP_CODE= SMTP_TEXT=
+	SMTP_CODE='' SMTP_TEXT='' SMTP_FD=''
 	exec {SMTP_FD}<>"/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null
 }
 
@@ -275,17 +276,42 @@ smtp_reply() {
 smtp_cmd() { smtp_send "$1" && smtp_reply "${2:-10}"; }
 
 # smtp_eof [TIMEOUT]: true when the server has closed (EOF within TIMEOUT,
-# after discarding whatever it still sends).
+# after discarding whatever it still sends). What it discarded: SMTP_REST_N
+# lines (a last one without LF counted), the first 20 of them in SMTP_REST
+# (CR removed). SMTP_EOF_WHY: "eof", "timeout", "flood" or "no connection"
+# (false: a connection that was never open is not a close).
 smtp_eof() {
-	local line rc n=0
+	local line rc
+	SMTP_REST='' SMTP_REST_N=0 SMTP_EOF_WHY=''
+	if [ -z "${SMTP_FD:-}" ] || ! { : <&"$SMTP_FD"; } 2>/dev/null; then
+		SMTP_EOF_WHY="no connection"	# never connected: not a close
+		return 1
+	fi
 	while :; do
+		line=
 		IFS= read -r -t "${1:-10}" -u "$SMTP_FD" line
 		rc=$?
+		if [ $rc -eq 0 ] || [ -n "$line" ]; then
+			SMTP_REST_N=$((SMTP_REST_N + 1))
+			[ $SMTP_REST_N -le 20 ] && SMTP_REST+=${line%$'\r'}$'\n'
+		fi
 		[ $rc -eq 0 ] || break
-		n=$((n + 1))
-		[ $n -gt 100000 ] && return 1
+		[ $SMTP_REST_N -gt 100000 ] && { SMTP_EOF_WHY=flood; return 1; }
 	done
-	[ $rc -le 128 ]	# 1: EOF or reset; > 128: timeout
+	# 1: EOF or reset; > 128: timeout
+	if [ $rc -le 128 ]; then SMTP_EOF_WHY=eof; else SMTP_EOF_WHY=timeout; fi
+	[ $rc -le 128 ]
+}
+
+# expect_close DESC [TIMEOUT]: one TAP line, ok when the server closes
+# within TIMEOUT (default 5 s) without sending anything more.
+expect_close() {
+	if smtp_eof "${2:-5}" && [ "$SMTP_REST_N" -eq 0 ]; then ok "$1"; return 0; fi
+	not_ok "$1"
+	diag "want: the connection closed within ${2:-5} s, nothing more sent"
+	diag "got:  $SMTP_EOF_WHY after $SMTP_REST_N more line(s):"
+	[ -n "$SMTP_REST" ] && printf '%s' "$SMTP_REST" | cut -c1-200 | sed 's/^/#   /'
+	return 1
 }
 
 smtp_close() {

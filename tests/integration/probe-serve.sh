@@ -62,8 +62,13 @@ expect_match "SNI table: WARN sni-differs" "$(finding_re WARN sni-differs)" "$OU
 expect_match "SNI table: the cause names clients without SNI" \
 	'Postfix.s smtp client by default' "$(tr '\n' ' ' <"$T/sni.txt" | tr -s ' ')"
 expect_match "SNI table: the fix names smtp_tls_servername" 'smtp_tls_servername' "$OUT"
-expect_no_match "SNI table: no name-mismatch (explained by sni-differs)" \
-	"$(finding_re ERROR name-mismatch)" "$OUT"
+# a report with findings in it, and not that one (no report has none)
+if printf '%s\n' "$OUT" | grep -Eq '^  (OK|INFO|WARN|ERROR) +[a-z]'; then
+	expect_no_match "SNI table: no name-mismatch (explained by sni-differs)" \
+		"$(finding_re ERROR name-mismatch)" "$OUT"
+else
+	not_ok "SNI table: no name-mismatch (explained by sni-differs)"; diag "no findings in:"; diag "$OUT"
+fi
 expect_eq "SNI table: exit 0 (a warning)" 0 "$RC"
 probe sniextra --pki "$PKI" --name mx.example.test --sni other.example.test "127.0.0.1:$PORT"
 expect_match "--sni: the extra name gets its own chain" \
@@ -143,5 +148,10 @@ expect_eq "bad port: exit 2" 2 "$RC"
 probe usage4 --ca-file "$T/none.pem" 127.0.0.1:25
 expect_eq "missing CA file: exit 2" 2 "$RC"
 probe help --help
-expect_match "--help explains chain-leaf-only and exit codes" 'chain-leaf-only' "$OUT"
+if [ "$RC" = 0 ] && grep -q 'chain-leaf-only' "$T/help.txt" &&
+	grep -Eq '^Exit status: 0 .*, 1 .*ERROR' "$T/help.txt"; then
+	ok "--help (exit 0) explains chain-leaf-only and exit codes"
+else
+	not_ok "--help (exit 0) explains chain-leaf-only and exit codes (exit $RC)"; diag_file "$T/help.txt" 60
+fi
 done_testing

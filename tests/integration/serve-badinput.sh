@@ -33,28 +33,46 @@ check "after the long line: a normal session" smtp_session "$P"
 		openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f \
 			-iv 00000000000000000000000000000000 2>/dev/null >&3
 	exec 3>&-
+	# the server hangs up after too many errors: let the reader reach EOF
+	# (killing it at once lost replies it had not read yet)
+	wait_for 10 _not_running "$reader"
 	kill "$reader" 2>/dev/null
 	wait "$reader" 2>/dev/null
 	exit 0
 ) &
 gpid=$!
+# status 0: it connected (1 when it could not), then wrote or was cut off
 if wait_for 60 _not_running "$gpid"; then
-	ok "10 MB of garbage: the client finished (written or cut off)"
+	wait "$gpid"
+	expect_eq "10 MB of garbage: the client connected and finished (written or cut off)" 0 "$?"
 else
 	not_ok "10 MB of garbage: the client is stuck after 60 s"
 	kill "$gpid" 2>/dev/null
+	wait "$gpid" 2>/dev/null
 fi
-wait "$gpid" 2>/dev/null
-expect_match "10 MB of garbage: greeted, then answered with errors" \
-	'^5[0-9][0-9]' "$(head -c 100000 "$T/garbage-replies.txt" | tr -d '\r' | sed -n '2,20p')"
+tr -d '\r' <"$T/garbage-replies.txt" 2>/dev/null | head -c 100000 >"$T/garbage-replies.lines"
+if head -n 1 "$T/garbage-replies.lines" | grep -Eq '^220 ' &&
+	sed -n '2,20p' "$T/garbage-replies.lines" | grep -Eq '^5[0-9][0-9] '; then
+	ok "10 MB of garbage: greeted, then answered with errors"
+else
+	not_ok "10 MB of garbage: greeted, then answered with errors"
+	diag_file "$T/garbage-replies.lines" 5
+fi
 check "after the garbage: server alive" serve_alive plain
 check "after the garbage: a normal session" smtp_session "$P"
 
 # ---- a TLS ClientHello on the plaintext port
 timeout -k 2 20 openssl s_client -connect "127.0.0.1:$P" </dev/null >"$T/hello.txt" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok "ClientHello on the plaintext port: openssl fails (status $rc)"
-else not_ok "ClientHello on the plaintext port: openssl fails (status $rc)"; diag_file "$T/hello.txt"; fi
+# connected, then a TLS-level failure (SMTP text is no ServerHello), not a
+# refused connection or a timeout
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q '^CONNECTED(' "$T/hello.txt" &&
+	grep -q 'SSL routines' "$T/hello.txt"; then
+	ok "ClientHello on the plaintext port: openssl fails the handshake (status $rc)"
+else
+	not_ok "ClientHello on the plaintext port: openssl fails the handshake (status $rc)"
+	diag_file "$T/hello.txt"
+fi
 check "after the ClientHello: a normal session" smtp_session "$P"
 
 # ---- a client vanishes in the middle of DATA
@@ -92,13 +110,16 @@ check "after the vanished handshake: a normal session" smtp_session "$P"
 start_serve smtps "${CERT[@]}" --implicit-tls yes
 smtp_open "$PORT"
 smtp_send "EHLO client.example.test"
-smtp_reply 5
-if [ "$SMTP_CODE" != 220 ] && [ "$SMTP_CODE" != 250 ]; then
+# everything the server sends until it hangs up (a TLS alert at most)
+smtp_eof 10
+if [ "$SMTP_EOF_WHY" != "no connection" ] &&
+	! printf '%s' "$SMTP_REST" | grep -Eq '^[0-9]{3}([ -]|$)'; then
 	ok "plaintext on the SMTPS port: no SMTP reply"
 else
-	not_ok "plaintext on the SMTPS port: no SMTP reply (got $SMTP_TEXT)"
+	not_ok "plaintext on the SMTPS port: no SMTP reply"
+	diag "got ($SMTP_EOF_WHY):"; diag "$SMTP_REST"
 fi
-check "plaintext on the SMTPS port: the server closes" smtp_eof 10
+expect_eq "plaintext on the SMTPS port: the server closes (within 10 s)" eof "$SMTP_EOF_WHY"
 smtp_close
 s_client "$T/smtps.txt" -connect "127.0.0.1:$PORT" -noservername
 expect_file_match "after the plaintext: a TLS session (greeting, QUIT -> 221)" '^221 ' "$T/smtps.txt"

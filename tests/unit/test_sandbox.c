@@ -9,6 +9,11 @@
  * device node, write a sysctl, escape a chroot. The inside reports one
  * line per probe on a pipe ("NAME errno-or-0"); the parent checks them.
  * Needs root (skipped otherwise).
+ *
+ * The probes must harm nothing when the sandbox does not hold (that is
+ * when this test fails): existing host files are only opened for writing,
+ * never truncated or written; new names are unique to this run, and the
+ * parent removes them whatever happened.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +39,9 @@
 
 static char top[] = "/tmp/mxlab-test-sandbox.XXXXXX";
 static char root[100], rw[100], ro[100], cov[100], secret[100], sock[100];
+/* Names a failing sandbox would create on the host: removed by the parent. */
+static char probe_root[100], probe_usr[100], probe_etc[100], probe_tmp[100], probe_dev[100],
+	probe_jail[100];
 static int report_fd;
 
 static void
@@ -45,10 +53,22 @@ say(const char *name, int e)
 /* errno of a failed call, 0 when it succeeded. */
 #define TRY(name, call) say(name, (call) < 0 ? errno : 0)
 
+/* Create a new file (never one that exists: O_EXCL). */
 static int
 open_write(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? -1 : 0;
+}
+
+/* Open an existing file for writing, and write nothing. */
+static int
+open_only(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd >= 0)
 		close(fd);
@@ -96,10 +116,10 @@ inside(void *arg)
 	say("entered", 0);
 	snprintf(path, sizeof path, "%s/written", rw);
 	TRY("write-own-dir", open_write(path));
-	TRY("write-root", open_write("/pwned"));
-	TRY("write-usr", open_write("/usr/pwned"));
-	TRY("write-etc", open_write("/etc/pwned"));
-	TRY("write-etc-passwd", open_write("/etc/passwd"));
+	TRY("write-root", open_write(probe_root));
+	TRY("write-usr", open_write(probe_usr));
+	TRY("write-etc", open_write(probe_etc));
+	TRY("write-etc-passwd", open_only("/etc/passwd"));
 	snprintf(path, sizeof path, "%s/pwned", ro);
 	TRY("write-ro-dir", open_write(path));
 	snprintf(path, sizeof path, "%s/keep.txt", ro);
@@ -114,17 +134,17 @@ inside(void *arg)
 	TRY("cover-write", open_write(path));
 	TRY("etc-hosts", stat("/etc/hosts", &st));
 	TRY("etc-shadow", stat("/etc/shadow", &st));
-	TRY("write-tmp", open_write("/tmp/scratch"));
-	TRY("dev-null", open_write("/dev/null"));
+	TRY("write-tmp", open_write(probe_tmp));
+	TRY("dev-null", open_only("/dev/null"));
 	TRY("mount", mount("tmpfs", "/tmp", "tmpfs", 0, NULL));
 	TRY("umount", umount2("/etc/hosts", MNT_DETACH));
-	TRY("mknod", mknod("/tmp/disk", S_IFBLK | 0600, makedev(8, 0)));
-	TRY("sysctl", open_write("/proc/sys/kernel/hostname"));
-	TRY("sysrq", open_write("/proc/sysrq-trigger"));
+	TRY("mknod", mknod(probe_dev, S_IFBLK | 0600, makedev(8, 0)));
+	TRY("sysctl", open_only("/proc/sys/kernel/hostname"));
+	TRY("sysrq", open_only("/proc/sysrq-trigger"));
 	TRY("sethostname", sethostname("pwned", 5));
 	/* The classic chroot escape lands on the sandbox's root, not the host's. */
-	if (mkdir("/tmp/jail", 0755) == 0 && fork() == 0) {
-		int ok = chroot("/tmp/jail") == 0 && chdir("../../../..") == 0 && chroot(".") == 0;
+	if (mkdir(probe_jail, 0755) == 0 && fork() == 0) {
+		int ok = chroot(probe_jail) == 0 && chdir("../../../..") == 0 && chroot(".") == 0;
 
 		say("chroot-escape-ran", ok ? 0 : errno);
 		TRY("chroot-escape-secret", stat(secret, &st));
@@ -139,7 +159,8 @@ inside(void *arg)
 		 rw, rw, top, rw);
 	TRY("shell-leaves-suid", shell(esc));
 	TRY("shell-mount", shell("mount -t tmpfs none /tmp"));
-	TRY("shell-write-usr", shell("echo x > /usr/pwned"));
+	snprintf(esc, sizeof esc, "set -C; : > %s", probe_usr);	/* noclobber */
+	TRY("shell-write-usr", shell(esc));
 	snprintf(esc, sizeof esc, "test -e %s", secret);
 	TRY("shell-sees-secret", shell(esc));
 	/* CAP_SYS_ADMIN is bit 21 of the effective set, CAP_CHOWN bit 0. */
@@ -168,6 +189,12 @@ setup(void **state)
 	snprintf(cov, sizeof cov, "%s/cover", top);
 	snprintf(secret, sizeof secret, "%s/secret", top);
 	snprintf(sock, sizeof sock, "%s/host.sock", top);
+	snprintf(probe_root, sizeof probe_root, "/mxlab-sandbox-probe.%d", (int)getpid());
+	snprintf(probe_usr, sizeof probe_usr, "/usr/mxlab-sandbox-probe.%d", (int)getpid());
+	snprintf(probe_etc, sizeof probe_etc, "/etc/mxlab-sandbox-probe.%d", (int)getpid());
+	snprintf(probe_tmp, sizeof probe_tmp, "/tmp/mxlab-sandbox-probe.%d", (int)getpid());
+	snprintf(probe_dev, sizeof probe_dev, "/tmp/mxlab-sandbox-probe-dev.%d", (int)getpid());
+	snprintf(probe_jail, sizeof probe_jail, "/tmp/mxlab-sandbox-probe-jail.%d", (int)getpid());
 	if (mkdir(root, 0700) < 0 || mkdir(rw, 0755) < 0 || mkdir(ro, 0755) < 0 ||
 	    mkdir(cov, 0755) < 0 || open_write(secret) < 0)
 		return -1;
@@ -187,12 +214,26 @@ setup(void **state)
 	return 0;
 }
 
+/* Whatever a sandbox that did not hold left on the host. */
+static void
+remove_probes(void)
+{
+	unlink(probe_root);
+	unlink(probe_usr);
+	unlink(probe_etc);
+	unlink(probe_tmp);
+	unlink(probe_dev);
+	rmdir(probe_jail);
+}
+
 static int
 teardown(void **state)
 {
 	(void)state;
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
+		remove_probes();
 		mx_rm_tree(top);
+	}
 	return 0;
 }
 
@@ -252,6 +293,7 @@ test_sandbox_holds(void **state)
 		skip();
 	r = run_inside();
 	print_message("# %s", r);
+	/* A run that wrote on the host is reported below, then cleaned up. */
 	OK("entered");
 	/* Its own directory is writable, and what it writes is seen outside. */
 	OK("write-own-dir");
@@ -292,8 +334,10 @@ test_sandbox_holds(void **state)
 	DENIED("shell-cap-sys-admin", EPERM);
 	OK("shell-cap-chown");
 	/* Nothing was written on the host but in the writable directory. */
-	assert_int_equal(stat("/pwned", &st), -1);
-	assert_int_equal(stat("/usr/pwned", &st), -1);
+	assert_int_equal(stat(probe_root, &st), -1);
+	assert_int_equal(stat(probe_usr, &st), -1);
+	assert_int_equal(stat(probe_etc, &st), -1);
+	assert_int_equal(stat(probe_tmp, &st), -1);
 	snprintf(path, sizeof path, "%s/from-shell", rw);
 	assert_int_equal(stat(path, &st), 0);
 	/* What it left: set-ID bits cleared, links not followed. */

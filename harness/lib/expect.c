@@ -169,6 +169,21 @@ ex_compile(regex_t *re, const char *what, const char *pat, char *err, size_t err
 	return 0;
 }
 
+int
+ex_tls_version(const char *v, char *out, size_t outlen)
+{
+	static const char *const known[] = { "1.0", "1.1", "1.2", "1.3" };
+
+	if (!strncasecmp(v, "TLSv", 4))
+		v += 4;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(v, known[i])) {
+			snprintf(out, outlen, "TLSv%s", known[i]);
+			return 0;
+		}
+	return -1;
+}
+
 static int
 parse_status(struct ex_item *it, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -231,7 +246,8 @@ parse_item(struct ex_item *it, const char *value, char *err, size_t errlen)
 		if (n > 2 || (n == 2 && (!name_ok(w[1], 1) ||
 					 strlen(w[1]) >= sizeof it->daemon))) {
 			snprintf(err, errlen, "%s: bad daemon name '%s' (like smtp, smtpd, "
-				 "qmgr or submission/smtpd)", w[0], n > 2 ? it->key + 4 : w[1]);
+				 "qmgr or submission/smtpd)", w[0],
+				 n > 2 ? it->key + strlen(w[0]) + 1 : w[1]);
 			return -1;
 		}
 		if (n == 2)

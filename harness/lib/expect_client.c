@@ -123,12 +123,10 @@ ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
 		}
 		return 0;
 	case EX_C_VERSION:
-		if (strlen(v) >= sizeof it->arg || strncmp(v, "TLSv1.", 6) || !strchr("0123", v[6]) ||
-		    v[7]) {
+		if (ex_tls_version(v, it->arg, sizeof it->arg) < 0) {
 			snprintf(err, errlen, "client tls-version: bad value '%s' (%s)", v, cfacts[i].values);
 			return -1;
 		}
-		snprintf(it->arg, sizeof it->arg, "%s", v);
 		return 0;
 	case EX_C_CHAIN:
 		errno = 0;

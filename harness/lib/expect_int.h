@@ -111,6 +111,8 @@ struct ex_set {			/* the set (expect.h) */
 void ex_set_why(struct ex_item *it, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int ex_compile(regex_t *re, const char *what, const char *pat, char *err, size_t errlen);
+/* "TLSv1.2", "tlsv1.2" or "1.2" (1.0 to 1.3) into out as "TLSv1.2"; 0 or -1. */
+int ex_tls_version(const char *v, char *out, size_t outlen);
 
 /* expect_feed.c */
 void ex_ensure_slots(struct ex_set *s);

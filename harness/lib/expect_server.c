@@ -91,11 +91,8 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 			goto bad;
 		break;
 	case EX_F_VERSION:
-		if (!strncasecmp(v, "TLSv", 4))
-			v += 4;
-		if (strcmp(v, "1.0") && strcmp(v, "1.1") && strcmp(v, "1.2") && strcmp(v, "1.3"))
+		if (ex_tls_version(v, it->arg, sizeof it->arg) < 0)
 			goto bad;
-		snprintf(it->arg, sizeof it->arg, "TLSv%s", v);
 		break;
 	case EX_F_BODY:
 		if (ex_compile(&it->re, it->key, v, err, errlen) < 0)

@@ -719,6 +719,17 @@ test_client_facts(void **state)
 	expect_error("client c reasons", "grumpy", "unknown reason 'grumpy'");
 	expect_error("client c chain-length", "many", "bad value 'many'");
 	expect_error("client c tls-version", "SSLv3", "bad value 'SSLv3'");
+	/* Cut short or too long: refused without reading past the value. */
+	expect_error("client c tls-version", "TLSv1.", "bad value 'TLSv1.'");
+	expect_error("client c tls-version", "TLSv1", "bad value 'TLSv1'");
+	expect_error("client c tls-version", "TLSv1.23", "bad value 'TLSv1.23'");
+	expect_error("server mx tls-version", "TLSv1.", "bad value 'TLSv1.'");
+	expect_error("server mx tls-version", "TLSv", "bad value 'TLSv'");
+	/* Both accept the same spellings. */
+	assert_true(client1("client c tls-version", "1.2", &r, NULL, NULL));
+	assert_true(client1("client c tls-version", "tlsv1.2", &r, NULL, NULL));
+	/* The daemon named in the message is the key's, whatever its first word. */
+	expect_error("no-log a b", "x", "no-log: bad daemon name 'a b'");
 	expect_error("probe p colour", "x", "probe: unknown fact 'colour'");
 	expect_error("probe p finding", "Not An Id", "bad finding id");
 }

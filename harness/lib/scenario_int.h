@@ -14,7 +14,7 @@
 #include "scenario.h"
 
 #define SC_LINE_MAX	8192		/* bytes in one line, without the newline */
-#define SC_FILE_MAX	(4u << 20)	/* bytes in one file */
+#define SC_FILE_MAX	(1u << 20)	/* bytes in one file */
 #define SC_ERRORS_MAX	50		/* messages per file */
 #define SC_TIMEOUT_DEF	20000u
 #define SC_TIMEOUT_MAX	600000u

@@ -291,11 +291,11 @@ sc_rd_dns_line(struct rd *r, int line, char *t)
 	struct scenario *sc = r->sc;
 	struct dnsd_record rec;
 	char e[400], *k, *v;
-	const char *p = t + 6;
+	const char *p = t;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!strncmp(t, "dnssec", 6) && *p == '=') {
+	if (!strncmp(t, "dnssec", 6))	/* only then is t + 6 in the line */
+		p = t + 6 + strspn(t + 6, " \t");
+	if (p != t && *p == '=') {
 		if (kv_split(r, line, t, &k, &v) < 0)
 			return;
 		if (r->once_dnssec)

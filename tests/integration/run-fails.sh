@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 24
+plan 29
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory Postfix's daemons cannot reach is refused up front.
@@ -52,6 +52,24 @@ expect_match "malformed: bad MX with file:line" 'malformed\.scn:6: ' "$OUT"
 expect_match "malformed: bad server value with file:line" "malformed\\.scn:9: starttls: bad value 'maybe'" "$OUT"
 expect_match "malformed: unknown section" 'malformed\.scn:11: unknown section' "$OUT"
 check "malformed: nothing was run" test ! -e "$T/work-malformed"
+
+# Only regular files are read: a FIFO named *.scn is refused at once, by
+# name (reading it would wait for a writer forever), alone or in a walk; a
+# symbolic link loop in a walked directory is not followed.
+mkfifo "$T/fifo.scn"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/fifo.scn" 2>&1)
+expect_eq "fifo named: exit 2, not a hang" 2 "$?"
+expect_match "fifo named: says what it is" 'fifo\.scn: not a regular file \(a FIFO\)' "$OUT"
+mkdir "$T/walk"
+printf '[scenario]\nsummary = fine\n' >"$T/walk/good.scn"
+mkfifo "$T/walk/pipe.scn"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/walk" 2>&1)
+expect_eq "fifo in a walk: exit 2, not a hang" 2 "$?"
+expect_match "fifo in a walk: reported by name" 'walk/pipe\.scn: not a regular file \(a FIFO\)' "$OUT"
+rm "$T/walk/pipe.scn"
+ln -s . "$T/walk/loop"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/walk" 2>&1)
+expect_match "link loop in a walk: not followed" '^mxlab run: 1 scenario files read, no errors$' "$OUT"
 
 # Machine reports of a failing run.
 OUT=$("$MXLAB" run --tap --junit "$T/r.xml" --json "$T/r.json" --workdir "$T/work-reports" \

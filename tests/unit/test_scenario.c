@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "scenario.h"
 
@@ -339,11 +340,68 @@ test_unreadable(void **state)
 	/* A directory. */
 	assert_null(sc_load(dir, &errs));
 	assert_int_equal(errs.n, 1);
-	snprintf(want, sizeof want, "%s: Is a directory", dir);
+	snprintf(want, sizeof want, "%s: not a regular file (a directory)", dir);
 	assert_string_equal(errs.msg[0], want);
 	sc_errors_free(&errs);
 	/* errs may be NULL. */
 	assert_null(sc_load(path, NULL));
+}
+
+/* Only regular files are read: a FIFO is refused at once (opening it to
+ * read would wait for a writer forever), and so is a file over 1 MiB. */
+static void
+test_not_regular(void **state)
+{
+	char want[PATH_MAX + 200], *text;
+	size_t n = (1u << 20) + 1;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/fifo.scn", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);		/* a hang is a failure, not a stuck suite */
+	assert_null(sc_load(path, &errs));
+	alarm(0);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", path);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	unlink(path);
+
+	/* A symbolic link to a regular file is read; one to a FIFO is not. */
+	write_file("real.scn", HEAD, 0);
+	snprintf(want, sizeof want, "%s/link.scn", dir);
+	assert_int_equal(symlink(path, want), 0);
+	sc_free(sc_load(want, &errs));
+	assert_int_equal(errs.n, 0);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_null(sc_load(want, &errs));
+	alarm(0);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "link.scn: not a regular file (a FIFO)"));
+	sc_errors_free(&errs);
+	unlink(want);
+	unlink(path);
+
+	/* 1 MiB is the most; a valid file one byte longer is refused. */
+	text = malloc(n + 1);
+	assert_non_null(text);
+	memset(text, '#', n);
+	memcpy(text, HEAD, strlen(HEAD));
+	for (size_t i = strlen(HEAD) + 100; i < n; i += 100)
+		text[i] = '\n';
+	text[n] = '\0';
+	write_file("big.scn", text, n - 1);
+	sc_free(sc_load(path, &errs));
+	assert_int_equal(errs.n, 0);
+	write_file("big.scn", text, n);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: larger than 1048576 bytes (1 MiB)", path);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	free(text);
 }
 
 static void
@@ -546,6 +604,12 @@ test_dns_errors(void **state)
 	assert_non_null(strstr(errs.msg[0], "300.1.1.1"));
 	sc_errors_free(&errs);
 	fails_with(HEAD "[dns]\ndnssec = maybe\n", "4: dnssec: bad value 'maybe' (yes, no)", NULL);
+	/* A short last line: looking for "dnssec =" must not read past it. */
+	sc = load(HEAD "[dns]\na");
+	assert_null(sc);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "t.scn:4: "));
+	sc_errors_free(&errs);
 	fails_with(HEAD "[dns]\ndnssec = yes\ndnssec = no\n",
 		   "5: dnssec: given twice (first at line 4)", NULL);
 	fails_with(HEAD "[dns]\nx.test TLSA 3 1 1 ${pki}\n",
@@ -788,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_verbatim),
 		cmocka_unit_test(test_lines),

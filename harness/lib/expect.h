@@ -46,7 +46,9 @@
  * recipient of ex_set_recipients to match and is decided when all have a
  * status.
  * Regexes are POSIX extended (regcomp), case-sensitive, matched anywhere
- * in the text after "daemon[pid]: ". A daemon is the service name's last
+ * in the text after "daemon[pid]: ", in the bounded dialect of rxcheck.h
+ * (refused by ex_parse otherwise; one set's regexes together have at most
+ * RX_FILE_SIZE_MAX positions). A daemon is the service name's last
  * part ("smtp"); one with a slash ("submission/smtpd") is matched against
  * the end of the service name ("postfix/submission/smtpd"). body regexes
  * run on each stored .eml with CRLF read as LF, REG_NEWLINE (^ and $ per

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 29
+plan 32
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory Postfix's daemons cannot reach is refused up front.
@@ -52,6 +52,19 @@ expect_match "malformed: bad MX with file:line" 'malformed\.scn:6: ' "$OUT"
 expect_match "malformed: bad server value with file:line" "malformed\\.scn:9: starttls: bad value 'maybe'" "$OUT"
 expect_match "malformed: unknown section" 'malformed\.scn:11: unknown section' "$OUT"
 check "malformed: nothing was run" test ! -e "$T/work-malformed"
+
+# A regex that glibc's regcomp would take gigabytes for is refused when the
+# file is read (--check too), with file:line and why, at once and in little
+# memory: at most 1 GB of address space here (none under ASan, which needs
+# far more), so that a regression fails instead of eating the machine.
+limit=1000000
+ldd "$MXLAB" 2>/dev/null | grep -q libasan && limit=unlimited
+START=$EPOCHREALTIME
+OUT=$( (ulimit -v "$limit"; timeout 20 "$MXLAB" run --check "$BAD/regex-blowup.scn") 2>&1)
+expect_eq "regex blow-up: exit 2" 2 "$?"
+expect_match "regex blow-up: file:line and why" \
+	"regex-blowup\\.scn:7: log smtp: bad regex 'a\\+{24}': '\\+' follows another quantifier" "$OUT"
+check "regex blow-up: refused within 2 s" test "$(elapsed_ms "$START")" -lt 2000
 
 # Only regular files are read: a FIFO named *.scn is refused at once, by
 # name (reading it would wait for a writer forever), alone or in a walk; a

@@ -635,6 +635,17 @@ test_expect(void **state)
 	assert_non_null(strstr(errs.msg[0], "t.scn:5: "));
 	assert_non_null(strstr(errs.msg[0], "(unclosed"));
 	sc_errors_free(&errs);
+	/* A regex outside the bounded dialect is refused before regcomp sees
+	 * it (twenty-four stacked '+' would take glibc gigabytes). */
+	fails_with(HEAD "[expect]\nlog = a++++++++++++++++++++++++\n",
+		   "4: log: bad regex 'a++++++++++++++++++++++++': '+' follows another "
+		   "quantifier (stacked quantifiers such as a++, a*?, a{2}* are not allowed) "
+		   "at byte 3", NULL);
+	fails_with(HEAD "[expect]\nserver mx body = ((a{10}){10}){10}\n[server mx]\n"
+		   "listen = 127.0.0.1:25\n",
+		   "4: server mx body: bad regex '((a{10}){10}){10}': too big once its "
+		   "repetitions are expanded (more than 1000 positions: {M,N}, + and nested "
+		   "counts multiply)", NULL);
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n[expect]\nserver mx tls = no\n"
 		   "server other tls = yes\n",
 		   "7: no [server other] in this file", NULL);

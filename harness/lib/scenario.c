@@ -14,6 +14,7 @@
  * lines of a section it could not start, so one mistake gives one
  * message) and gives up after SC_ERRORS_MAX.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,30 +135,77 @@ utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
-/* ^\[[a-z.]+( [A-Za-z0-9_-]+)?\]\s*$ : the lines that end a verbatim text. */
+/*
+ * A line of [main.cf] or [master.cf] that is meant as a section header:
+ * '[' in the first column, no '=', and either ']' as its last non-blank
+ * character or only blanks and a '#' comment after its first ']'. Such a
+ * line is never Postfix text: in main.cf a line that starts in the first
+ * column is "name = value"; in master.cf it is a service entry of at least
+ * eight fields, which (without an "-o name=value") does not end in ']'.
+ */
 static int
-header_strict(const char *s)
+header_like(const char *s)
 {
-	const char *p = s + 1;
+	const char *close, *e;
 
-	if (s[0] != '[' || !strchr("abcdefghijklmnopqrstuvwxyz.", *p) || !*p)
+	if (s[0] != '[' || strchr(s, '=') || !(close = strchr(s, ']')))
 		return 0;
-	while (*p && strchr("abcdefghijklmnopqrstuvwxyz.", *p))
-		p++;
-	if (*p == ' ') {
-		const char *l = ++p;
+	e = s + strlen(s);
+	while (e[-1] == ' ' || e[-1] == '\t')
+		e--;
+	if (e[-1] == ']')
+		return 1;
+	close++;
+	return close[strspn(close, " \t")] == '#';
+}
 
-		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		       (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
-			p++;
-		if (p == l)
-			return 0;
+/* Optimal string alignment distance of a and b (both short), ASCII case
+ * ignored. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[24][24];
+
+	if (la > 22 || lb > 22)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && d[i - 2][j - 2] + 1 < v &&
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]))
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* The section a mistyped kind most likely means (case, a letter or two,
+ * '_' for '.'), or -1. */
+static int
+near_miss(const char *kind)
+{
+	size_t best = 3, d;
+	int found = -1;
+
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		d = edit_distance(kind, sections[i].name);
+		if (d < best && d * 3 <= strlen(sections[i].name)) {
+			best = d;
+			found = (int)i;
+		}
 	}
-	if (*p++ != ']')
-		return 0;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '\0';
+	return found;
 }
 
 static int
@@ -306,12 +354,31 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 	r->cur = s;
 }
 
-/* A line that starts with '[' (after spaces, in key sections). */
+/* The unknown section of header text t ("[DNS]"): what it most likely
+ * means, or the list of sections. */
+static void
+unknown_section(struct rd *r, int line, const char *t)
+{
+	char kind[64], label[64] = "";
+	int i;
+
+	if (sscanf(t + 1, " %63[^] \t] %63[^] \t]", kind, label) < 1 ||
+	    (i = near_miss(kind)) < 0 || (sections[i].labelled && !label[0]) ||
+	    (!sections[i].labelled && label[0]))
+		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
+			  "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", t);
+	else
+		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
+			  sections[i].name, label[0] ? " " : "", label);
+}
+
+/* A line that starts with '[' (after spaces, in key sections), or a
+ * header_like line of a verbatim section. */
 static void
 header(struct rd *r, int line, char *t)
 {
 	char *close = strchr(t, ']'), *inner, *label;
-	size_t i;
+	size_t i, n;
 
 	finish_section(r);
 	r->cur = S_SKIP;
@@ -319,18 +386,21 @@ header(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "bad section header '%.60s' (a line [NAME] or [KIND LABEL])", t);
 		return;
 	}
-	*close = '\0';
+	close[1] = '\0';	/* t: the header without trailing blanks, for messages */
 	inner = t + 1;
+	for (i = 0; i < NSECTIONS; i++) {
+		n = strlen(sections[i].name);
+		if (!strncmp(inner, sections[i].name, n) && (inner[n] == ']' || inner[n] == ' '))
+			break;
+	}
+	if (i == NSECTIONS) {
+		unknown_section(r, line, t);
+		return;
+	}
+	*close = '\0';
 	label = strchr(inner, ' ');
 	if (label)
 		*label++ = '\0';
-	for (i = 0; i < NSECTIONS && strcmp(sections[i].name, inner); i++)
-		;
-	if (i == NSECTIONS) {
-		sc_rd_err(r, line, "unknown section [%.60s] (known: scenario, main.cf, master.cf, "
-		       "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", inner);
-		return;
-	}
 	if (sections[i].labelled && !label) {
 		sc_rd_err(r, line, "section [%s] needs a name: [%s NAME]", inner, inner);
 		return;
@@ -372,7 +442,7 @@ do_line(struct rd *r, int line, char *text)
 	char *t;
 
 	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF) {
-		if (header_strict(text))
+		if (header_like(text))
 			header(r, line, text);
 		else
 			verbatim_line(r, line, text);

@@ -50,7 +50,7 @@ expect_eq "malformed: exit 2" 2 "$RC"
 expect_match "malformed: bad seed with file:line" 'malformed\.scn:3: .*S99' "$OUT"
 expect_match "malformed: bad MX with file:line" 'malformed\.scn:6: ' "$OUT"
 expect_match "malformed: bad server value with file:line" "malformed\\.scn:9: starttls: bad value 'maybe'" "$OUT"
-expect_match "malformed: unknown section" 'malformed\.scn:11: unknown section' "$OUT"
+expect_match "malformed: unknown section" 'malformed\.scn:11: \[nonsense\]: unknown section' "$OUT"
 check "malformed: nothing was run" test ! -e "$T/work-malformed"
 
 # A regex that glibc's regcomp would take gigabytes for is refused when the

@@ -411,10 +411,21 @@ test_sections(void **state)
 
 	(void)state;
 	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
-		   "3: unknown section [foo] (known: scenario, main.cf, master.cf, dns, "
+		   "3: [foo]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
-	fails_with(HEAD "[DNS]\n",
-		   "3: unknown section [DNS] (known: scenario, main.cf, master.cf, dns, "
+	/* A near miss names the section meant. */
+	fails_with(HEAD "[DNS]\n", "3: [DNS]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[Server mx]\nlisten = 127.0.0.1:25\n",
+		   "3: [Server mx]: unknown section; did you mean [server mx]?", NULL);
+	fails_with(HEAD "[sever mx]\n", "3: [sever mx]: unknown section; did you mean [server mx]?", NULL);
+	fails_with(HEAD "[expects]\n", "3: [expects]: unknown section; did you mean [expect]?", NULL);
+	fails_with(HEAD "[sned]\n", "3: [sned]: unknown section; did you mean [send]?", NULL);
+	fails_with(HEAD "[DNS x]\n", "3: [DNS x]: unknown section (known: scenario, main.cf, "
+		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main_cf]\n", "3: [main_cf]: unknown section; did you mean [main.cf]?", NULL);
+	fails_with(HEAD "[MasterCF]\n", "3: [MasterCF]: unknown section; did you mean [master.cf]?", NULL);
+	fails_with(HEAD "[ dns ]\n", "3: [ dns ]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[]\n", "3: []: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
 	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
 		   "5: section [dns] given twice (first at line 3)", NULL);
@@ -450,22 +461,44 @@ test_verbatim(void **state)
 	static const char nul[] = HEAD "[main.cf]\nfoo = b\0r\n";
 
 	(void)state;
-	/* Only a strict header line ends the text: an indented one, a
-	 * bracketed Postfix line and a header with trailing text do not. */
-	sc = load(HEAD "[main.cf]\n  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
-		  "a = $data_directory/$(queue_directory)\n\n[master.cf]\n\n\n");
+	/* Postfix text with brackets: an indented (continuation) line, a line
+	 * with '=' (a parameter, an -o option), a master.cf service on an IPv6
+	 * address, a header followed by more text. */
+	sc = load(HEAD "[main.cf]\nrelayhost =\n  [relay.example]\n[a]b = c\n[dns] x\n"
+		  "# ${not checked}\na = $data_directory/$(queue_directory)\n\n"
+		  "[master.cf]\n[::1]:2525 inet n - n - - smtpd\n"
+		  "[::1]:2526 inet n - n - - smtpd -o relayhost=[x.example]\n"
+		  "  [dns]\n\n\n");
 	assert_non_null(sc);
-	assert_string_equal(sc->main_cf, "  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
-			    "a = $data_directory/$(queue_directory)\n");
+	assert_string_equal(sc->main_cf, "relayhost =\n  [relay.example]\n[a]b = c\n[dns] x\n"
+			    "# ${not checked}\na = $data_directory/$(queue_directory)\n");
 	assert_int_equal(sc->main_cf_line, 4);
-	assert_string_equal(sc->master_cf, "");
-	assert_int_equal(sc->master_cf_line, 11);
+	assert_string_equal(sc->master_cf, "[::1]:2525 inet n - n - - smtpd\n"
+			    "[::1]:2526 inet n - n - - smtpd -o relayhost=[x.example]\n  [dns]\n");
+	assert_int_equal(sc->master_cf_line, 12);
 	sc_free(sc);
 
-	/* A strict header line of an unknown section ends the text. */
-	fails_with(HEAD "[main.cf]\na = b\n[other]\n",
-		   "5: unknown section [other] (known: scenario, main.cf, master.cf, dns, "
+	/* A line that looks like a header (first column '[', no '=', ending in
+	 * ']' or in a comment after the ']') is one: never Postfix text, so a
+	 * wrong one is refused, and a section given in the wrong case after
+	 * [main.cf] is no longer taken for Postfix text. */
+	fails_with(HEAD "[main.cf]\na = b\n[other]\nx = y\n",
+		   "5: [other]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main.cf]\na = b\n[DNS]\nmx.x.test A 127.0.0.1\n",
+		   "5: [DNS]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[master.cf]\nsmtp inet n - n - - smtpd\n[Expect] \nstatus = sent\n",
+		   "5: [Expect]: unknown section; did you mean [expect]?", NULL);
+	fails_with(HEAD "[main.cf]\n[x y z]\n",
+		   "4: [x y z]: unknown section (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main.cf]\n[dns] # the records\n",
+		   "4: bad section header '[dns] # the records' (a line [NAME] or [KIND LABEL])", NULL);
+	sc = load(HEAD "[main.cf]\na = b\n[dns]\nmx.x.test A 127.0.0.1\n");
+	assert_non_null(sc);
+	assert_string_equal(sc->main_cf, "a = b\n");
+	assert_int_equal(sc->ndns, 1);
+	sc_free(sc);
 
 	write_file("t.scn", nul, sizeof nul - 1);
 	assert_null(sc_load(path, &errs));
@@ -725,7 +758,7 @@ test_several(void **state)
 		   "4: timeout: bad duration 'forever' (such as 500ms, 20s, 2m; a bare number is seconds)",
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
-		   "9: unknown section [bogus] (known: scenario, main.cf, master.cf, dns, "
+		   "9: [bogus]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)",
 		   "12: count: bad count '0' (1 to 1000)",
 		   "2: [scenario] has no summary",

@@ -421,6 +421,23 @@ ex_server_refs(const struct ex_set *s, const char **names, size_t max)
 	return n;
 }
 
+size_t
+ex_status_list(const struct ex_set *s, const char **rcpt, int *line, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->items[i].kind != EX_STATUS)
+			continue;
+		if (n < max) {
+			rcpt[n] = s->items[i].rcpt;
+			line[n] = s->items[i].line;
+		}
+		n++;
+	}
+	return n;
+}
+
 static void
 reset_slots(struct ex_item *it)
 {

@@ -95,6 +95,11 @@ size_t ex_count(const struct ex_set *s);
  * scenario declares them). */
 size_t ex_server_refs(const struct ex_set *s, const char **names, size_t max);
 
+/* The status expectations, in file order: the recipient of each (NULL for
+ * "status =", every recipient) and its line. Returns how many there are
+ * (may be more than max; only max are stored). */
+size_t ex_status_list(const struct ex_set *s, const char **rcpt, int *line, size_t max);
+
 /* The recipients "status =" without a recipient applies to. */
 void ex_set_recipients(struct ex_set *s, const char *const *rcpt, size_t n);
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -570,6 +571,103 @@ set_names(struct scenario *sc, const char *path)
 	return sc->dir ? 0 : -1;
 }
 
+/* Is a (without <>) among the addresses of list (a space-separated value,
+ * with <> or not), compared as the expectations do, case ignored? */
+static int
+addr_in(const char *a, const char *list)
+{
+	size_t la = strlen(a);
+
+	for (const char *p = list + strspn(list, " \t"); *p; p += strspn(p, " \t")) {
+		size_t n = strcspn(p, " \t");
+		const char *w = p;
+
+		p += n;
+		if (n >= 2 && w[0] == '<' && w[n - 1] == '>')
+			w++, n -= 2;
+		if (n == la && !strncasecmp(w, a, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does [send] or a [client NAME] "to" mail a? -1 when out of memory. */
+static int
+mailed(const struct scenario *sc, const char *a)
+{
+	char *x;
+	int hit;
+
+	for (size_t i = 0; i < sc->send.nto; i++)
+		if (addr_in(a, sc->send.to[i]))
+			return 1;
+	for (size_t c = 0; c < sc->nclients; c++)
+		for (size_t k = 0; k < sc->clients[c].nkv; k++) {
+			if (strcmp(sc->clients[c].kv[k].key, "to"))
+				continue;
+			if (!(x = sc_expand(sc, &sc_placeholder, sc->clients[c].kv[k].value)))
+				return -1;
+			hit = addr_in(a, x);
+			free(x);
+			if (hit)
+				return 1;
+		}
+	return 0;
+}
+
+/* Every "status RCPT" is about a recipient the file mails ([send] or a
+ * [client NAME] "to"), and "status =" needs [send]: otherwise it could
+ * only fail when the timeout passes. */
+static void
+check_status_rcpts(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	size_t n = ex_status_list(sc->expect, NULL, NULL, 0);
+	const char **rcpt = calloc(n + 1, sizeof *rcpt);
+	int *lines = calloc(n + 1, sizeof *lines), m;
+	char sent[400] = "", by_clients[400] = "";
+
+	if (!rcpt || !lines) {
+		r->oom = 1;
+		goto out;
+	}
+	ex_status_list(sc->expect, rcpt, lines, n);
+	/* For the messages (cut short when long). */
+	for (size_t i = 0; i < sc->send.nto; i++)
+		snprintf(sent + strlen(sent), sizeof sent - strlen(sent), "%s%s", i ? " " : "",
+			 sc->send.to[i]);
+	for (size_t c = 0; c < sc->nclients; c++)
+		for (size_t k = 0; k < sc->clients[c].nkv; k++)
+			if (!strcmp(sc->clients[c].kv[k].key, "to"))
+				snprintf(by_clients + strlen(by_clients), sizeof by_clients -
+					 strlen(by_clients), "%s%s", by_clients[0] ? " " : "",
+					 sc->clients[c].kv[k].value);
+	for (size_t i = 0; i < n; i++) {
+		if (!rcpt[i]) {
+			if (!sc->send.present)
+				sc_rd_err(r, lines[i], "status: without a recipient it is about the "
+					  "recipients of [send], and there is no [send]");
+			continue;
+		}
+		if ((m = mailed(sc, rcpt[i])) < 0)
+			r->oom = 1;
+		if (m)
+			continue;
+		if (!sent[0] && !by_clients[0])
+			sc_rd_err(r, lines[i], "status %s: this file mails no one (no [send], no "
+				  "[client NAME] with to); no status line would ever come for it",
+				  rcpt[i]);
+		else
+			sc_rd_err(r, lines[i], "status %s: not a recipient of [send] (%.200s)%s%.200s%s; "
+				  "no status line would ever come for it", rcpt[i],
+				  sent[0] ? sent : "none", by_clients[0] ? " or of a [client NAME] (" : "",
+				  by_clients, by_clients[0] ? ")" : "");
+	}
+out:
+	free(rcpt);
+	free(lines);
+}
+
 static void
 final_checks(struct rd *r)
 {
@@ -600,6 +698,7 @@ final_checks(struct rd *r)
 			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
 			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
+	check_status_rcpts(r);
 	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
 		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);

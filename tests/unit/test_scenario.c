@@ -662,10 +662,10 @@ test_expect(void **state)
 
 	(void)state;
 	/* A bad regex: ex_parse's message at its line. */
-	sc = load(HEAD "[expect]\nstatus = sent\nlog smtp = (unclosed\n");
+	sc = load(HEAD "[send]\nto = a@x.test\n[expect]\nstatus = sent\nlog smtp = (unclosed\n");
 	assert_null(sc);
 	assert_int_equal(errs.n, 1);
-	assert_non_null(strstr(errs.msg[0], "t.scn:5: "));
+	assert_non_null(strstr(errs.msg[0], "t.scn:7: "));
 	assert_non_null(strstr(errs.msg[0], "(unclosed"));
 	sc_errors_free(&errs);
 	/* A regex outside the bounded dialect is refused before regcomp sees
@@ -685,6 +685,27 @@ test_expect(void **state)
 	fails_with(HEAD "[expect]\nlog = ${name} started\n",
 		   "4: ${name} is not expanded in [expect] (only in [main.cf], [master.cf], "
 		   "[server NAME] and [client NAME])", NULL);
+	/* A status for a recipient nothing mails would only fail after the
+	 * timeout: refused at load, naming the recipients of [send]. */
+	fails_with(HEAD "[send]\nto = a@x.test B@x.test\nto = c@x.test\n[expect]\n"
+		   "status b@x.test = sent\nstatus <A@X.test> = sent\nstatus d@x.test = sent\n",
+		   "9: status d@x.test: not a recipient of [send] (a@x.test B@x.test c@x.test); "
+		   "no status line would ever come for it", NULL);
+	fails_with(HEAD "[expect]\nstatus d@x.test = sent\n",
+		   "4: status d@x.test: this file mails no one (no [send], no [client NAME] "
+		   "with to); no status line would ever come for it", NULL);
+	fails_with(HEAD "[expect]\nstatus = sent\n",
+		   "4: status: without a recipient it is about the recipients of [send], "
+		   "and there is no [send]", NULL);
+	/* A [client NAME] that mails a recipient makes its status come. */
+	sc = load(HEAD "[client c]\nfrom = a@x.test\nto = ${name}@x.test\n[send]\nto = a@x.test\n"
+		  "[expect]\nstatus t@x.test = sent\nstatus = sent\n");
+	assert_non_null(sc);
+	sc_free(sc);
+	fails_with(HEAD "[client c]\nfrom = a@x.test\nto = c@x.test\n[send]\nto = a@x.test\n"
+		   "[expect]\nstatus d@x.test = sent\n",
+		   "9: status d@x.test: not a recipient of [send] (a@x.test) or of a [client NAME] "
+		   "(c@x.test); no status line would ever come for it", NULL);
 	/* Recipients reach the expectations: status without one is fine. */
 	sc = load(HEAD "[send]\nto = a@x.test b@x.test\n[expect]\nstatus = sent\n"
 		  "status b@x.test = deferred 4.7.5\n");

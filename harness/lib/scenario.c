@@ -668,6 +668,54 @@ out:
 	free(lines);
 }
 
+/* "64M", "62.5G", "700k", "300 bytes". */
+static void
+human_size(char *buf, size_t len, double n)
+{
+	static const char *const unit[] = { "k", "M", "G", "T" };
+	int u = -1;
+
+	while (n >= 1024 && u < 3) {
+		n /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%.0f bytes", n);
+	else
+		snprintf(buf, len, "%.*f%s", n == (double)(long long)n ? 0 : 1, n, unit[u]);
+}
+
+/* [send] writes each message to a file and hands it to Postfix, which
+ * queues it: count x (the message, padded to size) at most SC_SEND_MAX. */
+static void
+check_send_total(struct rd *r)
+{
+	const struct sc_send *s = &r->sc->send;
+	double one = 1024, total;	/* the standard headers, generously */
+	char a[32], b[32], c[32];
+	int line = r->once_send[SEND_SIZE] > r->once_send[SEND_COUNT] ?
+		   r->once_send[SEND_SIZE] : r->once_send[SEND_COUNT];
+
+	for (size_t i = 0; i < s->nto; i++)
+		one += strlen(s->to[i]) + 4;
+	for (size_t i = 0; i < s->nheaders; i++)
+		one += strlen(s->headers[i]) + 2;
+	one += (s->from ? strlen(s->from) : 0) + (s->subject ? strlen(s->subject) : 0) +
+	       2.0 * (s->body ? strlen(s->body) : 0);
+	if ((double)s->size > one)
+		one = (double)s->size;
+	total = one * (s->count ? s->count : 1);
+	if (!s->present || total <= SC_SEND_MAX)
+		return;
+	human_size(a, sizeof a, one);
+	human_size(b, sizeof b, total);
+	human_size(c, sizeof c, SC_SEND_MAX);
+	sc_rd_err(r, line ? line : s->line, "%s: %u message%s of %s%s make %s to write; at most %s "
+		  "in all (count x size)", line == r->once_send[SEND_SIZE] ? "size" : "count",
+		  s->count ? s->count : 1, s->count == 1 ? "" : "s", (double)s->size < one ?
+		  "about " : "", a, b, c);
+}
+
 static void
 final_checks(struct rd *r)
 {
@@ -699,6 +747,7 @@ final_checks(struct rd *r)
 			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
 	check_status_rcpts(r);
+	check_send_total(r);
 	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
 		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);

@@ -18,6 +18,11 @@
 #define SC_ERRORS_MAX	50		/* messages per file */
 #define SC_TIMEOUT_DEF	20000u
 #define SC_TIMEOUT_MAX	600000u
+#define SC_SEND_MAX	(64u << 20)	/* bytes of one [send] message, and of all */
+
+/* Where [send]'s keys are in its table (once_send). */
+enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
+       SEND_VIA, SEND_HELO };
 
 #if defined(__GNUC__)
 #define PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -181,7 +181,7 @@ set_size(struct rd *r, const char *v, char *err, size_t errlen)
 
 	if (sc_size_parse(v, &n, err, errlen) < 0)
 		return -1;
-	if (n > 64u << 20)
+	if (n > SC_SEND_MAX)
 		return BAD("'%s' is too large (at most 64M)", v);
 	r->sc->send.size = n;
 	return 0;
@@ -223,7 +223,7 @@ set_helo(struct rd *r, const char *v, char *err, size_t errlen)
 	return (r->sc->send.helo = strdup(v)) ? 0 : NOMEM();
 }
 
-static const struct keydef send_keys[] = {
+static const struct keydef send_keys[] = {	/* in the order of SEND_FROM ... */
 	{ "from", 0, 0, set_from },
 	{ "to", 1, 0, set_to },
 	{ "subject", 0, 1, set_subject },

@@ -590,6 +590,36 @@ test_send_keys(void **state)
 		   "[master.cf], [server NAME] and [client NAME])", NULL);
 	fails_with(HEAD "[send]\nto = b@x.test\n",
 		   "3: nothing to expect: [send] without [expect] lines", NULL);
+	/* What [send] writes is bounded: each size alone (64M) and size x count
+	 * together (64M), reported at the later of the two lines. */
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 65M\n" SEND_TAIL,
+		   "5: size: '65M' is too large (at most 64M)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 64M\ncount = 1000\n" SEND_TAIL,
+		   "6: count: 1000 messages of 64M make 62.5G to write; at most 64M in all "
+		   "(count x size)", NULL);
+	fails_with(HEAD "[send]\ncount = 3\nto = b@x.test\nsize = 22M\n" SEND_TAIL,
+		   "6: size: 3 messages of 22M make 66M to write; at most 64M in all "
+		   "(count x size)", NULL);
+	{	/* Without size, the headers and body make the message. */
+		char *t = malloc(100 * 8100 + 200), *o = t;
+
+		assert_non_null(t);
+		o += sprintf(o, HEAD "[send]\nto = b@x.test\ncount = 100\n");
+		for (int i = 0; i < 100; i++) {
+			o += sprintf(o, "header = X-Pad: ");
+			memset(o, 'p', 8000);
+			o += 8000;
+			*o++ = '\n';
+		}
+		strcpy(o, SEND_TAIL);
+		fails_with(t, "5: count: 100 messages of about 783.1k make 76.5M to write; "
+			   "at most 64M in all (count x size)", NULL);
+		free(t);
+	}
+	sc_free(load(HEAD "[send]\nto = b@x.test\nsize = 64k\ncount = 1000\n" SEND_TAIL));
+	assert_int_equal(errs.n, 0);
+	sc_free(load(HEAD "[send]\nto = b@x.test\nsize = 64M\n" SEND_TAIL));
+	assert_int_equal(errs.n, 0);
 }
 
 static void

@@ -4,7 +4,8 @@
  * [scenario] and [send] are tables of keys (name, repeatable, empty value
  * allowed, setter); [dns] lines go to dnsd_record_parse, [server NAME]
  * keys to mxlab_server_config_set on a scratch configuration (variables
- * replaced by placeholders), [client NAME] keys are only kept, [expect]
+ * replaced by placeholders; what a server writes must stay inside the
+ * scenario's directory), [client NAME] keys are only kept, [expect]
  * lines go to ex_parse. Errors are reported through sc_rd_err as
  * "FILE:LINE: KEY: what is wrong". sc_server_config builds the real server
  * configuration for the runner.
@@ -364,7 +365,10 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 		r->oom = 1;
 		return;
 	}
-	if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
+	if (sc_output_key(k) && sc_output_check(v, x, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s: %s", k, e);
+		r->srv_bad = 1;
+	} else if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
 		sc_rd_err(r, line, "%s", r->scratch ? e : "out of memory");
 		r->srv_bad = 1;
 	} else if (!strcmp(k, "listen")) {

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 32
+plan 36
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory Postfix's daemons cannot reach is refused up front.
@@ -83,6 +83,24 @@ rm "$T/walk/pipe.scn"
 ln -s . "$T/walk/loop"
 OUT=$(timeout 20 "$MXLAB" run --check "$T/walk" 2>&1)
 expect_match "link loop in a walk: not followed" '^mxlab run: 1 scenario files read, no errors$' "$OUT"
+
+# What a server writes goes into the scenario's directory: a relative
+# transcript or mailbox lands under it, whatever the current directory, and
+# nothing beside the scenario file. An absolute one is refused at load.
+mkdir "$T/src" "$T/cwd"
+sed 's|^starttls = hide$|&\ntranscript = mx.jsonl\nmailbox = out/mb|' \
+	"$BAD/server-fact.scn" >"$T/src/paths.scn"
+(cd "$T/cwd" && "$MXLAB" run --workdir "$T/work-paths" "$T/src/paths.scn" >/dev/null 2>&1)
+check "relative transcript: in the scenario's directory" \
+	test -s "$T/work-paths/001-paths/mx.jsonl"
+check "relative mailbox: in the scenario's directory" \
+	sh -c "ls '$T/work-paths/001-paths/out/mb/'*.eml >/dev/null"
+expect_eq "relative paths: nothing written elsewhere" "paths.scn" \
+	"$(find "$T/cwd" "$T/src" -mindepth 1 -printf '%P\n')"
+sed 's|^starttls = hide$|&\ntranscript = /tmp/mx.jsonl|' "$BAD/server-fact.scn" >"$T/src/abs.scn"
+OUT=$("$MXLAB" run --check "$T/src/abs.scn" 2>&1)
+expect_match "absolute transcript: refused with file:line" \
+	"abs\\.scn:12: transcript: '/tmp/mx\\.jsonl' is not inside the scenario's directory" "$OUT"
 
 # Machine reports of a failing run.
 OUT=$("$MXLAB" run --tap --junit "$T/r.xml" --json "$T/r.json" --workdir "$T/work-reports" \

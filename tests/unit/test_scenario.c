@@ -135,7 +135,7 @@ static const char good[] =
 	"starttls = offer\n"					/* 28 */
 	"cert     = mx.partner.example\n"			/* 29 */
 	"chain    = leaf-only\n"				/* 30 */
-	"transcript = ${instance}/../mx-${name}.jsonl\n"	/* 31 */
+	"transcript = mx-${name}.jsonl\n"			/* 31 */
 	"[server backup]\n"					/* 32 */
 	"listen=127.0.0.11:25\n"				/* 33 */
 	"[client sub]\n"					/* 34 */
@@ -221,7 +221,7 @@ test_good(void **state)
 	assert_string_equal(sc->servers[0].kv[0].value, "mx.partner.example:25");
 	assert_string_equal(sc->servers[0].kv[3].key, "chain");
 	assert_string_equal(sc->servers[0].kv[3].value, "leaf-only");
-	assert_string_equal(sc->servers[0].kv[4].value, "${instance}/../mx-${name}.jsonl");
+	assert_string_equal(sc->servers[0].kv[4].value, "mx-${name}.jsonl");
 	assert_string_equal(sc->servers[1].name, "backup");
 	assert_int_equal(sc->servers[1].nkv, 1);
 	assert_string_equal(sc->servers[1].kv[0].value, "127.0.0.11:25");
@@ -643,11 +643,40 @@ test_server_keys(void **state)
 	/* Variables become valid-looking paths; repeatable keys repeat. */
 	sc_free(load(HEAD "[server mx]\nlisten = 127.0.0.1:25\nlisten = [::1]:25\n"
 		     "cert-file = ${pki}/mx.example.test/good/key-chain.pem\n"
-		     "mailbox = ${instance}/../mb-${name}\ntranscript = ${scenario}/t.jsonl\n"));
+		     "mailbox = mb-${name}\ntranscript = out/t..jsonl\n"));
 	assert_int_equal(errs.n, 0);
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\nmailbox = ${tmp}/mb\n",
 		   "5: mailbox: unknown variable ${tmp} (known: pki, instance, scenario, name; "
 		   "a Postfix parameter is written $tmp or $(tmp))", NULL);
+	/* What a server writes stays inside the scenario's directory: no
+	 * absolute path (the variables but ${name} give one), no "..". */
+	{
+		static const char *const outside[][2] = {
+			{ "transcript", "/tmp/mx.jsonl" }, { "mailbox", "../mb" },
+			{ "mailbox", "a/../../mb" }, { "transcript", "${scenario}/t.jsonl" },
+			{ "transcript", "${instance}/../t.jsonl" }, { "mailbox", "${pki}" },
+			{ "mailbox", "a/.." }, { "mailbox", "./.." }, { "mailbox", ".." },
+		};
+		char text[300], want[600];
+
+		for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+			snprintf(text, sizeof text, HEAD "[server mx]\nlisten = 127.0.0.1:25\n%s = %s\n",
+				 outside[i][0], outside[i][1]);
+			snprintf(want, sizeof want, "5: %s: '%s' is not inside the scenario's "
+				 "directory (a relative path without '..', such as mx.jsonl; ${pki}, "
+				 "${instance} and ${scenario} are absolute)", outside[i][0], outside[i][1]);
+			fails_with(text, want, NULL);
+		}
+	}
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\ntranscript = -\n",
+		   "5: transcript: '-' (standard output) is for mxlab serve; in a scenario "
+		   "it would mix with the runner's report", NULL);
+	/* ${name} is a file name, but the name of "...scn" is "..". */
+	write_file("...scn", HEAD "[server mx]\nlisten = 127.0.0.1:25\nmailbox = ${name}/x\n", 0);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "...scn:5: mailbox: '${name}/x' is not inside"));
+	sc_errors_free(&errs);
 	fails_with(HEAD "[client c]\nService = 587\n",
 		   "4: bad key 'Service' (lowercase letters, digits and '-')", NULL);
 }
@@ -872,6 +901,19 @@ test_values(void **state)
 	assert_int_equal(sc_address_check("a b@x", e, sizeof e), -1);
 	assert_int_equal(sc_vars_check("${pki} ${name}", NULL, e, sizeof e), 0);
 	assert_int_equal(sc_vars_check("$pki ${", NULL, e, sizeof e), -1);
+	{
+		char *o = sc_output_path("/w/001-x", "servers/mx/t.jsonl");
+
+		assert_string_equal(o, "/w/001-x/servers/mx/t.jsonl");
+		free(o);
+		o = sc_output_path("/w/001-x", "/abs");
+		assert_string_equal(o, "/abs");
+		free(o);
+	}
+	assert_true(sc_output_key("transcript") && sc_output_key("mailbox"));
+	assert_false(sc_output_key("cert-file"));
+	assert_int_equal(sc_output_check("a/..b/c..", "a/..b/c..", e, sizeof e), 0);
+	assert_int_equal(sc_output_check("x", "x/../..", e, sizeof e), -1);
 }
 
 static void
@@ -885,7 +927,7 @@ test_server_config(void **state)
 
 	(void)state;
 	sc = load(HEAD "[server mx]\nlisten = 127.0.0.1:0\ncert = mx.example.test\n"
-		  "mailbox = ${instance}/mb\n");
+		  "mailbox = mb\n");
 	assert_non_null(sc);
 	assert_int_equal(sc_server_config(sc, &sc->servers[0], &v, &cfg, &line, e, sizeof e), MXLAB_OK);
 	assert_non_null(cfg);

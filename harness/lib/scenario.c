@@ -746,8 +746,8 @@ final_checks(struct rd *r)
 			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
 			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
-	check_status_rcpts(r);
 	check_send_total(r);
+	check_status_rcpts(r);
 	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
 		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);

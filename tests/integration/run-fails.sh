@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 36
+plan 42
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory Postfix's daemons cannot reach is refused up front.
@@ -52,6 +52,21 @@ expect_match "malformed: bad MX with file:line" 'malformed\.scn:6: ' "$OUT"
 expect_match "malformed: bad server value with file:line" "malformed\\.scn:9: starttls: bad value 'maybe'" "$OUT"
 expect_match "malformed: unknown section" 'malformed\.scn:11: \[nonsense\]: unknown section' "$OUT"
 check "malformed: nothing was run" test ! -e "$T/work-malformed"
+
+# Mistakes that used to load are refused when the file is read: a section
+# in the wrong case after [main.cf], an absolute transcript, [send] writing
+# 62.5G, a status for a recipient nothing mails. Exit 2, each at its line.
+OUT=$(timeout 20 "$MXLAB" run --workdir "$T/work-refused" "$BAD/refused-at-load.scn" 2>&1)
+expect_eq "refused at load: exit 2" 2 "$?"
+expect_match "refused at load: [DNS] after [main.cf], with the section meant" \
+	'refused-at-load\.scn:6: \[DNS\]: unknown section; did you mean \[dns\]\?' "$OUT"
+expect_match "refused at load: absolute transcript" \
+	"refused-at-load\\.scn:11: transcript: '/tmp/mx\\.jsonl' is not inside" "$OUT"
+expect_match "refused at load: size x count" \
+	'refused-at-load\.scn:16: count: 1000 messages of 64M make 62\.5G to write; at most 64M' "$OUT"
+expect_match "refused at load: status for a recipient never mailed" \
+	'refused-at-load\.scn:19: status carol@partner\.example: not a recipient of \[send\] \(bob@partner\.example\)' "$OUT"
+check "refused at load: nothing was run" test ! -e "$T/work-refused"
 
 # A regex that glibc's regcomp would take gigabytes for is refused when the
 # file is read (--check too), with file:line and why, at once and in little

@@ -7,6 +7,7 @@
  *                     [server NAME], [client NAME], [expect];
  *                     sc_server_config
  *   scenario_value.c  value checkers and the variables (sc_expand)
+ *   scenario_check.c  the checks that need the whole file
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H
@@ -87,5 +88,8 @@ void sc_rd_sasl_line(struct rd *r, int line, char *t);
  * or ADDR:PORT)? 0 or -1 with err. */
 int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
+
+/* scenario_check.c: the checks that need the whole file. */
+void sc_rd_final_checks(struct rd *r);
 
 #endif

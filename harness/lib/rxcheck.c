@@ -149,8 +149,9 @@ quantify(struct rxp *p, unsigned long long w, unsigned *min)
 		else if (count(p, &n) < 0)
 			return fail(p, at, BAD_INTERVAL, 0);
 	}
-	if (p->s[p->i++] != '}')
+	if (p->s[p->i] != '}')		/* not past the end of the regex */
 		return fail(p, at, BAD_INTERVAL, 0);
+	p->i++;
 	*min = m;
 	if (open)
 		return m == 0 ? sat(w + 1) : sat((m + 1ULL) * w + 1);
@@ -224,7 +225,7 @@ branch(struct rxp *p, int top)
 	unsigned min;
 	int first = 1, solid = 0;	/* solid: the atom after ^ */
 
-	while (s[p->i] && s[p->i] != '|' && s[p->i] != ')' && !p->bad) {
+	while (!p->bad && s[p->i] && s[p->i] != '|' && s[p->i] != ')') {
 		size_t at = p->i;
 		char c = s[p->i];
 

@@ -170,6 +170,11 @@ set_pki(struct mxlab_client_config *c, const char *k, const char *v, char *err, 
 static int
 set_verify_name(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
+	c->verify_no_name = !strcmp(v, "none");
+	if (c->verify_no_name) {
+		c->verify_name[0] = '\0';
+		return 0;
+	}
 	return copy_name(c->verify_name, sizeof c->verify_name, k, v, err, errlen);
 }
 
@@ -328,6 +333,22 @@ set_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *e
 }
 
 static int
+set_session_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err,
+		    size_t errlen)
+{
+	unsigned ms;
+
+	if (!strcmp(v, "none")) {
+		c->session_timeout_ms = 0;
+		return 0;
+	}
+	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
+		return BAD("%s: bad value '%s' (a duration such as 2m, 30s, or none)", k, v);
+	c->session_timeout_ms = ms;
+	return 0;
+}
+
+static int
 set_version(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	return mx_cfg_tls_version(&c->versions, k, v, err, errlen);
@@ -358,7 +379,7 @@ static const struct key_row keys[] = {
 	{ { "ca-file", "PATH", "PEM trust anchors (without any, every chain is untrusted-issuer)", 0 }, set_ca_file },
 	{ { "ca-dir", "PATH", "a directory of PEM trust anchors", 0 }, set_ca_dir },
 	{ { "pki", "DIR", "a mxlab certs directory: shorthand for ca-file DIR/ca/root.crt", 0 }, set_pki },
-	{ { "verify-name", "NAME", "name the certificate must match (default: the SNI, else the host; an IP is matched against IP SANs)", 0 }, set_verify_name },
+	{ { "verify-name", "NAME|none", "name the certificate must match (default: the SNI, else the host; an IP is matched against IP SANs); none: check no name, the chain alone (never name-mismatch)", 0 }, set_verify_name },
 	{ { "verify", "report|required", "report: report the verdict (default); required: stop at stage tls when not verified", 0 }, set_verify },
 	{ { "helo", "NAME", "EHLO name (default client.example.test)", 0 }, set_helo },
 	{ { "auth", "none|plain|login", "authenticate after EHLO (default none); tried even without TLS", 0 }, set_auth },
@@ -370,7 +391,8 @@ static const struct key_row keys[] = {
 	{ { "body", "TEXT", "body of the generated message (\\n is a line break)", 0 }, set_body },
 	{ { "data-file", "PATH", "send this file as the message (bare LF become CRLF; dot-stuffed on the wire)", 0 }, set_data_file },
 	{ { "stop-after", "STAGE", "send QUIT after this stage: greeting, ehlo, starttls, tls, ehlo-tls, auth, mail, rcpt, data, dot (default: dot with from and to, else ehlo-tls)", 0 }, set_stop_after },
-	{ { "timeout", "DURATION", "bound of every connect, read, write and handshake (default 10s)", 0 }, set_timeout },
+	{ { "timeout", "DURATION", "deadline of each stage as a whole: the connect, the TLS handshake, each command with its whole (multi-line) reply, each RCPT; the message gets DURATION per started MiB, then its reply DURATION (default 10s)", 0 }, set_timeout },
+	{ { "session-timeout", "DURATION|none", "deadline of the whole session, connect to QUIT (default none: the stages alone bound it)", 0 }, set_session_timeout },
 	{ { "tls-min", "VERSION", "lowest TLS version offered (1.0, 1.1, 1.2, 1.3)", 0 }, set_version },
 	{ { "tls-max", "VERSION", "highest TLS version offered", 0 }, set_version },
 	{ { "ciphers", "LIST", "mbedTLS cipher suite names, comma separated, in order of preference", 0 }, set_ciphers },
@@ -450,6 +472,8 @@ mx_client_sni(const struct mxlab_client_config *c)
 const char *
 mx_client_verify_name(const struct mxlab_client_config *c)
 {
+	if (c->verify_no_name)
+		return NULL;
 	if (c->verify_name[0])
 		return c->verify_name;
 	if (c->sni_mode == MX_CSNI_NAME)

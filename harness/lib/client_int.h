@@ -2,7 +2,9 @@
  * client_int.h: what the fake SMTP client's modules share (not public).
  *
  * client_config.c fills struct mxlab_client_config from key = value pairs;
- * client_session.c runs the SMTP dialogue stage by stage; client_tls.c
+ * client_session.c runs the SMTP dialogue stage by stage, each stage under
+ * a deadline carried by the socket (netio.h); client_reply.c reads replies
+ * and what they say (EHLO keywords, queue id); client_tls.c
  * does the handshake, keeps the presented chain (copied in the verify
  * callback, so it survives a failed handshake) and computes the verdict;
  * client_result.c names stages and reasons, exit codes and the JSON.
@@ -51,6 +53,7 @@ struct mxlab_client_config {
 	char ca_dir[PATH_MAX];
 	char pki[PATH_MAX];
 	char verify_name[256];		/* "" : the SNI name, else the host */
+	int verify_no_name;		/* verify-name none: check no name */
 	int verify_required;
 	char helo[256];
 	enum mx_client_auth auth;
@@ -64,7 +67,8 @@ struct mxlab_client_config {
 	char *body;			/* "\n" escapes already turned into LF */
 	char data_file[PATH_MAX];
 	int stop_after;			/* enum mxlab_client_stage, -1: default */
-	unsigned timeout_ms;
+	unsigned timeout_ms;		/* bound of each stage, reply, handshake */
+	unsigned session_timeout_ms;	/* bound of a whole session; 0: none */
 	struct mx_tls_versions versions;
 	int *ciphers;
 	int connections;
@@ -72,7 +76,7 @@ struct mxlab_client_config {
 
 /* Is s an IPv4 or IPv6 literal? */
 int mx_client_is_ip(const char *s);
-/* The SNI to send (NULL: none) and the name to verify. */
+/* The SNI to send (NULL: none) and the name to verify (NULL: none). */
 const char *mx_client_sni(const struct mxlab_client_config *c);
 const char *mx_client_verify_name(const struct mxlab_client_config *c);
 /* The stage to stop after (resolving the default). */
@@ -102,11 +106,24 @@ struct mx_client_tls {
 mxlab_err mx_client_tls_init(struct mx_client_tls *t, const struct mxlab_client_config *c,
 			     char *err, size_t errlen);
 void mx_client_tls_free(struct mx_client_tls *t);
-/* Handshake on conn over sock; fills the TLS part of res (tls, version,
- * cipher, sni, chain, verdict, resumed). 0 or the mbedTLS error. */
+/* Handshake on conn over sock, within the socket's deadline and limit
+ * (set by the caller); fills the TLS part of res (tls, version, cipher,
+ * sni, chain, verdict, resumed). 0 or the mbedTLS error (err says why;
+ * MBEDTLS_ERR_SSL_TIMEOUT when the deadline or the limit passed). */
 int mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_config *c,
 			    struct mx_tls_conn *conn, struct mx_sock *sock,
 			    struct mxlab_client_result *res, char *err, size_t errlen);
+
+/* client_reply.c: one reply into rp (code 0 on failure): 0, or -1 with
+ * *what "EOF", "read error" or "malformed reply (...)". */
+int mx_client_reply_read(struct mx_reader *rd, struct mxlab_client_reply *rp,
+			 const char **what);
+/* The EHLO keywords: the reply's lines after the first, into caps. */
+void mx_client_caps_keep(char *caps, size_t cap, const char *text);
+/* Is kw (case-insensitive) one of the '\n' separated keywords? */
+int mx_client_caps_has(const char *caps, const char *kw);
+/* X of "queued as X" in text into out (unchanged when there is none). */
+void mx_client_queue_id(char *out, size_t cap, const char *text);
 
 /* client_session.c: one session; fills res. */
 void mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,

@@ -5,10 +5,18 @@
  * → [AUTH] → MAIL → RCPT... → DATA → message → QUIT, stopping after the
  * configured stage. Every reply is kept in res->reply[stage]; the first
  * failure sets res->failed_stage and res->error ("mail: 530 5.7.0 ...",
- * "greeting: timeout after 10000 ms"); then QUIT is sent when the
- * connection is still usable. All I/O is bounded by the timeout and by the
- * wire reader (smtp_wire.h: no line over 1000 bytes, no reply over 100
- * lines), so a hostile server costs at most one timeout per operation.
+ * "greeting: no complete reply within 10000 ms"); then QUIT is sent when
+ * the connection is still usable.
+ *
+ * Deadlines, not read timeouts: each stage starts a unit of work on the
+ * socket (stage_begin: deadline = now + timeout), and every recv and send
+ * under it, TLS included, waits only until that deadline, so the connect,
+ * the handshake, each command with its whole (multi-line) reply, and each
+ * RCPT are bounded as a whole however the server drips its bytes. The
+ * message itself gets timeout per started MiB, then its final reply
+ * timeout again. session-timeout, when set, is the socket's outer limit
+ * for the whole session. The wire reader bounds sizes (smtp_wire.h: no
+ * line over 1000 bytes, no reply over 100 lines).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +42,8 @@ struct sess {
 	struct mx_sock sock;
 	struct mx_tls_conn conn;
 	struct mx_reader rd;
+	long long unit_ms;	/* length of the current unit (for messages) */
+	int sending_message;	/* the unit is the message transfer */
 	int in_tls;
 	int usable;		/* the connection can still carry QUIT */
 };
@@ -57,9 +67,37 @@ fail(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
 	return -1;
 }
 
-/* Non-blocking connect bounded by the timeout; fd or -1 (err set). */
+/* Start a stage's unit of work: it must be over within the timeout. */
+static void
+stage_begin(struct sess *s)
+{
+	s->unit_ms = s->cfg->timeout_ms;
+	s->sending_message = 0;
+	mx_sock_deadline_in(&s->sock, s->cfg->timeout_ms);
+}
+
+/* The session's outer limit has passed. */
 static int
-connect_to(const char *host, unsigned port, unsigned timeout_ms, char *err, size_t errlen)
+limit_passed(const struct sess *s)
+{
+	return s->sock.limit && mx_clock_ms() >= s->sock.limit;
+}
+
+/* A unit ran out of time: say which bound it was. */
+static int
+timed_out(struct sess *s, enum mxlab_client_stage st, const char *unit_text)
+{
+	s->usable = 0;
+	if (limit_passed(s))
+		return fail(s, st, "session-timeout of %u ms reached", s->cfg->session_timeout_ms);
+	return fail(s, st, "%s within %lld ms", unit_text, s->unit_ms);
+}
+
+/* Non-blocking connect, at most until the socket's deadline or limit;
+ * fd or -1 (err set, *late when the time ran out). */
+static int
+connect_to(const char *host, unsigned port, const struct mx_sock *bound, int *late,
+	   char *err, size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *res = NULL, *ai;
 	char ps[8];
@@ -85,9 +123,17 @@ connect_to(const char *host, unsigned port, unsigned timeout_ms, char *err, size
 		if (e == EINPROGRESS) {
 			p.fd = fd;
 			p.events = POLLOUT;
-			do
-				r = poll(&p, 1, (int)timeout_ms);
-			while (r < 0 && errno == EINTR);
+			for (;;) {
+				long long left = mx_sock_left_ms(bound);
+
+				if (left == 0) {
+					r = 0;
+					break;
+				}
+				r = poll(&p, 1, left < 0 || left > 60000 ? 60000 : (int)left);
+				if (r > 0 || (r < 0 && errno != EINTR))
+					break;
+			}
 			if (r == 0)
 				e = ETIMEDOUT;
 			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e == 0)
@@ -97,11 +143,9 @@ connect_to(const char *host, unsigned port, unsigned timeout_ms, char *err, size
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	*late = fd < 0 && e == ETIMEDOUT;
 	if (fd < 0) {
-		if (e == ETIMEDOUT)
-			snprintf(err, errlen, "timeout after %u ms", timeout_ms);
-		else
-			snprintf(err, errlen, "%s", strerror(e));
+		snprintf(err, errlen, "%s", strerror(e));
 		return -1;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -117,8 +161,9 @@ send_raw(struct sess *s, enum mxlab_client_stage st, const void *buf, size_t len
 	if (r == 0)
 		return 0;
 	s->usable = 0;
-	if (s->sock.timed_out)
-		return fail(s, st, "timeout after %u ms (sending)", s->sock.timeout_ms);
+	if (s->sock.timed_out || r == MBEDTLS_ERR_SSL_TIMEOUT)
+		return timed_out(s, st, s->sending_message ? "message not sent"
+					: "command not sent");
 	if (s->in_tls) {
 		char e[200];
 
@@ -152,15 +197,13 @@ send_cmd(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
 static int
 read_reply(struct sess *s, enum mxlab_client_stage st)
 {
-	struct mxlab_client_reply *rp = &s->res->reply[st];
-	const char *what = "";
+	const char *what;
 
-	if (mx_reply_read(&s->rd, &rp->code, rp->text, sizeof rp->text, &what) == 0)
+	if (mx_client_reply_read(&s->rd, &s->res->reply[st], &what) == 0)
 		return 0;
-	rp->code = 0;
 	s->usable = 0;
 	if (s->sock.timed_out || (s->in_tls && s->conn.last_error == MBEDTLS_ERR_SSL_TIMEOUT))
-		return fail(s, st, "timeout after %u ms", s->sock.timeout_ms);
+		return timed_out(s, st, "no complete reply");
 	if (!strcmp(what, "EOF"))
 		return fail(s, st, "connection closed by the server");
 	if (!strcmp(what, "read error") && s->in_tls && s->conn.last_error) {
@@ -197,26 +240,6 @@ expect(struct sess *s, enum mxlab_client_stage st, int cls)
 	return s->res->reply[st].code / 100 == cls ? 0 : refused(s, st);
 }
 
-/* Keep the EHLO keywords (the reply's lines after the first). */
-static void
-keep_caps(char *caps, size_t cap, const char *text)
-{
-	const char *nl = strchr(text, '\n');
-
-	snprintf(caps, cap, "%s", nl ? nl + 1 : "");
-}
-
-static int
-has_cap(const char *caps, const char *kw)
-{
-	size_t n = strlen(kw);
-
-	for (const char *p = caps; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncasecmp(p, kw, n) && (p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
-			return 1;
-	return 0;
-}
-
 static int
 tls_start(struct sess *s)
 {
@@ -224,6 +247,7 @@ tls_start(struct sess *s)
 	int r;
 
 	s->rd.pos = s->rd.len = 0;
+	stage_begin(s);		/* the whole handshake, as one unit */
 	r = mx_client_tls_handshake(s->tls, s->cfg, &s->conn, &s->sock, s->res,
 				    err, sizeof err);
 	if (r != 0) {
@@ -355,6 +379,13 @@ send_message(struct sess *s)
 
 	if (!msg)
 		return -1;
+	/* The transfer: the timeout per started MiB (a server may read
+	 * slowly, not forever); the final reply gets its own stage. */
+	s->unit_ms = (long long)s->cfg->timeout_ms *
+		     (long long)(len ? (len + (1u << 20) - 1) >> 20 : 1);
+	s->sending_message = 1;
+	s->sock.deadline = mx_clock_ms() + s->unit_ms;
+	s->sock.timed_out = MX_SOCK_TO_NONE;
 	for (size_t i = 0; i <= len && r == 0; i++) {
 		if (i < len && msg[i] != '\n')
 			continue;
@@ -367,20 +398,10 @@ send_message(struct sess *s)
 		start = i + 1;
 	}
 	free(msg);
-	return r == 0 ? send_raw(s, MXLAB_CS_DOT, ".\r\n", 3) : -1;
-}
-
-static void
-queue_id(struct mxlab_client_result *res)
-{
-	const char *q = strstr(res->reply[MXLAB_CS_DOT].text, "queued as ");
-	size_t n;
-
-	if (!q)
-		return;
-	q += strlen("queued as ");
-	n = strcspn(q, " \n\r;,)");
-	snprintf(res->queue_id, sizeof res->queue_id, "%.*s", (int)n, q);
+	if (r == 0)
+		r = send_raw(s, MXLAB_CS_DOT, ".\r\n", 3);
+	s->sending_message = 0;
+	return r;
 }
 
 /* The stages; 0 to go on to QUIT, -1 failed, 1 stop here (stop-after). */
@@ -394,21 +415,24 @@ dialogue(struct sess *s)
 
 	if (c->tls == MX_CTLS_IMPLICIT && tls_start(s) < 0)
 		return -1;
+	stage_begin(s);
 	if (expect(s, MXLAB_CS_GREETING, 2) < 0)
 		return -1;
 	if (stop == MXLAB_CS_GREETING)
 		return 0;
+	stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_EHLO, "EHLO %s", c->helo) < 0 || expect(s, MXLAB_CS_EHLO, 2) < 0)
 		return -1;
-	keep_caps(s->in_tls ? res->caps_after : res->caps_before,
-		  sizeof res->caps_before, res->reply[MXLAB_CS_EHLO].text);
+	mx_client_caps_keep(s->in_tls ? res->caps_after : res->caps_before,
+			    sizeof res->caps_before, res->reply[MXLAB_CS_EHLO].text);
 	if (stop == MXLAB_CS_EHLO)
 		return 0;
 	if (c->tls == MX_CTLS_STARTTLS || c->tls == MX_CTLS_STARTTLS_OPTIONAL) {
-		if (!has_cap(res->caps_before, "STARTTLS")) {
+		if (!mx_client_caps_has(res->caps_before, "STARTTLS")) {
 			if (c->tls == MX_CTLS_STARTTLS)
 				return fail(s, MXLAB_CS_STARTTLS, "STARTTLS not offered");
 		} else {
+			stage_begin(s);
 			if (send_cmd(s, MXLAB_CS_STARTTLS, "STARTTLS") < 0 ||
 			    read_reply(s, MXLAB_CS_STARTTLS) < 0)
 				return -1;
@@ -426,38 +450,48 @@ dialogue(struct sess *s)
 			if (stop == MXLAB_CS_TLS)
 				return 0;
 			ehlo_st = MXLAB_CS_EHLO_TLS;
+			stage_begin(s);
 			if (send_cmd(s, ehlo_st, "EHLO %s", c->helo) < 0 || expect(s, ehlo_st, 2) < 0)
 				return -1;
-			keep_caps(res->caps_after, sizeof res->caps_after, res->reply[ehlo_st].text);
+			mx_client_caps_keep(res->caps_after, sizeof res->caps_after,
+					    res->reply[ehlo_st].text);
 		}
 	}
 plain:
 	if (stop <= MXLAB_CS_EHLO_TLS)
 		return 0;
+	stage_begin(s);		/* AUTH LOGIN: its round trips together */
 	if (c->auth != MX_CAUTH_NONE && do_auth(s) < 0)
 		return -1;
 	if (stop == MXLAB_CS_AUTH)
 		return 0;
+	stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_MAIL, "MAIL FROM:<%s>", c->from) < 0 ||
 	    expect(s, MXLAB_CS_MAIL, 2) < 0)
 		return -1;
 	if (stop == MXLAB_CS_MAIL)
 		return 0;
-	for (size_t i = 0; i < c->nto; i++)
+	for (size_t i = 0; i < c->nto; i++) {
+		stage_begin(s);		/* each recipient */
 		if (send_cmd(s, MXLAB_CS_RCPT, "RCPT TO:<%s>", c->to[i]) < 0 ||
 		    expect(s, MXLAB_CS_RCPT, 2) < 0)
 			return -1;
+	}
 	if (stop == MXLAB_CS_RCPT)
 		return 0;
+	stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_DATA, "DATA") < 0 || expect(s, MXLAB_CS_DATA, 3) < 0)
 		return -1;
 	if (stop == MXLAB_CS_DATA) {
 		s->usable = 0;	/* inside the message: QUIT would be text */
 		return 1;
 	}
-	if (send_message(s) < 0 || expect(s, MXLAB_CS_DOT, 2) < 0)
+	if (send_message(s) < 0)
 		return -1;
-	queue_id(res);
+	stage_begin(s);		/* the reply to the final dot */
+	if (expect(s, MXLAB_CS_DOT, 2) < 0)
+		return -1;
+	mx_client_queue_id(res->queue_id, sizeof res->queue_id, res->reply[MXLAB_CS_DOT].text);
 	return 0;
 }
 
@@ -467,7 +501,7 @@ mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 {
 	struct sess *s = calloc(1, sizeof *s);
 	char err[300];
-	int fd, r;
+	int fd, r, late = 0;
 
 	if (!s) {
 		res->failed_stage = MXLAB_CS_CONNECT;
@@ -478,13 +512,18 @@ mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 	s->tls = t;
 	s->res = res;
 	res->failed_stage = MXLAB_CS_DONE;
-	if ((fd = connect_to(c->host, c->port, c->timeout_ms, err, sizeof err)) < 0) {
-		fail(s, MXLAB_CS_CONNECT, "%s", err);
+	s->sock.fd = -1;
+	s->sock.limit = c->session_timeout_ms ? mx_clock_ms() + c->session_timeout_ms : 0;
+	stage_begin(s);
+	if ((fd = connect_to(c->host, c->port, &s->sock, &late, err, sizeof err)) < 0) {
+		if (late)
+			timed_out(s, MXLAB_CS_CONNECT, "not connected");
+		else
+			fail(s, MXLAB_CS_CONNECT, "%s", err);
 		free(s);
 		return;
 	}
 	s->sock.fd = fd;
-	s->sock.timeout_ms = c->timeout_ms;
 	s->usable = 1;
 	mx_reader_init(&s->rd, mx_sock_recv, &s->sock);
 	r = dialogue(s);
@@ -494,6 +533,7 @@ mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 		char keep[sizeof res->error];
 
 		memcpy(keep, res->error, sizeof keep);
+		stage_begin(s);
 		if (send_cmd(s, MXLAB_CS_QUIT, "QUIT") == 0)
 			(void)read_reply(s, MXLAB_CS_QUIT);
 		if (st != MXLAB_CS_DONE) {

@@ -10,7 +10,9 @@
  *   mbedtls_x509_crt_verify over the copied chain when the handshake
  *   failed; the name is checked again when it is not the SNI that was sent
  *   (no SNI, another verify-name, an IP literal: mbedTLS 2.28 does not match
- *   IP SANs, so they are compared here).
+ *   IP SANs, so they are compared here). With verify-name none no name is
+ *   checked: the name bit of mbedTLS's check of the SNI is dropped too, so
+ *   name-mismatch is never reported without a name to match.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -240,7 +242,7 @@ verdict(struct mx_client_tls *t, const struct mxlab_client_config *c,
 	mbedtls_x509_crt chain;
 	uint32_t f;
 
-	snprintf(res->verify_name, sizeof res->verify_name, "%s", name);
+	snprintf(res->verify_name, sizeof res->verify_name, "%s", name ? name : "");
 	mbedtls_x509_crt_init(&chain);
 	for (int i = 0; i < t->nder; i++)
 		if (mbedtls_x509_crt_parse_der(&chain, t->der[i], t->der_len[i]) != 0)
@@ -260,10 +262,11 @@ verdict(struct mx_client_tls *t, const struct mxlab_client_config *c,
 				MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)
 			f |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
 	}
-	/* The handshake checked the SNI name (if any); check ours. */
-	if (!handshake_ok || !sni || strcasecmp(sni, name) != 0) {
+	/* The handshake checked the SNI name (if any); check ours, if any. */
+	if (!name || !handshake_ok || !sni || strcasecmp(sni, name) != 0) {
 		f &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
-		f |= name_check(t, &chain, name);
+		if (name)
+			f |= name_check(t, &chain, name);
 	}
 	res->verify_reasons = reasons_of(f, &chain, res->nchain);
 	res->verified = res->verify_reasons == 0;
@@ -327,8 +330,10 @@ mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_confi
 		char e[200];
 
 		mx_tls_strerror(r, e, sizeof e);
-		if (r == MBEDTLS_ERR_SSL_TIMEOUT)
-			snprintf(err, errlen, "timeout after %u ms (%s)", sock->timeout_ms, e);
+		if (r == MBEDTLS_ERR_SSL_TIMEOUT && sock->limit && mx_clock_ms() >= sock->limit)
+			snprintf(err, errlen, "session-timeout of %u ms reached", c->session_timeout_ms);
+		else if (r == MBEDTLS_ERR_SSL_TIMEOUT)
+			snprintf(err, errlen, "handshake not complete within %u ms", c->timeout_ms);
 		else
 			snprintf(err, errlen, "%s", e);
 	}

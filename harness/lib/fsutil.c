@@ -49,6 +49,21 @@ mx_rm_tree(const char *path)
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static int
+strip_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)))
+		(void)fchmodat(AT_FDCWD, path, st->st_mode & 0777, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+int
+mx_strip_setid(const char *path)
+{
+	return nftw(path, strip_entry, 16, FTW_PHYS | FTW_MOUNT);
+}
+
 int
 mx_run(char *const argv[], const char *input, char *out, size_t outlen)
 {

@@ -4,6 +4,9 @@
  *
  * - mx_mkdir_p: make a directory and its parents (0755), like mkdir -p.
  * - mx_rm_tree: remove a directory tree (links not followed).
+ * - mx_strip_setid: clear the set-user-ID and set-group-ID bits of every
+ *   regular file in a tree (links not followed): what a sandbox left must
+ *   not be a way up for the host's users.
  * - mx_run: run a program (no shell), feed it input on stdin, collect its
  *   stdout and stderr into out; returns its exit status (128 + signal), or
  *   -1 when it could not be started.
@@ -16,6 +19,7 @@
 
 int mx_mkdir_p(const char *path);
 int mx_rm_tree(const char *path);
+int mx_strip_setid(const char *path);
 int mx_run(char *const argv[], const char *input, char *out, size_t outlen);
 
 #endif

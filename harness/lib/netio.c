@@ -7,25 +7,85 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "netio.h"
 
-/* Wait until fd is ready for events; 1 ready, 0 timeout, -1 error. */
+long long
+mx_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mx_sock_deadline_in(struct mx_sock *s, unsigned ms)
+{
+	s->deadline = ms ? mx_clock_ms() + ms : 0;
+	s->timed_out = MX_SOCK_TO_NONE;
+}
+
+/* The nearer of deadline and limit, and which one it is. */
+static long long
+sock_end(const struct mx_sock *s, enum mx_sock_timeout *which)
+{
+	long long end = 0;
+
+	*which = MX_SOCK_TO_NONE;
+	if (s->deadline) {
+		end = s->deadline;
+		*which = MX_SOCK_TO_DEADLINE;
+	}
+	if (s->limit && (!end || s->limit <= end)) {
+		end = s->limit;
+		*which = MX_SOCK_TO_LIMIT;
+	}
+	return end;
+}
+
+long long
+mx_sock_left_ms(const struct mx_sock *s)
+{
+	enum mx_sock_timeout which;
+	long long end = sock_end(s, &which), now;
+
+	if (!end)
+		return -1;
+	now = mx_clock_ms();
+	return end > now ? end - now : 0;
+}
+
+/* Wait until fd is ready for events, at most until the nearer of deadline
+ * and limit; 1 ready, 0 timed out (timed_out set), -1 error. */
 static int
 sock_wait(struct mx_sock *s, short events)
 {
 	struct pollfd p = { .fd = s->fd, .events = events };
+	enum mx_sock_timeout which;
+	long long end = sock_end(s, &which);
 	int r;
 
-	do
-		r = poll(&p, 1, s->timeout_ms ? (int)s->timeout_ms : -1);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		s->timed_out = 1;
-	return r;
+	for (;;) {
+		long long wait = -1;
+
+		if (end) {
+			wait = end - mx_clock_ms();
+			if (wait <= 0) {
+				s->timed_out = which;
+				return 0;
+			}
+			if (wait > 60000)
+				wait = 60000;	/* poll's int; the loop goes on */
+		}
+		r = poll(&p, 1, (int)wait);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return r;
+	}
 }
 
 int
@@ -35,7 +95,7 @@ mx_sock_recv(void *sock, unsigned char *buf, size_t len)
 	ssize_t n;
 	int w;
 
-	s->timed_out = 0;
+	s->timed_out = MX_SOCK_TO_NONE;
 	for (;;) {
 		if ((w = sock_wait(s, POLLIN)) <= 0)
 			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;
@@ -53,7 +113,7 @@ mx_sock_send_some(struct mx_sock *s, const unsigned char *buf, size_t len)
 	ssize_t n;
 	int w;
 
-	s->timed_out = 0;
+	s->timed_out = MX_SOCK_TO_NONE;
 	for (;;) {
 		if ((w = sock_wait(s, POLLOUT)) <= 0)
 			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;

@@ -1,13 +1,21 @@
 /*
  * netio.h: sockets for mxlab's peers.
  *
- * - mx_sock: a connected socket with an I/O timeout. mx_sock_recv has the
- *   mx_recv_fn shape (smtp_wire.h) and is also the BIO under TLS.
+ * - mx_sock: a connected socket carrying deadlines, not read timeouts: an
+ *   absolute CLOCK_MONOTONIC time by which the current unit of work (a
+ *   reply, a command line, a handshake, a stage) must be done, and an outer
+ *   limit (a whole session, a whole run). Every wait in recv and send polls
+ *   only until the nearer of the two, so a peer dripping a byte at a time
+ *   cannot stretch a unit: time spent across many reads adds up.
+ *   mx_sock_recv has the mx_recv_fn shape (smtp_wire.h) and is also the BIO
+ *   under TLS.
+ * - mx_clock_ms: the monotonic clock the deadlines are expressed in.
  * - mx_listen_parse / mx_listen_open: "ADDR:PORT" ([v6]:PORT, a name
  *   resolved through getaddrinfo, or port 0 for any free port).
  * - mx_sockaddr_format: "127.0.0.1:25" / "[::1]:25".
- * Errors are returned as negative values (recv/send) or written to a
- * caller buffer (listen).
+ * Errors are returned as negative values (recv/send: MX_SOCK_ERR_TIMEOUT
+ * once a deadline or the limit has passed, with timed_out saying which) or
+ * written to a caller buffer (listen).
  */
 #ifndef MX_NETIO_H
 #define MX_NETIO_H
@@ -17,16 +25,34 @@
 
 #include "mxlab/error.h"
 
+/* Why the last recv/send gave up (mx_sock.timed_out). */
+enum mx_sock_timeout {
+	MX_SOCK_TO_NONE = 0,
+	MX_SOCK_TO_DEADLINE,	/* the unit's deadline passed */
+	MX_SOCK_TO_LIMIT	/* the outer limit passed */
+};
+
 struct mx_sock {
 	int fd;
-	unsigned timeout_ms;	/* 0: wait forever */
-	int timed_out;		/* the last recv/send gave up on the timeout */
+	long long deadline;	/* mx_clock_ms() the unit must end by; 0: none */
+	long long limit;	/* mx_clock_ms() of the outer bound; 0: none */
+	enum mx_sock_timeout timed_out;	/* of the last recv/send */
 };
 
 #define MX_SOCK_ERR_TIMEOUT (-2)
 #define MX_SOCK_ERR_IO (-1)
 
-/* mx_recv_fn: bytes (> 0), 0 at EOF, MX_SOCK_ERR_* on failure. */
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long mx_clock_ms(void);
+/* Start a unit of work: deadline = now + ms (0: no deadline, the limit
+ * alone). Clears timed_out. */
+void mx_sock_deadline_in(struct mx_sock *s, unsigned ms);
+/* Milliseconds left before the nearer of deadline and limit (0 when it has
+ * passed), or -1 when neither is set. */
+long long mx_sock_left_ms(const struct mx_sock *s);
+
+/* mx_recv_fn: bytes (> 0), 0 at EOF, MX_SOCK_ERR_* on failure. A deadline
+ * or limit already past fails at once, without reading. */
 int mx_sock_recv(void *sock, unsigned char *buf, size_t len);
 /* Send everything; 0 or MX_SOCK_ERR_*. Never raises SIGPIPE. */
 int mx_sock_send_all(struct mx_sock *s, const void *buf, size_t len);

@@ -21,16 +21,11 @@
 #include "fsutil.h"
 #include "pfinst.h"
 
-#define POSTFIX "/usr/sbin/postfix"
 #define POSTCONF "/usr/sbin/postconf"
 
-/* The safe base. @DIR@ becomes the instance directory. */
+/* The safe base. The directories and the maillog are owned (below). */
 static const char base_main[] =
 	"compatibility_level = 3.6\n"
-	"queue_directory = @DIR@/spool\n"
-	"data_directory = @DIR@/data\n"
-	"maillog_file = @DIR@/maillog\n"
-	"maillog_file_prefixes = @DIR@\n"
 	"myhostname = postfix.mxlab.test\n"
 	"mydomain = mxlab.test\n"
 	"myorigin = $myhostname\n"
@@ -102,36 +97,101 @@ pf_faketime_lib(void)
 	return NULL;
 }
 
-int
-pf_version(char *buf, size_t len)
+static const char *const sys_names[PF_SYS_N] = {
+	"mail_version", "config_directory", "queue_directory", "data_directory",
+	"mail_spool_directory", "daemon_directory", "command_directory", "meta_directory",
+	"shlib_directory", "sendmail_path", "newaliases_path", "mailq_path",
+	"mail_owner", "setgid_group",
+};
+
+const char *const pf_meta_files[] = {
+	"dynamicmaps.cf", "dynamicmaps.cf.d", "postfix-files", "postfix-files.d",
+	"main.cf.proto", "master.cf.proto", "makedefs.out", "post-install",
+	"postfix-script", "postfix-tls-script", "postmulti-script", NULL
+};
+
+void
+pf_system_free(struct pf_system *sys)
 {
-	char dir[] = "/tmp/mxlab-pfver.XXXXXX", path[64], out[256];
-	char *argv[] = { POSTCONF, "-c", dir, "-d", "-h", "mail_version", NULL };
+	for (size_t i = 0; i < PF_SYS_N; i++) {
+		free(sys->v[i]);
+		sys->v[i] = NULL;
+	}
+}
+
+/* `postconf -d` with an empty configuration of our own: compiled-in
+ * defaults, and /etc/postfix is not read. */
+int
+pf_system_load(struct pf_system *sys, char *err, size_t errlen)
+{
+	char dir[] = "/tmp/mxlab-pfsys.XXXXXX", path[64], *out;
+	char *argv[PF_SYS_N + 5] = { POSTCONF, "-c", dir, "-d" };
+	const size_t outlen = 16384;
 	int fd, r;
 
-	if (!mkdtemp(dir))
+	memset(sys, 0, sizeof *sys);
+	for (size_t i = 0; i < PF_SYS_N; i++)
+		argv[4 + i] = (char *)sys_names[i];
+	if (!(out = malloc(outlen)) || !mkdtemp(dir)) {
+		snprintf(err, errlen, "postconf: %s", out ? strerror(errno) : "out of memory");
+		free(out);
 		return -1;
+	}
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
 			close(fd);
 	}
-	r = mx_run(argv, NULL, out, sizeof out);
+	r = mx_run(argv, NULL, out, outlen);
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
 		unlink(path);
 	}
 	rmdir(dir);
-	if (r != 0)
+	if (r != 0) {
+		snprintf(err, errlen, "%s -d failed (%d): is Postfix installed? %.300s", POSTCONF, r, out);
+		free(out);
 		return -1;
-	/* The version is the line that starts with a digit (warnings may precede it). */
-	for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (*l >= '0' && *l <= '9') {
-			snprintf(buf, len, "%.*s", (int)strcspn(l, "\r\n"), l);
-			return 0;
+	}
+	/* "name = value" lines; warnings may come first. */
+	for (char *l = out; *l; ) {
+		size_t len = strcspn(l, "\n");
+		char *eq = memchr(l, '=', len);
+
+		for (size_t i = 0; eq && i < PF_SYS_N; i++) {
+			size_t n = strlen(sys_names[i]);
+
+			if (!sys->v[i] && !strncmp(l, sys_names[i], n) && l[n] == ' ' && eq == l + n + 1) {
+				const char *v = eq + 1 + (eq[1] == ' ');
+
+				sys->v[i] = strndup(v, (size_t)(l + len - v));
+			}
+		}
+		l += len + (l[len] == '\n');
+	}
+	free(out);
+	for (size_t i = 0; i < PF_SYS_N; i++) {
+		if (!sys->v[i] || (i != PF_SYS_VERSION && i != PF_SYS_MAIL_OWNER &&
+				   i != PF_SYS_SETGID_GROUP && sys->v[i][0] != '/')) {
+			snprintf(err, errlen, "postconf -d gave no absolute %s", sys_names[i]);
+			pf_system_free(sys);
+			return -1;
 		}
 	}
-	return -1;
+	return 0;
+}
+
+int
+pf_version(char *buf, size_t len)
+{
+	struct pf_system sys;
+	char err[512];
+
+	if (pf_system_load(&sys, err, sizeof err) < 0)
+		return -1;
+	snprintf(buf, len, "%s", sys.v[PF_SYS_VERSION]);
+	pf_system_free(&sys);
+	return 0;
 }
 
 /* Parameter name of a main.cf line, or "" for comments/continuations. */
@@ -295,37 +355,196 @@ clone_tree(const char *from, const char *to)
 }
 
 int
-pf_template_make(const char *dir, char *err, size_t errlen)
+pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t errlen)
 {
 	struct pf_instance pf;
+	int r;
 
-	if (pf_write_config(&pf, dir, NULL, NULL, NULL, NULL, err, errlen) < 0)
+	if (pf_write_config(&pf, dir, NULL, NULL, NULL, NULL, sys, err, errlen) < 0)
 		return -1;
-	return pf_check(&pf, err, errlen);
+	r = pf_check(&pf, err, errlen);
+	pf_instance_free(&pf);
+	return r;
+}
+
+/* Postfix's logical lines (readlline): a line that starts with white space
+ * continues the one before; comments and blank lines are skipped and end
+ * nothing. Kinds of a physical line: */
+enum pf_line { PF_LINE_START, PF_LINE_MORE, PF_LINE_SKIP };
+
+static enum pf_line
+line_kind(const char *p, size_t len)
+{
+	size_t ws = 0;
+
+	while (ws < len && (p[ws] == ' ' || p[ws] == '\t'))
+		ws++;
+	if (ws == len || p[ws] == '#')
+		return PF_LINE_SKIP;
+	return ws ? PF_LINE_MORE : PF_LINE_START;
+}
+
+static int
+is_owned(const char *name)
+{
+	static const char *const owned[] = { PF_OWNED_PARAMS };
+
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		if (!strcmp(name, owned[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The scenario's main.cf text with every definition of an owned parameter
+ * (its continuation lines too) turned into a comment that says so: Postfix
+ * warns about a parameter defined twice, and the sandbox's value must be
+ * the only one.
+ */
+static char *
+disown(const char *scen)
+{
+	static const char mark[] = "# owned by the mxlab sandbox: ";
+	size_t lines = 1;
+	char *out, *o;
+	int in_owned = 0;
+
+	for (const char *p = scen; *p; p++)
+		lines += *p == '\n';
+	if (!(out = malloc(strlen(scen) + lines * (sizeof mark - 1) + 2)))
+		return NULL;
+	o = out;
+	for (const char *p = scen; *p; ) {
+		size_t len = strcspn(p, "\n");
+		char line[1024], name[256];
+
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+		switch (line_kind(p, len)) {
+		case PF_LINE_START:
+			param_name(line, name, sizeof name);
+			in_owned = name[0] && is_owned(name);
+			/* fall through */
+		case PF_LINE_MORE:
+			if (in_owned)
+				o += sprintf(o, "%s", mark);
+			break;
+		case PF_LINE_SKIP:
+			break;	/* comments and blank lines end nothing */
+		}
+		memcpy(o, p, len);
+		o += len;
+		*o++ = '\n';
+		p += len + (p[len] == '\n');
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The parameters the sandbox owns, with their values, after everything. */
+static char *
+owned_block(const struct pf_instance *pf, const struct pf_system *sys)
+{
+	const char *names[] = { PF_OWNED_PARAMS };
+	const char *values[] = {
+		pf->etc, pf->spool, pf->data, pf->maillog, pf->dir, sys->v[PF_SYS_DAEMON_DIR],
+		sys->v[PF_SYS_COMMAND_DIR], sys->v[PF_SYS_META_DIR], sys->v[PF_SYS_SHLIB_DIR],
+		sys->v[PF_SYS_SENDMAIL], sys->v[PF_SYS_NEWALIASES], sys->v[PF_SYS_MAILQ],
+		sys->v[PF_SYS_MAIL_OWNER], sys->v[PF_SYS_SETGID_GROUP], "no", "",
+	};
+	char *out = strdup("# --- owned by the mxlab sandbox ---\n");
+
+	_Static_assert(sizeof names / sizeof names[0] == sizeof values / sizeof values[0],
+		       "one value per owned parameter");
+	for (size_t i = 0; out && i < sizeof names / sizeof names[0]; i++) {
+		char *n = NULL;
+
+		if (asprintf(&n, "%s%s = %s\n", out, names[i], values[i]) < 0)
+			n = NULL;
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+int
+pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen)
+{
+	const char *p = text;
+	int line = first_line;
+
+	while (p && *p) {
+		char buf[4096], f[8][256];
+		size_t len = strcspn(p, "\n"), n;
+		int start = line;
+
+		if (line_kind(p, len) != PF_LINE_START) {
+			p += len + (p[len] == '\n');
+			line++;
+			continue;
+		}
+		/* The logical line: this one and its continuations. */
+		n = (size_t)snprintf(buf, sizeof buf, "%.*s", (int)len, p);
+		for (p += len + (p[len] == '\n'), line++; *p; line++) {
+			enum pf_line k;
+
+			len = strcspn(p, "\n");
+			if ((k = line_kind(p, len)) == PF_LINE_START)
+				break;
+			if (k == PF_LINE_MORE && n < sizeof buf)
+				n += (size_t)snprintf(buf + n, sizeof buf - n, " %.*s", (int)len, p);
+			p += len + (p[len] == '\n');
+		}
+		if (sscanf(buf, "%255s %255s %255s %255s %255s %255s %255s %255s", f[0], f[1], f[2],
+			   f[3], f[4], f[5], f[6], f[7]) == 8 && strchr(f[7], '/')) {
+			snprintf(err, errlen, "%d: master.cf service %s: command '%s': a service runs "
+				 "a program of the system's daemon directory, named without '/'",
+				 start, f[0], f[7]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+pf_instance_free(struct pf_instance *pf)
+{
+	free(pf->master);
+	free(pf->postfix);
+	pf->master = pf->postfix = NULL;
 }
 
 int
 pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 		const char *master_cf, const char *faketime, const char *spool_template,
-		char *err, size_t errlen)
+		const struct pf_system *sys, char *err, size_t errlen)
 {
-	char path[1200], *m = NULL;
+	char path[1200], *m = NULL, *owned = NULL, *mine = NULL;
 	int r = -1;
 
 	memset(pf, 0, sizeof *pf);
-	pf->master = -1;
-	snprintf(pf->dir, sizeof pf->dir, "%s", dir);
+	pf->master_pid = -1;
+	if ((size_t)snprintf(pf->dir, sizeof pf->dir, "%s", dir) >= sizeof pf->dir) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
 	snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);
 	snprintf(pf->maillog, sizeof pf->maillog, "%s/maillog", dir);
+	snprintf(pf->spool, sizeof pf->spool, "%s/spool", dir);
+	snprintf(pf->data, sizeof pf->data, "%s/data", dir);
 	snprintf(pf->faketime, sizeof pf->faketime, "%s", faketime ? faketime : "");
+	if (asprintf(&pf->master, "%s/master", sys->v[PF_SYS_DAEMON_DIR]) < 0 ||
+	    asprintf(&pf->postfix, "%s/postfix", sys->v[PF_SYS_COMMAND_DIR]) < 0) {
+		pf->master = pf->postfix = NULL;
+		goto nomem;
+	}
 	snprintf(path, sizeof path, "%s/spool", dir);
 	if (mkdir_owned(dir, NULL, err, errlen) < 0 ||
 	    mkdir_owned(pf->etc, NULL, err, errlen) < 0 ||
 	    mkdir_owned(path, NULL, err, errlen) < 0)
-		return -1;
+		goto out;
 	snprintf(path, sizeof path, "%s/data", dir);
-	if (mkdir_owned(path, "postfix", err, errlen) < 0)
-		return -1;
+	if (mkdir_owned(path, sys->v[PF_SYS_MAIL_OWNER], err, errlen) < 0)
+		goto out;
 	if (spool_template) {
 		char from[1200];
 
@@ -333,18 +552,23 @@ pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 		snprintf(path, sizeof path, "%s/spool", dir);
 		if (clone_tree(from, path) < 0) {
 			snprintf(err, errlen, "copying the queue template %s: %s", from, strerror(errno));
-			return -1;
+			goto out;
 		}
 	}
 
-	if (!(m = merge(base_main, dir, main_cf, 0)))
+	if (master_cf && pf_master_cf_check(master_cf, 1, err, errlen) < 0)
+		goto out;
+	if ((main_cf && !(mine = disown(main_cf))) || !(m = merge(base_main, dir, mine, 0)) ||
+	    !(owned = owned_block(pf, sys)))
 		goto nomem;
-	if (pf->faketime[0] && !(main_cf && defines(main_cf, "import_environment", 0))) {
-		char *m2 = malloc(strlen(m) + 256);
+	{
+		int ft = pf->faketime[0] && !(main_cf && defines(main_cf, "import_environment", 0));
+		char *m2 = malloc(strlen(m) + strlen(owned) + 256);
 
 		if (!m2)
 			goto nomem;
-		sprintf(m2, "%simport_environment = %s LD_PRELOAD FAKETIME\n", m, default_import_env);
+		sprintf(m2, "%s%s%s%s%s", m, ft ? "import_environment = " : "",
+			ft ? default_import_env : "", ft ? " LD_PRELOAD FAKETIME\n" : "", owned);
 		free(m);
 		m = m2;
 	}
@@ -363,13 +587,17 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 out:
 	free(m);
+	free(owned);
+	free(mine);
+	if (r < 0)
+		pf_instance_free(pf);
 	return r;
 }
 
 int
 pf_check(struct pf_instance *pf, char *err, size_t errlen)
 {
-	char *argv[] = { POSTFIX, "-c", pf->etc, "check", NULL };
+	char *argv[] = { pf->postfix, "-c", pf->etc, "check", NULL };
 	char out[2048];
 	int r = mx_run(argv, NULL, out, sizeof out);
 
@@ -396,16 +624,9 @@ pf_check(struct pf_instance *pf, char *err, size_t errlen)
 int
 pf_start(struct pf_instance *pf, char *err, size_t errlen)
 {
-	char daemon_dir[512] = "/usr/lib/postfix/sbin", out[500], master[600];
-	char *argv[] = { POSTCONF, "-c", pf->etc, "-h", "daemon_directory", NULL };
 	const char *lib = NULL;
 	pid_t pid;
 
-	if (mx_run(argv, NULL, out, sizeof out) == 0 && out[0] == '/') {
-		out[strcspn(out, "\r\n")] = '\0';
-		snprintf(daemon_dir, sizeof daemon_dir, "%s", out);
-	}
-	snprintf(master, sizeof master, "%s/master", daemon_dir);
 	if (pf->faketime[0] && !(lib = pf_faketime_lib())) {
 		snprintf(err, errlen, "faketime: libfaketime is not installed (Debian package libfaketime)");
 		return -1;
@@ -423,10 +644,10 @@ pf_start(struct pf_instance *pf, char *err, size_t errlen)
 			setenv("LD_PRELOAD", lib, 1);
 			setenv("FAKETIME", pf->faketime, 1);
 		}
-		execl(master, master, "-c", pf->etc, (char *)NULL);
+		execl(pf->master, pf->master, "-c", pf->etc, (char *)NULL);
 		_exit(127);
 	}
-	pf->master = pid;
+	pf->master_pid = pid;
 	pf->master_exited = 0;
 	return 0;
 }
@@ -438,7 +659,7 @@ pf_reap(struct pf_instance *pf, int *status)
 	int st;
 
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (pf && p == pf->master) {
+		if (pf && p == pf->master_pid) {
 			pf->master_exited = 1;
 			pf->master_status = st;
 		}
@@ -508,13 +729,13 @@ pf_stop(struct pf_instance *pf, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;
 
-	if (pf->master <= 0)
+	if (pf->master_pid <= 0)
 		return;
 	if (!pf_reap(pf, NULL))
-		kill(pf->master, SIGTERM);
+		kill(pf->master_pid, SIGTERM);
 	while (!pf_reap(pf, NULL) && now_ms() < end) {
 		/* Wait on the process itself: a pidfd turns readable when it exits. */
-		int pfd = (int)syscall(SYS_pidfd_open, pf->master, 0);
+		int pfd = (int)syscall(SYS_pidfd_open, pf->master_pid, 0);
 		struct pollfd p = { .fd = pfd, .events = POLLIN };
 
 		if (pfd < 0)
@@ -523,9 +744,9 @@ pf_stop(struct pf_instance *pf, int timeout_ms)
 		close(pfd);
 	}
 	if (!pf->master_exited) {
-		kill(pf->master, SIGKILL);
-		while (waitpid(pf->master, NULL, 0) < 0 && errno == EINTR)
+		kill(pf->master_pid, SIGKILL);
+		while (waitpid(pf->master_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	pf->master = -1;
+	pf->master_pid = -1;
 }

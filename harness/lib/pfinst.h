@@ -6,14 +6,22 @@
  * data/, and maillog (maillog_file). /etc/postfix and the system queue are
  * never read or written: every Postfix command gets -c DIR/etc.
  *
+ * pf_system_load(): the system's Postfix as compiled in (`postconf -d`
+ * with an empty configuration): its version, its binaries' directories,
+ * and the locations of its own configuration, queue, data and mail spool.
+ * The binaries an instance runs come from here, never from a scenario.
+ *
  * pf_write_config(): the base main.cf, then the scenario's parameters
- * replace base parameters of the same name (others are added); the base
- * master.cf, then the scenario's entries replace base entries with the
+ * replace base parameters of the same name (others are added), then the
+ * parameters the sandbox owns (PF_OWNED_PARAMS: the instance's directories
+ * and maillog, the system's binaries, mail_owner, setgid_group, no
+ * multi-instance), last so that they win over anything said before; the
+ * base master.cf, then the scenario's entries replace base entries with the
  * same service name and type (others are added).
  * pf_check(): `postfix -c DIR/etc check` (creates the queue directories).
- * pf_start(): execs the master daemon itself (so its PID is ours), under
- * libfaketime when a clock offset is asked for; pf_wait_ready() waits for
- * its "daemon started" line in the maillog; pf_stop() sends SIGTERM and
+ * pf_start(): execs the system's master daemon itself (so its PID is ours),
+ * under libfaketime when a clock offset is asked for; pf_wait_ready() waits
+ * for its "daemon started" line in the maillog; pf_stop() sends SIGTERM and
  * waits (bounded) for it to exit.
  */
 #ifndef MX_PFINST_H
@@ -24,11 +32,42 @@
 
 #include "maillog.h"
 
+/* The main.cf parameters the sandbox owns, in the order written. */
+#define PF_OWNED_PARAMS "config_directory", "queue_directory", "data_directory", \
+	"maillog_file", "maillog_file_prefixes", "daemon_directory", "command_directory", \
+	"meta_directory", "shlib_directory", "sendmail_path", "newaliases_path", \
+	"mailq_path", "mail_owner", "setgid_group", "multi_instance_enable", \
+	"multi_instance_directories"
+
+/* postconf -d values; each a malloc'd string. */
+enum pf_sys_param {
+	PF_SYS_VERSION, PF_SYS_CONFIG_DIR, PF_SYS_QUEUE_DIR, PF_SYS_DATA_DIR,
+	PF_SYS_MAIL_SPOOL, PF_SYS_DAEMON_DIR, PF_SYS_COMMAND_DIR, PF_SYS_META_DIR,
+	PF_SYS_SHLIB_DIR, PF_SYS_SENDMAIL, PF_SYS_NEWALIASES, PF_SYS_MAILQ,
+	PF_SYS_MAIL_OWNER, PF_SYS_SETGID_GROUP, PF_SYS_N
+};
+
+struct pf_system {
+	char *v[PF_SYS_N];
+};
+
+/* 0, or -1 with err set (Postfix not installed, postconf failed). */
+int pf_system_load(struct pf_system *sys, char *err, size_t errlen);
+void pf_system_free(struct pf_system *sys);
+
+/* Entries of the system's meta_directory an instance reads (dynamicmaps,
+ * postfix-files, post-install's scripts): NULL-terminated. */
+extern const char *const pf_meta_files[];
+
 struct pf_instance {
 	char dir[1024];
 	char etc[1100];
 	char maillog[1100];
-	pid_t master;
+	char spool[1100];
+	char data[1100];
+	char *master;		/* the system's master daemon */
+	char *postfix;		/* the system's postfix command */
+	pid_t master_pid;
 	char faketime[32];	/* "" when the clock is right */
 	int master_exited;
 	int master_status;
@@ -44,10 +83,18 @@ int pf_version(char *buf, size_t len);
  * seconds: post-install runs a command per directory). NULL: none. */
 int pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 		    const char *master_cf, const char *faketime,
-		    const char *spool_template, char *err, size_t errlen);
+		    const char *spool_template, const struct pf_system *sys,
+		    char *err, size_t errlen);
 /* An instance with the base config, checked, whose spool/ serves as the
- * template for a whole run. */
-int pf_template_make(const char *dir, char *err, size_t errlen);
+ * template for a whole run (run it inside a sandbox). */
+int pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t errlen);
+/* Every service of master.cf text runs a program of the daemon directory:
+ * a command with '/' (say ../../../bin/sh) is refused with
+ * "LINE: master.cf service NAME: ..." (LINE counted from first_line).
+ * 0 or -1. pf_write_config() checks it too. */
+int pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen);
+/* Free what pf_write_config() allocated (after pf_stop). */
+void pf_instance_free(struct pf_instance *pf);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);
 int pf_start(struct pf_instance *pf, char *err, size_t errlen);
 /* Wait for the master's start line through t; 0, or -1 with err set. */

@@ -9,6 +9,11 @@
  * mail. The facts go into the report; mxlab_probe_analyse() judges them.
  * Reentrant: everything lives in the caller's report and on the stack.
  *
+ * Bounds: each session's stages are bounded by the timeout (the client's
+ * deadlines), and the whole probe by the total: every session gets what is
+ * left of it as its session-timeout, and a phase that would start with
+ * nothing left is not run (rep->out_of_time, finding probe-incomplete).
+ *
  * Errors: MXLAB_ERR_USAGE for a bad target or a client key the client
  * refuses (a CA file that does not exist, for example), with the text in
  * err. A server that does not answer is a finding, not an error.
@@ -34,7 +39,15 @@ struct probe_ctx {
 	const char *ca_file, *ca_dir;
 	const char *name;	/* "" none */
 	char timeout[32];
+	long long end;		/* mx_clock_ms() when the total runs out */
 };
+
+/* Has the whole probe run out of time? */
+static int
+out_of_time(const struct probe_ctx *c)
+{
+	return mx_clock_ms() >= c->end;
+}
 
 static int
 is_ip(const char *s)
@@ -129,6 +142,8 @@ session(const struct probe_ctx *c, const char *tls, const char *sni,
 {
 	mxlab_client_config *cfg = mxlab_client_config_new();
 	mxlab_err e = MXLAB_OK;
+	long long left = c->end - mx_clock_ms();
+	char total[32];
 
 	memset(res, 0, sizeof *res);
 	if (!cfg) {
@@ -140,6 +155,8 @@ session(const struct probe_ctx *c, const char *tls, const char *sni,
 	SET("helo", PROBE_HELO);
 	SET("stop-after", stop);
 	SET("timeout", c->timeout);
+	snprintf(total, sizeof total, "%lldms", left > 0 ? left : 1);
+	SET("session-timeout", total);
 	if (strcmp(tls, "none") != 0) {
 		SET("sni", sni && *sni ? sni : "none");
 		SET("verify", "report");
@@ -147,8 +164,9 @@ session(const struct probe_ctx *c, const char *tls, const char *sni,
 			SET("ca-file", c->ca_file);
 		if (c->ca_dir)
 			SET("ca-dir", c->ca_dir);
-		if (verify_name && *verify_name)
-			SET("verify-name", verify_name);
+		/* no name to judge (an address without --name): check none, so
+		 * the verdict cannot say name-mismatch */
+		SET("verify-name", verify_name && *verify_name ? verify_name : "none");
 		if (version) {
 			SET("tls-min", version);
 			SET("tls-max", version);
@@ -434,6 +452,9 @@ mxlab_probe_run(const struct mxlab_probe_options *opt,
 	c.ca_dir = opt->ca_dir && *opt->ca_dir ? opt->ca_dir : NULL;
 	c.name = rep->name;
 	snprintf(c.timeout, sizeof c.timeout, "%ums", opt->timeout_ms ? opt->timeout_ms : 10000);
+	rep->total_timeout_ms = opt->total_timeout_ms ? opt->total_timeout_ms :
+				6 * (opt->timeout_ms ? opt->timeout_ms : 10000);
+	c.end = mx_clock_ms() + rep->total_timeout_ms;
 
 	if (!(tmp = malloc(sizeof *tmp))) {
 		snprintf(err, errlen, "out of memory");
@@ -447,6 +468,8 @@ mxlab_probe_run(const struct mxlab_probe_options *opt,
 			goto done;
 	}
 
+	if (out_of_time(&c))
+		goto done;
 	rep->nosni_done = 1;
 	if ((e = session(&c, c.tls, NULL, rep->name, "ehlo-tls", NULL, &rep->nosni, err, errlen)))
 		goto out;
@@ -465,6 +488,8 @@ mxlab_probe_run(const struct mxlab_probe_options *opt,
 	} else if (rep->nosni.failed_stage == MXLAB_CS_STARTTLS) {
 		goto done;		/* starttls-refused: nothing more to learn */
 	}
+	if (out_of_time(&c))
+		goto done;
 	if ((e = parallel_phase(opt, &c, rep, err, errlen)))
 		goto out;
 	auth_from = rep->sni.tls ? &rep->sni : rep->nosni.tls ? &rep->nosni : NULL;
@@ -473,6 +498,7 @@ mxlab_probe_run(const struct mxlab_probe_options *opt,
 									  : auth_from->caps_before,
 			  NULL, rep->auth_mechs_after, sizeof rep->auth_mechs_after);
 done:
+	rep->out_of_time = out_of_time(&c);
 	rep->seconds = now_seconds() - t0;
 	mxlab_probe_analyse(rep);
 out:

@@ -529,6 +529,18 @@ mxlab_probe_analyse(struct mxlab_probe_report *rep)
 
 	rep->nfindings = 0;
 	judge_connection(rep);
+	if (rep->out_of_time)
+		add(rep, "probe-incomplete", MXLAB_PROBE_ERROR,
+		    "The server answers very slowly: its replies take a large part of "
+		    "--timeout each (a greeting pause such as postscreen_greet_wait, "
+		    "tarpitting after errors (smtpd_error_sleep_time), DNS lookups in "
+		    "smtpd_*_restrictions timing out, an overloaded host).",
+		    "Find what delays the replies (the mail log's session timings, reverse "
+		    "DNS, postscreen); to see the whole picture meanwhile, raise "
+		    "--total-timeout.",
+		    "the probe ran out of its total time (%u ms, --total-timeout) after %.1f s: "
+		    "sessions were cut short or not run, the findings are incomplete.",
+		    rep->total_timeout_ms, rep->seconds);
 	judge_starttls(rep);
 	if (rep->nosni_done)
 		judge_handshake(rep, &rep->nosni, "without SNI");

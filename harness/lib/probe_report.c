@@ -81,7 +81,7 @@ json_session(struct jw *w, const char *key, int done, const struct mxlab_client_
 	jw_arr_end(w);
 	jw_kbool(w, "verified", r->verified);
 	json_reasons(w, r->verify_reasons);
-	jw_kstr(w, "verify_name", r->verify_name);
+	jw_kstr(w, "verify_name", r->verify_name[0] ? r->verify_name : NULL);
 	jw_obj_end(w);
 }
 
@@ -154,6 +154,8 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 	jw_kint(&w, "warnings", counts[MXLAB_PROBE_WARN]);
 	jw_key(&w, "seconds");
 	jw_double(&w, rep->seconds);
+	jw_kint(&w, "total_timeout_ms", rep->total_timeout_ms);
+	jw_kbool(&w, "out_of_time", rep->out_of_time);
 	jw_obj_end(&w);
 	jw_raw(&w, "\n");
 	if (w.failed) {

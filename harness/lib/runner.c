@@ -18,6 +18,9 @@
 #include "runner_int.h"
 #include "sandbox.h"
 
+/* What a sandbox may write on its results pipe. */
+#define RESULTS_MAX (16u << 20)
+
 long
 rn_now_ms(void)
 {
@@ -122,7 +125,7 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	j->label = label;
 	j->pid = -1;
 	j->fd = -1;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || chmod(dir, 0755) < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -135,6 +138,8 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.label = label;
 	a.verbose = opt->verbose;
 	a.spool_template = opt->spool_template;
+	a.sys = opt->sys;
+	a.sandbox_root = opt->sandbox_root;
 	a.result_fd = p[1];
 	j->start_ms = rn_now_ms();
 	/* Past the scenario's own timeout it has 15 s to stop by itself. */
@@ -158,10 +163,15 @@ rn_job_read(struct rn_job *j)
 
 		if (j->len + 4096 + 1 > j->cap) {
 			size_t cap = j->cap ? j->cap * 2 : 16384;
-			char *nb = realloc(j->buf, cap);
+			char *nb = cap <= RESULTS_MAX ? realloc(j->buf, cap) : NULL;
 
-			if (!nb)
+			if (!nb) {
+				/* A sandbox that floods its results: stop it. */
+				rn_job_kill(j);
+				close(j->fd);
+				j->fd = -1;
 				return 1;
+			}
 			j->buf = nb;
 			j->cap = cap;
 		}
@@ -276,9 +286,17 @@ write_result_file(struct rn_job *j)
 	char path[1400];
 	FILE *fp;
 
+	int fd;
+
+	/* The sandbox could leave a link here: replace, never follow it. */
 	snprintf(path, sizeof path, "%s/result.txt", j->res.dir);
-	if (!(fp = fopen(path, "we")))
+	(void)unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
 		return;
+	if (!(fp = fdopen(fd, "w"))) {
+		close(fd);
+		return;
+	}
 	fprintf(fp, "%s: %s\n", j->label, j->res.status == RN_PASS ? "pass" :
 		j->res.status == RN_FAIL ? "fail" : "error");
 	if (j->res.message)
@@ -332,9 +350,56 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	}
 	free(j->buf);
 	j->buf = NULL;
+	mx_strip_setid(j->res.dir);
 	write_result_file(j);
 	if (opt->keep || j->res.status != RN_PASS)
 		j->res.kept = 1;
 	else
 		mx_rm_tree(j->res.dir);
+}
+
+int
+rn_template_make(const char *dir, const struct rn_options *opt, char *err, size_t errlen)
+{
+	struct rn_sandbox_arg a = {
+		.dir = dir, .label = "template", .sys = opt->sys, .sandbox_root = opt->sandbox_root,
+	};
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], st = 0;
+
+	if (mx_mkdir_p(dir) < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	a.result_fd = p[1];
+	pid = sb_spawn(rn_template_main, &a, err, errlen);
+	close(p[1]);
+	while (pid > 0 && (n = read(p[0], buf + len, sizeof buf - 1 - len)) != 0) {
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			len += (size_t)n;
+		if (len == sizeof buf - 1)
+			break;
+	}
+	buf[len] = '\0';
+	close(p[0]);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	{
+		char *rest = strchr(buf, '\t'), *m;
+
+		buf[strcspn(buf, "\n")] = '\0';
+		m = rest ? (rest++, field(&rest)) : NULL;
+		snprintf(err, errlen, "making the queue template %s: %s", dir,
+			 m && *m ? m : "the sandbox failed");
+	}
+	return -1;
 }

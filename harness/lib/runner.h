@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "pfinst.h"
 #include "scenario.h"
 
 enum rn_status { RN_PASS = 0, RN_FAIL, RN_ERROR, RN_SKIP };
@@ -57,7 +58,12 @@ struct rn_options {
 	int verbose;		/* stream the maillog to stderr */
 	int keep;		/* keep every scenario directory */
 	const char *spool_template;	/* a Postfix queue made once per run */
+	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
+	const char *sandbox_root;	/* an empty directory sandboxes build on */
 };
+
+/* Make the run's queue template in dir, in a sandbox. 0 or -1 (err). */
+int rn_template_make(const char *dir, const struct rn_options *opt, char *err, size_t errlen);
 
 struct rn_job {
 	const struct scenario *sc;

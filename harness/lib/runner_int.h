@@ -13,6 +13,7 @@
 #include "maillog.h"
 #include "pfinst.h"
 #include "runner.h"
+#include "sandbox.h"
 
 struct rn_sandbox_arg {
 	const struct scenario *sc;
@@ -20,10 +21,18 @@ struct rn_sandbox_arg {
 	const char *label;
 	int verbose;
 	const char *spool_template;	/* pf_template_make() dir, or NULL */
+	const struct pf_system *sys;	/* the system's Postfix (postconf -d) */
+	const char *sandbox_root;	/* empty dir the sandbox's root is built on */
 	int result_fd;		/* write end of the results pipe */
 };
 
 int rn_sandbox_main(void *arg);
+/* Make the run's queue template (arg: struct rn_sandbox_arg, dir = the
+ * template); reports "error" and "done" records like rn_sandbox_main. */
+int rn_template_main(void *arg);
+/* The file system of a sandbox whose writable directory is dir. */
+void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct sb_fs *fs, struct sb_cover cover[4],
+		   const char *rw[2], const char *ro[3], const char *hosts, const char *resolv);
 
 /* The instance's name in the sandbox's /etc/hosts (127.0.0.1). */
 #define INSTANCE_NAME "postfix.mxlab.test"

@@ -320,7 +320,7 @@ start_postfix(struct box *b)
 	if (rn_setup_sasl(b, &main_cf) < 0)
 		goto out;
 	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime,
-			    b->a->spool_template, e, sizeof e) < 0 ||
+			    b->a->spool_template, b->a->sys, e, sizeof e) < 0 ||
 	    pf_check(&b->pf, e, sizeof e) < 0) {
 		rn_box_fail(b, "Postfix: %s", e);
 		goto out;
@@ -503,6 +503,7 @@ teardown(struct box *b)
 {
 	if (b->pf_started)
 		pf_stop(&b->pf, 3000);
+	pf_instance_free(&b->pf);
 	for (size_t s = 0; s < b->nsrv; s++)
 		mxlab_server_free(b->srv[s]);
 	dnsd_stop(b->dns);
@@ -517,6 +518,64 @@ teardown(struct box *b)
 	free(b->prep);
 	free(b->exp);
 	rn_box_phase(b, "stopped");
+}
+
+/*
+ * What a scenario's sandbox shows: its own directory writable, the run's
+ * queue template read-only, and the system's Postfix locations covered
+ * (its configuration directory keeps only the meta files every instance
+ * reads: dynamicmaps.cf, postfix-files, ...).
+ */
+void
+rn_sandbox_fs(const struct rn_sandbox_arg *a, struct sb_fs *fs, struct sb_cover cover[4],
+	      const char *rw[2], const char *ro[3], const char *hosts, const char *resolv)
+{
+	const struct pf_system *sys = a->sys;
+	int meta_apart = strcmp(sys->v[PF_SYS_META_DIR], sys->v[PF_SYS_CONFIG_DIR]) != 0;
+	size_t nro = 0;
+
+	cover[0] = (struct sb_cover){ sys->v[PF_SYS_CONFIG_DIR], meta_apart ? NULL : pf_meta_files };
+	cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL };
+	cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL };
+	cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL };
+	rw[0] = a->dir;
+	rw[1] = NULL;
+	if (a->spool_template)
+		ro[nro++] = a->spool_template;
+	if (meta_apart && !sb_fs_is_host_tree(sys->v[PF_SYS_META_DIR]))
+		ro[nro++] = sys->v[PF_SYS_META_DIR];
+	ro[nro] = NULL;
+	*fs = (struct sb_fs){
+		.root = a->sandbox_root, .hosts = hosts, .resolv = resolv,
+		.rw = rw, .ro = ro, .cover = cover, .ncover = 4,
+	};
+}
+
+int
+rn_template_main(void *arg)
+{
+	const struct rn_sandbox_arg *a = arg;
+	struct sb_fs fs;
+	struct sb_cover cover[4];
+	const char *rw[2], *ro[3];
+	struct rn_sandbox_arg t = *a;
+	char e[4096];
+	int ok;
+	FILE *out = fdopen(a->result_fd, "w");
+
+	if (!out)
+		return 3;
+	t.spool_template = NULL;
+	rn_sandbox_fs(&t, &fs, cover, rw, ro, NULL, NULL);
+	ok = sb_enter(&fs, e, sizeof e) == 0 && pf_template_make(a->dir, a->sys, e, sizeof e) == 0;
+	if (!ok) {
+		const char *f[1] = { e };
+		struct box b = { .out = out };
+
+		record(&b, "error", 1, f);
+	}
+	fclose(out);
+	return ok ? 0 : 1;
 }
 
 int
@@ -545,9 +604,16 @@ rn_sandbox_main(void *arg)
 
 	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0)
 		goto out;
-	if (sb_enter(hosts, resolv, e, sizeof e) < 0) {
-		rn_box_fail(&b, "sandbox: %s", e);
-		goto out;
+	{
+		struct sb_fs fs;
+		struct sb_cover cover[4];
+		const char *rw[2], *ro[3];
+
+		rn_sandbox_fs(a, &fs, cover, rw, ro, hosts, resolv);
+		if (sb_enter(&fs, e, sizeof e) < 0) {
+			rn_box_fail(&b, "sandbox: %s", e);
+			goto out;
+		}
 	}
 	rn_box_phase(&b, "sandbox");
 	if (make_pki(&b) < 0)

@@ -1,9 +1,11 @@
 /*
- * sandbox.c: a scenario's own network, mount and PID namespaces
- * (see sandbox.h).
+ * sandbox.c: a scenario's own namespaces, entered with a file system of its
+ * own and a bounded set of capabilities (see sandbox.h; the file system is
+ * sandbox_fs.c).
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "sandbox.h"
 
@@ -52,7 +56,8 @@ sb_spawn(int (*fn)(void *), void *arg, char *err, size_t errlen)
 	st.arg = arg;
 	/* The child gets a copy of our memory (no CLONE_VM), stack included. */
 	pid = clone(trampoline, stack + STACK_SIZE,
-		    CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | SIGCHLD, &st);
+		    CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
+		    &st);
 	if (pid < 0)
 		snprintf(err, errlen, "cannot create namespaces (clone): %s%s", strerror(errno),
 			 errno == EPERM ? " (mxlab run needs root)" : "");
@@ -82,28 +87,56 @@ lo_up(char *err, size_t errlen)
 	return 0;
 }
 
-int
-sb_enter(const char *hosts, const char *resolv, char *err, size_t errlen)
+/* What an MTA needs as root: queue ownership and modes, reading every
+ * file, signalling its children, dropping to its users, ports below 1024,
+ * chroot. Everything else (mount, modules, raw I/O, mknod, clock, ptrace,
+ * open_by_handle_at, sysctl-like admin, ...) leaves the bounding set. */
+static const int keep_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID,
+	CAP_SETUID, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+};
+
+static int
+drop_caps(char *err, size_t errlen)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		snprintf(err, errlen, "make mounts private: %s", strerror(errno));
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	uint64_t keep = 0;
+
+	for (size_t i = 0; i < sizeof keep_caps / sizeof keep_caps[0]; i++)
+		keep |= UINT64_C(1) << keep_caps[i];
+	for (int cap = 0; cap < 64; cap++) {
+		if (keep & (UINT64_C(1) << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;	/* past the kernel's last capability */
+			snprintf(err, errlen, "drop capability %d: %s", cap, strerror(errno));
+			return -1;
+		}
+	}
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(d, 0, sizeof d);
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
+	if (syscall(SYS_capset, &h, d) < 0) {
+		snprintf(err, errlen, "capset: %s", strerror(errno));
 		return -1;
 	}
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		snprintf(err, errlen, "mount /proc: %s", strerror(errno));
-		return -1;
-	}
-	if (lo_up(err, errlen) < 0)
-		return -1;
-	if (hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0) {
-		snprintf(err, errlen, "bind %s over /etc/hosts: %s", hosts, strerror(errno));
-		return -1;
-	}
-	if (resolv && mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
-		snprintf(err, errlen, "bind %s over /etc/resolv.conf: %s", resolv, strerror(errno));
+	/* Nothing inside may trace us or open our descriptors through /proc. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int
+sb_enter(const struct sb_fs *fs, char *err, size_t errlen)
+{
+	if (sb_fs_build(fs, err, errlen) < 0 || lo_up(err, errlen) < 0)
+		return -1;
+	return drop_caps(err, errlen);
 }
 
 static int

@@ -328,6 +328,19 @@ set_timeout(struct mxlab_server_config *c, const char *k, const char *v, char *e
 }
 
 static int
+set_session_timeout(struct mxlab_server_config *c, const char *k, const char *v, char *err,
+		    size_t errlen)
+{
+	if (!strcmp(v, "none")) {
+		c->session_timeout_ms = 0;
+		return 0;
+	}
+	if (mx_parse_duration_ms(v, &c->session_timeout_ms) < 0 || c->session_timeout_ms == 0)
+		return BAD("%s: bad value '%s' (a duration such as 5m, 30s, or none)", k, v);
+	return 0;
+}
+
+static int
 set_transcript(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	if (!*v)
@@ -429,7 +442,8 @@ static const struct key_row keys[] = {
 	{ { "max-line", "BYTES", "longest command line with CRLF; longer gets 500 5.5.0 (default 512)", 0 }, set_max_line },
 	{ { "size", "BYTES", "SIZE advertised and enforced; bigger gets 552 5.3.4 (default 10M)", 0 }, set_size },
 	{ { "max-connections", "N", "connections served at once; more get 421 (default 1000)", 0 }, set_max_conn },
-	{ { "timeout", "DURATION", "idle time before the server hangs up (default 60s)", 0 }, set_timeout },
+	{ { "timeout", "DURATION", "deadline of each command line (idle or trickled), each line of message data, each reply written and each TLS handshake; then 421 4.4.2 and hang up (default 60s)", 0 }, set_timeout },
+	{ { "session-timeout", "DURATION|none", "deadline of a whole session, connect to close, scripted delays included; then 421 4.4.2 and hang up (default 5m)", 0 }, set_session_timeout },
 	{ { "pipelining", "yes|no", "advertise PIPELINING (default yes)", 0 }, set_pipelining },
 	{ { "transcript", "PATH", "append a JSON-lines transcript of every session (- for stdout)", 0 }, set_transcript },
 	{ { "mailbox", "DIR", "store every accepted message as DIR/NNNNNN.eml with its envelope in .json", 0 }, set_mailbox },
@@ -464,6 +478,7 @@ mxlab_server_config_new(void)
 	c->size = 10 << 20;
 	c->max_connections = 1000;
 	c->timeout_ms = 60000;
+	c->session_timeout_ms = 300000;
 	c->pipelining = 1;
 	return c;
 }

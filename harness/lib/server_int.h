@@ -90,7 +90,8 @@ struct mxlab_server_config {
 	size_t max_line;
 	size_t size;
 	unsigned max_connections;
-	unsigned timeout_ms;
+	unsigned timeout_ms;		/* deadline of each line, reply, handshake */
+	unsigned session_timeout_ms;	/* deadline of a whole session; 0: none */
 	int pipelining;
 	char transcript[PATH_MAX];
 	char mailbox[PATH_MAX];

@@ -10,6 +10,15 @@
  * handshake and message goes to the transcript; accepted messages go to the
  * mailbox byte-exact. Protocol errors get Postfix-like replies; after 20 of
  * them the session ends with 421.
+ *
+ * Deadlines, not read timeouts (netio.h): every unit of work (a command
+ * line, each line of message data, a reply written, a TLS handshake) must
+ * be over within cfg->timeout_ms, and the whole session within
+ * cfg->session_timeout_ms (the socket's limit; scripted delays stop there
+ * too). A client trickling bytes therefore gets "421 4.4.2 HOST Error:
+ * timeout exceeded" (or "session timeout exceeded") like an idle one, and
+ * the session ends, freeing its slot; the close event says "timeout" or
+ * "session-timeout".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,21 +64,60 @@ struct session {
 	unsigned long messages;
 };
 
+/* Start a unit of work: over within the timeout (and the session limit). */
+static void
+unit_begin(struct session *s)
+{
+	mx_sock_deadline_in(&s->sock, s->cfg->timeout_ms);
+}
+
+/* Did the last failure run out of time? Which bound (MX_SOCK_TO_*)? The
+ * clock decides when the socket cannot tell (mbedTLS may write an alert
+ * after a read gave up, which clears timed_out). */
+static enum mx_sock_timeout
+timeout_kind(const struct session *s)
+{
+	long long now = mx_clock_ms();
+
+	if (s->sock.limit && now >= s->sock.limit)
+		return MX_SOCK_TO_LIMIT;
+	if (s->sock.timed_out)
+		return s->sock.timed_out;
+	return s->sock.deadline && now >= s->sock.deadline ? MX_SOCK_TO_DEADLINE
+							 : MX_SOCK_TO_NONE;
+}
+
+static const char *
+timeout_reason(enum mx_sock_timeout k)
+{
+	return k == MX_SOCK_TO_LIMIT ? "session-timeout" : "timeout";
+}
+
 static int
 sess_send(struct session *s, const void *buf, size_t len)
 {
+	unit_begin(s);
 	if (s->tls)
 		return mx_tls_conn_send_all(&s->c->tls, buf, len);
 	return mx_sock_send_all(&s->sock, buf, len);
 }
 
+/* A write failed: nothing more can be said to this client. */
+static void
+write_failed(struct session *s)
+{
+	enum mx_sock_timeout k = timeout_kind(s);
+
+	s->dead = s->broken = 1;
+	if (!s->reason)
+		s->reason = k ? timeout_reason(k) : "write failed";
+}
+
 static void
 flush_out(struct session *s)
 {
-	if (s->outlen && !s->broken && sess_send(s, s->out, s->outlen) < 0) {
-		s->dead = s->broken = 1;
-		s->reason = "write failed";
-	}
+	if (s->outlen && !s->broken && sess_send(s, s->out, s->outlen) < 0)
+		write_failed(s);
 	s->outlen = 0;
 }
 
@@ -89,10 +137,8 @@ send_reply(struct session *s, int code, const char *text)
 	if (s->outlen + n > sizeof s->out)
 		flush_out(s);
 	if (n > sizeof s->out) {
-		if (!s->broken && sess_send(s, buf, n) < 0) {
-			s->dead = s->broken = 1;
-			s->reason = "write failed";
-		}
+		if (!s->broken && sess_send(s, buf, n) < 0)
+			write_failed(s);
 		return;
 	}
 	memcpy(s->out + s->outlen, buf, n);
@@ -105,11 +151,29 @@ send_reply(struct session *s, int code, const char *text)
 	}
 }
 
-/* Sleep in short steps so that a server stop is not held up. */
+/* A read or a scripted delay ran out of time (kind k): say so with 421,
+ * given one more timeout to get it out even past the session limit, and
+ * end the session. */
+static void
+time_out(struct session *s, enum mx_sock_timeout k)
+{
+	char text[320];
+
+	snprintf(text, sizeof text, "4.4.2 %s Error: %stimeout exceeded", s->cfg->hostname,
+		 k == MX_SOCK_TO_LIMIT ? "session " : "");
+	s->reason = timeout_reason(k);
+	s->sock.limit = 0;
+	send_reply(s, 421, text);
+	s->dead = 1;
+}
+
+/* Sleep in short steps so that a server stop is not held up; never past
+ * the session limit. */
 static void
 delay(struct session *s, unsigned ms)
 {
-	while (ms > 0 && !mx_server_stopping(s->srv)) {
+	while (ms > 0 && !mx_server_stopping(s->srv) &&
+	       !(s->sock.limit && mx_clock_ms() >= s->sock.limit)) {
 		unsigned step = ms > 50 ? 50 : ms;
 		struct timespec ts = { 0, (long)step * 1000000L };
 
@@ -139,6 +203,10 @@ reply(struct session *s, enum mx_stage st, int code, const char *text)
 	if (r->delay_ms) {
 		flush_out(s);
 		delay(s, r->delay_ms);
+		if (!s->dead && s->sock.limit && mx_clock_ms() >= s->sock.limit) {
+			time_out(s, MX_SOCK_TO_LIMIT);
+			return 0;
+		}
 	}
 	if (r->disconnect) {
 		flush_out(s);
@@ -200,8 +268,8 @@ tls_event(struct session *s, int ok, int code, size_t discarded)
 			 mbedtls_ssl_get_version(&c->tls.ssl));
 		snprintf(info.cipher, sizeof info.cipher, "%s",
 			 mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
-	} else if (s->sock.timed_out)
-		snprintf(info.error, sizeof info.error, "timeout");
+	} else if (timeout_kind(s))
+		snprintf(info.error, sizeof info.error, "%s", timeout_reason(timeout_kind(s)));
 	else if (code)
 		mx_tls_strerror(code, info.error, sizeof info.error);
 	else
@@ -237,6 +305,7 @@ send_garbage(struct session *s)
 				   "mxlab garbage: this is not a TLS ServerHello\r\n";
 	unsigned char hello[512];
 
+	unit_begin(s);
 	(void)mx_sock_recv(&s->sock, hello, sizeof hello);
 	(void)mx_sock_send_all(&s->sock, junk, sizeof junk - 1);
 	shutdown(s->c->fd, SHUT_WR);
@@ -268,12 +337,15 @@ start_tls(struct session *s, size_t discarded)
 		s->reason = "TLS setup failed";
 		return -1;
 	}
+	unit_begin(s);		/* the whole handshake */
 	r = mx_tls_conn_handshake(&s->c->tls);
 	tls_event(s, r == 0, r, discarded);
 	if (r != 0) {
+		enum mx_sock_timeout k = timeout_kind(s);
+
 		mx_server_count(s->srv, &s->srv->stats.tls_failed);
 		s->dead = s->broken = 1;
-		s->reason = "TLS handshake failed";
+		s->reason = k ? timeout_reason(k) : "TLS handshake failed";
 		return -1;
 	}
 	mx_server_count(s->srv, &s->srv->stats.tls_ok);
@@ -525,15 +597,22 @@ do_data(struct session *s, const struct mx_command *cmd)
 	s->msglen = 0;
 	for (;;) {
 		size_t n = 0, skip = 0;
-		enum mx_read_status st = mx_reader_line(&s->rd, piece, DATA_PIECE, &n);
+		enum mx_read_status st;
 
+		unit_begin(s);		/* each line (or 64 KiB piece) of data */
+		st = mx_reader_line(&s->rd, piece, DATA_PIECE, &n);
 		if (st == MX_READ_EOF || st == MX_READ_ERROR) {
+			enum mx_sock_timeout k = st == MX_READ_ERROR ? timeout_kind(s)
+							     : MX_SOCK_TO_NONE;
+
 			(void)keep(s, piece, n, &toobig);
 			message_event(s, "aborted", NULL);
 			s->dead = 1;
-			s->reason = st == MX_READ_EOF ? "client closed during DATA"
-				    : s->sock.timed_out ? "timeout during DATA"
-				    : "read error during DATA";
+			if (k)
+				time_out(s, k);
+			else
+				s->reason = st == MX_READ_EOF ? "client closed during DATA"
+					    : "read error during DATA";
 			break;
 		}
 		if (mx_data_line(piece, n, at_start, &skip) == MX_DATA_END) {
@@ -639,6 +718,7 @@ session_loop(struct session *s)
 			flush_out(s);
 		if (s->dead)
 			break;
+		unit_begin(s);		/* one command line, however it trickles */
 		st = mx_reader_line(&s->rd, line, cfg->max_line, &n);
 		if (st == MX_READ_LINE) {
 			do_command(s, line, n);
@@ -650,7 +730,10 @@ session_loop(struct session *s)
 			jw_kbool(&s->w, "too_long", 1);
 			mx_tr_end(s->srv->tr, &s->w);
 			if (skip_rest(s, line, cfg->max_line) < 0) {
-				s->reason = "client closed";
+				if (timeout_kind(s))
+					time_out(s, timeout_kind(s));
+				else
+					s->reason = "client closed";
 				break;
 			}
 			protocol_error(s, 500, "5.5.0 Error: line too long");
@@ -662,11 +745,9 @@ session_loop(struct session *s)
 			jw_kbool(&s->w, "unterminated", 1);
 			mx_tr_end(s->srv->tr, &s->w);
 		}
-		if (st == MX_READ_ERROR && s->sock.timed_out) {
-			snprintf(text, sizeof text, "4.4.2 %s Error: timeout exceeded", cfg->hostname);
-			s->reason = "timeout";
-			send_reply(s, 421, text);
-		} else
+		if (st == MX_READ_ERROR && timeout_kind(s))
+			time_out(s, timeout_kind(s));
+		else
 			s->reason = st == MX_READ_EOF ? "client closed" : "read error";
 		break;
 	}
@@ -685,7 +766,8 @@ mx_session_main(void *arg)
 	s.srv = c->srv;
 	s.cfg = &c->srv->cfg;
 	s.sock.fd = c->fd;
-	s.sock.timeout_ms = s.cfg->timeout_ms;
+	if (s.cfg->session_timeout_ms)
+		s.sock.limit = mx_clock_ms() + s.cfg->session_timeout_ms;
 	jw_init(&s.w);
 	mx_reader_init(&s.rd, mx_sock_recv, &s.sock);
 

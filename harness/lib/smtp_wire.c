@@ -373,7 +373,9 @@ mx_reply_read(struct mx_reader *r, int *code, char *text, size_t cap,
 		if (cap > 1) {
 			size_t t = len > 4 ? len - 4 : 0;
 
-			if (used && used + 1 < cap)
+			/* every line after the first, even after an empty
+			 * one ("250-" then "250-STARTTLS": "\nSTARTTLS") */
+			if (lines > 0 && used + 1 < cap)
 				text[used++] = '\n';
 			if (used + t >= cap)
 				t = cap - 1 - used;

@@ -149,7 +149,8 @@ size_t mx_reply_format(char *buf, size_t cap, int code, const char *text);
 /*
  * Read one reply, possibly multi-line ("250-a" ... "250 b"), as a client.
  * *code receives the code of the last line; text the lines without their
- * codes, joined with '\n' and truncated to cap - 1 (always terminated).
+ * codes, joined with '\n' (an empty line stays an empty line) and
+ * truncated to cap - 1 (always terminated).
  * Returns 0, or -1 when the stream ended or failed, a line is longer than
  * 1000 bytes, a line has no 3-digit code, or the codes disagree, or more
  * than 100 lines come (what: "EOF", "read error", "malformed reply").

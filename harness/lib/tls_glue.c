@@ -349,6 +349,8 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	int n = mx_sock_send_some(ctx, buf, len);
 
+	if (n == MX_SOCK_ERR_TIMEOUT)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
 	return n >= 0 ? n : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
@@ -438,11 +440,9 @@ mx_tls_conn_close(struct mx_tls_conn *c)
 	if (!c->setup)
 		return;
 	if (c->active) {
-		unsigned saved = c->sock->timeout_ms;
-
-		c->sock->timeout_ms = 1000;
+		/* Best effort, one second at most (and never past the limit). */
+		mx_sock_deadline_in(c->sock, 1000);
 		(void)mbedtls_ssl_close_notify(&c->ssl);
-		c->sock->timeout_ms = saved;
 	}
 	mbedtls_ssl_free(&c->ssl);
 	c->setup = 0;

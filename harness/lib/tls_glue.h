@@ -105,7 +105,8 @@ int mx_tls_conn_handshake(struct mx_tls_conn *c);
 int mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len);
 /* Send everything: 0 or a negative error. */
 int mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len);
-/* Send close_notify (best effort) and free the session. */
+/* Send close_notify (best effort: within a second, never past the
+ * socket's limit) and free the session. */
 void mx_tls_conn_close(struct mx_tls_conn *c);
 
 /* "SSL - The connection indicated an EOF (-0x7280)" */

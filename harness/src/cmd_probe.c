@@ -26,7 +26,9 @@ struct options {
 	const char *sni[MAX_SNI + 1];	/* --sni NAME (repeatable): extra SNI names */
 	size_t nsni;
 	int implicit_tls;		/* --implicit-tls: SMTPS */
-	unsigned timeout_ms;		/* --timeout D: per connection, 10s */
+	unsigned timeout_ms;		/* --timeout D: each stage, 10s */
+	unsigned total_timeout_ms;	/* --total-timeout D: the whole probe,
+					   0: 6 x timeout_ms */
 	int json;			/* --json: JSON instead of text */
 	const char *target;		/* HOST[:PORT] */
 };
@@ -54,7 +56,12 @@ usage(FILE *fp)
 	    "                    name is checked)\n"
 	    "  --sni NAME        also try this SNI name (repeatable, up to %d)\n"
 	    "  --implicit-tls    TLS from the first byte (SMTPS), not STARTTLS\n"
-	    "  --timeout D       bound of each connection (default 10s; 500ms, 2s, 1m)\n"
+	    "  --timeout D       deadline of each stage of a session as a whole: the\n"
+	    "                    connect, the TLS handshake, each command with its\n"
+	    "                    whole reply (default 10s; 500ms, 2s, 1m)\n"
+	    "  --total-timeout D deadline of the whole probe, every session included\n"
+	    "                    (default 6 x --timeout); when it runs out the probe\n"
+	    "                    reports what it has, with probe-incomplete\n"
 	    "  --json            print the report as one JSON object\n"
 	    "  --help            this text\n"
 	    "\n"
@@ -72,7 +79,8 @@ usage(FILE *fp)
 	    "                    a time: old-protocols when 1.0 or 1.1 is accepted\n"
 	    "  AUTH after TLS    the mechanisms offered over TLS (auth-after-tls-only)\n"
 	    "Failures: connect-failed, starttls-refused (STARTTLS answered 454),\n"
-	    "tls-failed (the handshake broke). Without --ca-file: no-ca.\n"
+	    "tls-failed (the handshake broke), probe-incomplete (--total-timeout ran\n"
+	    "out). Without --ca-file: no-ca.\n"
 	    "Each finding has a severity (ERROR, WARN, INFO, OK), what was seen, the\n"
 	    "usual cause and the fix in Postfix's terms. See docs/probe.md.\n"
 	    "\n"
@@ -138,6 +146,12 @@ set_option(struct options *o, const char *key, const char *value)
 		if (duration_ms(value, &o->timeout_ms) < 0) {
 			mx_warn("probe", "--timeout: bad value '%s' (a duration such as 10s, "
 				"500ms, 2m)", value);
+			return -1;
+		}
+	} else if (!strcmp(key, "total-timeout")) {
+		if (duration_ms(value, &o->total_timeout_ms) < 0) {
+			mx_warn("probe", "--total-timeout: bad value '%s' (a duration such as "
+				"1m, 30s)", value);
 			return -1;
 		}
 	} else {
@@ -207,6 +221,7 @@ cmd_probe(int argc, char **argv)
 	po.sni_names = o.nsni ? o.sni : NULL;
 	po.implicit_tls = o.implicit_tls;
 	po.timeout_ms = o.timeout_ms;
+	po.total_timeout_ms = o.total_timeout_ms;
 	if (!(rep = malloc(sizeof *rep))) {
 		mx_warn("probe", "out of memory");
 		return MXLAB_EXIT_FAIL;

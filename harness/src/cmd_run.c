@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,31 +107,64 @@ push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+/* The absolute, resolved path of dir, which may not exist yet (its parent
+ * must). 0, or -1 with errno set. */
+static int
+abs_path(const char *dir, char *out, size_t len)
+{
+	char *copy = strdup(dir), *slash, parent[PATH_MAX];
+	const char *base;
+	int r = -1;
+
+	if (!copy)
+		return -1;
+	if (realpath(dir, parent)) {
+		r = (size_t)snprintf(out, len, "%s", parent) < len ? 0 : (errno = ENAMETOOLONG, -1);
+		goto done;
+	}
+	while ((slash = strrchr(copy, '/')) && slash != copy && !slash[1])
+		*slash = '\0';		/* trailing slashes */
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = '\0';
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		errno = EINVAL;
+		goto done;
+	}
+	if (realpath(slash ? (*copy ? copy : "/") : ".", parent))
+		r = (size_t)snprintf(out, len, "%s/%s", strcmp(parent, "/") ? parent : "", base) < len
+			? 0 : (errno = ENAMETOOLONG, -1);
+done:
+	free(copy);
+	return r;
+}
+
 /*
- * Postfix's daemons run as the postfix user: every directory above the
- * work directory must let others through, or the master dies at start.
+ * The work directory is shown in every sandbox at its own path, writable:
+ * never inside the trees the sandbox shows read-only from the host, nor
+ * inside the system's Postfix locations (which it covers).
  */
 static int
-reachable_by_postfix(const char *dir, char *err, size_t errlen)
+workdir_allowed(const char *dir, const struct pf_system *sys, char *err, size_t errlen)
 {
-	char path[4096], *p;
+	const enum pf_sys_param mine[] = { PF_SYS_CONFIG_DIR, PF_SYS_QUEUE_DIR, PF_SYS_DATA_DIR,
+					   PF_SYS_MAIL_SPOOL, PF_SYS_META_DIR };
 
-	if (realpath(dir, path) == NULL) {
-		snprintf(err, errlen, "%.1000s: %s", dir, strerror(errno));
+	if (sb_fs_is_host_tree(dir)) {
+		snprintf(err, errlen, "--workdir %.900s: inside a tree the sandbox shows read-only "
+			 "(/usr, /etc, /bin, /sbin, /lib*): choose another", dir);
 		return -1;
 	}
-	for (;;) {
-		struct stat st;
+	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+		const char *p = sys->v[mine[i]];
+		size_t n = strlen(p);
 
-		if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH)) {
-			snprintf(err, errlen, "%.900s is mode %04o: Postfix's daemons (user postfix) "
-				 "cannot reach the work directory %.900s below it (chmod o+x, or "
-				 "choose another --workdir)", path, (unsigned)(st.st_mode & 07777), dir);
+		if (!strncmp(dir, p, n) && (dir[n] == '/' || dir[n] == '\0' || !strcmp(p, "/"))) {
+			snprintf(err, errlen, "--workdir %.900s: inside the system's Postfix "
+				 "directory %.900s: choose another", dir, p);
 			return -1;
 		}
-		if (!(p = strrchr(path, '/')) || p == path)
-			break;
-		*p = '\0';
 	}
 	return 0;
 }
@@ -377,12 +411,11 @@ dir_for(char *buf, size_t len, const char *workdir, const char *label, size_t id
 
 static int
 run_selection(struct run_options *o, struct item **sel, size_t nsel, const char *workdir,
-	      const char *tmpl)
+	      const struct rn_options *base)
 {
 	struct rp_entry *ent = calloc(nsel + 1, sizeof *ent);
 	struct rn_job *jobs = calloc((size_t)o->jobs, sizeof *jobs);
-	struct rn_options ro = { .verbose = o->verbose, .keep = o->keep,
-				 .spool_template = tmpl };
+	struct rn_options ro = *base;
 	size_t next = 0, done = 0, running = 0, reported = 0;
 	long t0 = rn_now_ms();
 	int failed = 0;
@@ -498,7 +531,9 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_options o = { .jobs = 1 };
-	char **paths = NULL, workdir[4096], tmpl[4200], err[2048];
+	char **paths = NULL, workdir[PATH_MAX], tmpl[4200], root[4200], err[2048];
+	struct pf_system sys = { { 0 } };
+	struct rn_options ro = { 0 };
 	size_t npaths = 0, nitems = 0, nsel = 0, errors;
 	struct item *items = NULL, **sel = NULL;
 	int r, rc = MXLAB_EXIT_USAGE;
@@ -539,37 +574,62 @@ cmd_run(int argc, char **argv)
 		mx_warn("run", "%s", err);
 		goto out;
 	}
+	if (pf_system_load(&sys, err, sizeof err) < 0) {
+		mx_warn("run", "%s", err);
+		rc = MXLAB_EXIT_FAIL;
+		goto out;
+	}
 	if (o.workdir) {
-		snprintf(workdir, sizeof workdir, "%s", o.workdir);
-		if (mkdir(workdir, 0755) < 0 && errno != EEXIST) {
-			mx_warn("run", "--workdir %s: %s", workdir, strerror(errno));
+		/* Checked before it is made: nothing is created where it may not be. */
+		if (abs_path(o.workdir, workdir, sizeof workdir) < 0) {
+			mx_warn("run", "--workdir %s: %s", o.workdir, strerror(errno));
+			goto out;
+		}
+		if (workdir_allowed(workdir, &sys, err, sizeof err) < 0) {
+			mx_warn("run", "%s", err);
+			goto out;
+		}
+		if (mkdir(workdir, 0700) < 0 && errno != EEXIST) {
+			mx_warn("run", "--workdir %s: %s", o.workdir, strerror(errno));
 			goto out;
 		}
 	} else {
+		/* Only root gets in: what a sandbox leaves is no one else's. */
 		snprintf(workdir, sizeof workdir, "/tmp/mxlab-run.XXXXXX");
 		if (!mkdtemp(workdir)) {
 			mx_warn("run", "mkdtemp: %s", strerror(errno));
 			rc = MXLAB_EXIT_FAIL;
 			goto out;
 		}
-		chmod(workdir, 0755);	/* Postfix daemons drop to the postfix user */
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (reachable_by_postfix(workdir, err, sizeof err) < 0) {
-		mx_warn("run", "%s", err);
-		goto out;
-	}
-	/* One queue for the whole run: `postfix check` makes one slowly. */
-	snprintf(tmpl, sizeof tmpl, "%.4000s/.postfix-template", workdir);
-	if (pf_template_make(tmpl, err, sizeof err) < 0) {
-		mx_warn("run", "%s", err);
+	/* Sandboxes build their root on an empty directory (a mount point in
+	 * their own namespaces; nothing is written to it here). */
+	snprintf(root, sizeof root, "%.4000s/.sandbox-root", workdir);
+	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+		mx_warn("run", "%s: %s", root, strerror(errno));
 		rc = MXLAB_EXIT_FAIL;
 		goto out;
 	}
-	rc = run_selection(&o, sel, nsel, workdir, tmpl);
+	ro.verbose = o.verbose;
+	ro.keep = o.keep;
+	ro.sys = &sys;
+	ro.sandbox_root = root;
+	/* One queue for the whole run: `postfix check` makes one slowly. */
+	snprintf(tmpl, sizeof tmpl, "%.4000s/.postfix-template", workdir);
+	if (rn_template_make(tmpl, &ro, err, sizeof err) < 0) {
+		mx_warn("run", "%s", err);
+		rc = MXLAB_EXIT_FAIL;
+		mx_rm_tree(tmpl);
+		rmdir(root);
+		goto out;
+	}
+	ro.spool_template = tmpl;
+	rc = run_selection(&o, sel, nsel, workdir, &ro);
 	mx_rm_tree(tmpl);
+	rmdir(root);
 	if (!o.workdir && !o.keep)
 		rmdir(workdir);		/* only if nothing was kept in it */
 out:
@@ -592,5 +652,6 @@ out:
 	free(o.names);
 	free(o.tags);
 	free(o.skip_tags);
+	pf_system_free(&sys);
 	return rc;
 }

@@ -9,13 +9,24 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 42
+plan 51
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
-# A work directory Postfix's daemons cannot reach is refused up front.
+# A work directory below one only root may enter still works: inside the
+# sandbox its path is made of the sandbox's own directories.
 mkdir -m 700 "$T/closed"
 OUT=$("$MXLAB" run --workdir "$T/closed/work" "$BAD/server-fact.scn" 2>&1)
-expect_match "closed work dir: refused with the reason" "closed is mode 0700: Postfix's daemons" "$OUT"
+expect_match "closed work dir: the scenario runs" 'expected server mx messages = 2, saw 1' "$OUT"
+
+# Work directories where a sandbox cannot write, or that the sandbox
+# covers, are refused before anything is made there.
+for w in /etc/postfix/mxlab-work /var/spool/postfix/mxlab-work /usr/mxlab-work; do
+	OUT=$("$MXLAB" run --workdir "$w" "$BAD/server-fact.scn" 2>&1)
+	RC=$?
+	expect_eq "workdir $w: exit 2" 2 "$RC"
+	expect_match "workdir $w: refused with the reason" "--workdir $w: inside" "$OUT"
+	check "workdir $w: not created" test ! -e "$w"
+done
 
 run() { # NAME ARGS... -> $OUT, $RC
 	OUT=$("$MXLAB" run --workdir "$T/work-$1" "${@:2}" 2>&1)

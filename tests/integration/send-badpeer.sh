@@ -42,7 +42,7 @@ send_expect "greeting disconnect" 21 greeting '^greeting: connection closed by t
 stop_serve gdisc
 
 start_serve slow --ehlo-delay 30s || exit 1
-send_expect "EHLO never answered" 22 ehlo '^ehlo: timeout after 1000 ms$' 4000 \
+send_expect "EHLO never answered" 22 ehlo '^ehlo: no complete reply within 1000 ms$' 4000 \
 	--connect "127.0.0.1:$PORT" --timeout 1s
 stop_serve slow
 
@@ -99,11 +99,11 @@ PY
 		--connect "127.0.0.1:$RAWPORT" --timeout 2s
 	kill "$RAWPID" 2>/dev/null; wait "$RAWPID" 2>/dev/null
 	raw_peer silent
-	send_expect "silent peer" 21 greeting '^greeting: timeout after 1000 ms$' 4000 \
+	send_expect "silent peer" 21 greeting '^greeting: no complete reply within 1000 ms$' 4000 \
 		--connect "127.0.0.1:$RAWPORT" --timeout 1s
 	wait "$RAWPID"
 	raw_peer silent
-	send_expect "silent peer, implicit TLS" 29 tls '^tls: timeout after 1000 ms' 4000 \
+	send_expect "silent peer, implicit TLS" 29 tls '^tls: handshake not complete within 1000 ms' 4000 \
 		--connect "127.0.0.1:$RAWPORT" --timeout 1s --tls implicit
 	wait "$RAWPID"
 else

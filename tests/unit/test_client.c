@@ -48,13 +48,14 @@ test_keys_good(void **state)
 		{ "tls", "starttls" }, { "tls", "starttls-optional" }, { "tls", "implicit" },
 		{ "tls", "none" }, { "sni", "none" }, { "sni", "mx.example.test" },
 		{ "ca-file", "/x/root.crt" }, { "ca-dir", "/etc/ssl/certs" },
-		{ "verify-name", "mx.example.test" }, { "verify", "report" },
+		{ "verify-name", "mx.example.test" }, { "verify-name", "none" }, { "verify", "report" },
 		{ "verify", "required" }, { "helo", "me.example" }, { "auth", "plain" },
 		{ "auth", "login" }, { "auth", "none" }, { "user", "u" }, { "password", "p w" },
 		{ "from", "a@example.test" }, { "from", "" }, { "to", "b@example.test" },
 		{ "to", "c@example.test" }, { "subject", "hi there" }, { "body", "a\\nb" },
 		{ "data-file", "/tmp/m.eml" }, { "stop-after", "greeting" },
 		{ "stop-after", "dot" }, { "timeout", "500ms" }, { "timeout", "2" },
+		{ "session-timeout", "2m" }, { "session-timeout", "none" },
 		{ "tls-min", "1.2" }, { "tls-max", "TLSv1.2" },
 		{ "ciphers", "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256" },
 		{ "connections", "1" }, { "connections", "10" }, { "pki", "/tmp/pki" },
@@ -101,6 +102,8 @@ test_keys_bad(void **state)
 		{ "stop-after", "quit", "stop-after: bad value 'quit'" },
 		{ "timeout", "0", "timeout: bad value '0' (a duration such as 10s, 500ms, 2m)" },
 		{ "timeout", "soon", "timeout: bad value 'soon'" },
+		{ "session-timeout", "0", "session-timeout: bad value '0' (a duration such as 2m, 30s, or none)" },
+		{ "session-timeout", "soon", "session-timeout: bad value 'soon'" },
 		{ "tls-min", "2.0", "tls-min: bad value '2.0' (1.0, 1.1, 1.2, 1.3)" },
 		{ "ciphers", "TLS-NOPE", "ciphers: unknown cipher suite 'TLS-NOPE'" },
 		{ "connections", "0", "connections: bad value '0' (from 1 to 10)" },
@@ -428,6 +431,46 @@ test_sni(void **state)
 	mxlab_server_free(srv);
 }
 
+/* verify-name none: no name is checked, so name-mismatch is never
+ * reported (by mxlab's own check or by mbedTLS's check of the SNI). */
+static void
+test_no_name(void **state)
+{
+	struct mxlab_client_result r;
+	char addr[80], *j;
+	mxlab_server *srv = serve((const char *[]){ "cert", "mx.example.test", NULL },
+				  addr, sizeof addr);
+
+	(void)state;
+	/* an SNI the leaf does not carry: mbedTLS's handshake flags it */
+	run(addr, (const char *[]){ "pki", "PKI", "sni", "other.example.test", NULL }, &r);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_NAME_MISMATCH);
+	run(addr, (const char *[]){ "pki", "PKI", "sni", "other.example.test", "verify-name",
+		"none", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_DONE, NULL);
+	assert_true(r.sni_sent);
+	assert_true(r.verified);
+	assert_int_equal(r.verify_reasons, 0);
+	assert_string_equal(r.verify_name, "");
+	mxlab_server_free(srv);
+	/* a leaf without the address, sent alone: its chain still judged */
+	srv = serve((const char *[]){ "cert", "other.example.test", "chain", "leaf-only", NULL },
+		    addr, sizeof addr);
+	run(addr, (const char *[]){ "pki", "PKI", NULL }, &r);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_UNTRUSTED | MXLAB_VR_NAME_MISMATCH);
+	assert_string_equal(r.verify_name, "127.0.0.1");
+	run(addr, (const char *[]){ "pki", "PKI", "verify-name", "none", NULL }, &r);
+	assert_false(r.sni_sent);
+	assert_int_equal(r.verify_reasons, MXLAB_VR_UNTRUSTED);
+	assert_string_equal(r.verify_text, "untrusted-issuer");
+	assert_string_equal(r.verify_name, "");
+	j = mxlab_client_result_json(&r);
+	assert_non_null(strstr(j, "\"reasons\":[\"untrusted-issuer\"],\"verify_text\":"
+			       "\"untrusted-issuer\",\"verify_name\":null"));
+	free(j);
+	mxlab_server_free(srv);
+}
+
 static void
 test_starttls_modes(void **state)
 {
@@ -558,7 +601,7 @@ test_server_faults(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run(addr, (const char *[]){ "timeout", "300ms", NULL }, &r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	expect_stage(&r, MXLAB_CS_EHLO, "ehlo: timeout after 300 ms");
+	expect_stage(&r, MXLAB_CS_EHLO, "ehlo: no complete reply within 300 ms");
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 	mxlab_server_free(srv);
 }
@@ -643,7 +686,7 @@ test_bad_peers(void **state)
 	bad_peer(PEER_GARBAGE, MXLAB_CS_GREETING, "greeting: malformed reply");
 	bad_peer(PEER_CLOSE, MXLAB_CS_GREETING, "greeting: connection closed by the server");
 	bad_peer(PEER_HUGE, MXLAB_CS_GREETING, "greeting: malformed reply (line too long)");
-	bad_peer(PEER_SILENT, MXLAB_CS_GREETING, "greeting: timeout after 500 ms");
+	bad_peer(PEER_SILENT, MXLAB_CS_GREETING, "greeting: no complete reply within 500 ms");
 	/* a port nobody listens on */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -697,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_no_serverauth),
 		cmocka_unit_test(test_verify_modes),
 		cmocka_unit_test(test_sni),
+		cmocka_unit_test(test_no_name),
 		cmocka_unit_test(test_starttls_modes),
 		cmocka_unit_test(test_implicit_and_message),
 		cmocka_unit_test(test_resumption),

@@ -660,6 +660,37 @@ test_live_starttls_hidden(void **state)
 	free(rep);
 }
 
+/* An address without --name: no name is checked, so neither the verdict
+ * nor the findings nor the text say name-mismatch, though the leaf does
+ * not name the address; the chain's own fault is still there. */
+static void
+test_live_address_without_name(void **state)
+{
+	struct mxlab_probe_report *rep =
+		probe_server(NULL, NULL, "cert", "other.example.test", "chain", "leaf-only",
+			     (char *)NULL);
+	char *text, *json;
+
+	(void)state;
+	assert_string_equal(rep->name, "");
+	assert_true(rep->nosni_done);
+	assert_false(rep->sni_done);
+	assert_int_equal(rep->nosni.verify_reasons, MXLAB_VR_UNTRUSTED);
+	assert_string_equal(rep->nosni.verify_text, "untrusted-issuer");
+	assert_string_equal(rep->nosni.verify_name, "");
+	must(rep, "chain-leaf-only", MXLAB_PROBE_ERROR);
+	must_not(rep, "name-mismatch");
+	text = mxlab_probe_report_text(rep);
+	assert_non_null(strstr(text, "Verification (name not checked"));
+	assert_null(strstr(text, "name-mismatch"));
+	json = mxlab_probe_report_json(rep);
+	assert_null(strstr(json, "name-mismatch"));
+	assert_non_null(strstr(json, "\"verify_name\":null"));
+	free(text);
+	free(json);
+	free(rep);
+}
+
 int
 main(void)
 {
@@ -684,6 +715,7 @@ main(void)
 		cmocka_unit_test(test_live_leaf_only),
 		cmocka_unit_test(test_live_full_and_sni),
 		cmocka_unit_test(test_live_starttls_hidden),
+		cmocka_unit_test(test_live_address_without_name),
 	};
 	return cmocka_run_group_tests_name("probe", tests, live_setup, live_teardown);
 }

@@ -42,6 +42,12 @@ test_defaults(void **state)
 	assert_int_equal(c->max_line, 512);
 	assert_int_equal(c->size, 10 << 20);
 	assert_int_equal(c->pipelining, 1);
+	assert_int_equal(c->timeout_ms, 60000);
+	assert_int_equal(c->session_timeout_ms, 300000);	/* 5m */
+	assert_int_equal(set(c, "session-timeout", "none"), MXLAB_OK);
+	assert_int_equal(c->session_timeout_ms, 0);
+	assert_int_equal(set(c, "session-timeout", "90s"), MXLAB_OK);
+	assert_int_equal(c->session_timeout_ms, 90000);
 	for (int s = 0; s < MX_STAGE_COUNT; s++) {
 		assert_int_equal(c->rules[s].code, 0);
 		assert_int_equal(c->rules[s].disconnect, 0);
@@ -126,6 +132,8 @@ test_bad_values(void **state)
 		{ "size", "18014398509481985k", "size: bad value '18014398509481985k'" },
 		{ "max-connections", "99999999999999999999", "bad value '99999999999999999999'" },
 		{ "timeout", "0", "timeout: bad value '0'" },
+		{ "session-timeout", "0", "session-timeout: bad value '0' (a duration such as 5m, 30s, or none)" },
+		{ "session-timeout", "later", "session-timeout: bad value 'later'" },
 		{ "hostname", "two words", "hostname: bad value 'two words'" },
 		{ "cert", "a/b", "cert: bad value 'a/b'" },
 		{ "sni-unknown", "maybe", "sni-unknown: bad value 'maybe'" },

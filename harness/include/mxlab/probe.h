@@ -47,7 +47,11 @@ struct mxlab_probe_options {
 	const char *const *sni_names;	/* extra SNI names to try (NULL-terminated or NULL) */
 	int implicit_tls;		/* SMTPS (465 style) instead of STARTTLS;
 					   port 465 implies it */
-	unsigned timeout_ms;		/* per connection; 0: 10000 */
+	unsigned timeout_ms;		/* each stage of a session as a whole (the
+					   connect, the handshake, each command
+					   with its whole reply); 0: 10000 */
+	unsigned total_timeout_ms;	/* the whole probe, every session
+					   included; 0: 6 x timeout_ms */
 };
 
 enum mxlab_probe_severity {
@@ -64,7 +68,7 @@ enum mxlab_probe_severity {
  * chain-leaf-only, chain-ok, untrusted-issuer, self-signed, expired,
  * not-yet-valid, name-mismatch, bad-usage, verify-failed, sni-differs, sni-same,
  * auth-before-tls, auth-after-tls-only, old-protocols, protocols,
- * no-ca (trust not judged).
+ * no-ca (trust not judged), probe-incomplete (the total ran out).
  */
 struct mxlab_probe_finding {
 	char id[32];
@@ -130,6 +134,10 @@ struct mxlab_probe_report {
 	char versions_untested[64];	/* what this mbedTLS cannot speak */
 
 	double seconds;			/* wall time of the probe */
+	unsigned total_timeout_ms;	/* the bound of the whole probe */
+	int out_of_time;		/* it ran out: sessions were cut short
+					   (their error says session-timeout)
+					   or not run */
 
 	size_t nfindings;
 	struct mxlab_probe_finding findings[MXLAB_PROBE_MAX_FINDINGS];

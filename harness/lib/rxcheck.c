@@ -47,7 +47,7 @@
  *    X{M} M size(X), X{M,} (M + 1) size(X) + 1, X{M,N} N size(X) + N - M:
  *    exactly the copies glibc's parse_dup_op makes.
  * With N <= 1000 positions the closures hold at most 2 N^2 indexes; glibc
- * 2.36 measured at most about 5 MiB for the worst shapes the dialect lets
+ * 2.36 measured at most about 6 MiB for the worst shapes the dialect lets
  * through (tests/unit/test_expect.c compiles them), and a scenario's
  * regexes together may have at most RX_FILE_SIZE_MAX positions (checked by
  * the caller, expect.c), so one file's regexes stay within some 30 MiB.

@@ -23,7 +23,9 @@
  * smtp" when something was not seen at all.
  *
  * Regexes are POSIX extended (regcomp REG_EXTENDED | REG_NOSUB),
- * case-sensitive, searched in the text after "daemon[pid]: ".
+ * case-sensitive, searched in the text after "daemon[pid]: ", in the
+ * bounded dialect of rxcheck.c: each is compiled by rx_compile, and one
+ * set's regexes together have at most RX_FILE_SIZE_MAX positions.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -151,22 +153,35 @@ strip_addr(char *dst, size_t dstsz, const char *a)
 }
 
 int
-ex_compile(regex_t *re, const char *what, const char *pat, char *err, size_t errlen)
+ex_compile(struct ex_item *it, const char *pat, int cflags, char *err, size_t errlen)
 {
-	char m[200];
-	int rc;
+	char m[600];
 
 	if (!*pat) {
-		snprintf(err, errlen, "%s: empty regex", what);
+		snprintf(err, errlen, "%s: empty regex", it->key);
 		return -1;
 	}
-	if ((rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB)) != 0) {
-		regerror(rc, re, m, sizeof m);
-		regfree(re);
-		snprintf(err, errlen, "%s: bad regex '%s': %s", what, pat, m);
+	if (rx_compile(&it->re, pat, cflags, &it->rx_size, m, sizeof m) < 0) {
+		snprintf(err, errlen, "%s: %s", it->key, m);
 		return -1;
 	}
+	it->has_re = 1;
 	return 0;
+}
+
+int
+ex_tls_version(const char *v, char *out, size_t outlen)
+{
+	static const char *const known[] = { "1.0", "1.1", "1.2", "1.3" };
+
+	if (!strncasecmp(v, "TLSv", 4))
+		v += 4;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(v, known[i])) {
+			snprintf(out, outlen, "TLSv%s", known[i]);
+			return 0;
+		}
+	return -1;
 }
 
 static int
@@ -231,15 +246,13 @@ parse_item(struct ex_item *it, const char *value, char *err, size_t errlen)
 		if (n > 2 || (n == 2 && (!name_ok(w[1], 1) ||
 					 strlen(w[1]) >= sizeof it->daemon))) {
 			snprintf(err, errlen, "%s: bad daemon name '%s' (like smtp, smtpd, "
-				 "qmgr or submission/smtpd)", w[0], n > 2 ? it->key + 4 : w[1]);
+				 "qmgr or submission/smtpd)", w[0],
+				 n > 2 ? it->key + strlen(w[0]) + 1 : w[1]);
 			return -1;
 		}
 		if (n == 2)
 			memcpy(it->daemon, w[1], strlen(w[1]) + 1);
-		if (ex_compile(&it->re, it->key, value, err, errlen) < 0)
-			return -1;
-		it->has_re = 1;
-		return 0;
+		return ex_compile(it, value, 0, err, errlen);
 	}
 	if (!strcmp(w[0], "server")) {
 		it->kind = EX_SERVER;
@@ -354,6 +367,14 @@ ex_parse(struct ex_set *s, int line, const char *key, const char *value,
 		item_free(&it);
 		return -1;
 	}
+	if (it.has_re && s->rx_size + it.rx_size > RX_FILE_SIZE_MAX) {
+		snprintf(err, errlen, "%s: this regex and the ones before it are too big together "
+			 "(%u positions, at most %d in one file)", it.key, s->rx_size + it.rx_size,
+			 RX_FILE_SIZE_MAX);
+		item_free(&it);
+		return -1;
+	}
+	s->rx_size += it.rx_size;
 	if (asprintf(&it.text, "%s = %s", it.key, it.value) < 0) {
 		it.text = NULL;
 		goto oom;
@@ -395,6 +416,23 @@ ex_server_refs(const struct ex_set *s, const char **names, size_t max)
 			continue;
 		if (n < max)
 			names[n] = s->items[i].server;
+		n++;
+	}
+	return n;
+}
+
+size_t
+ex_status_list(const struct ex_set *s, const char **rcpt, int *line, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->items[i].kind != EX_STATUS)
+			continue;
+		if (n < max) {
+			rcpt[n] = s->items[i].rcpt;
+			line[n] = s->items[i].line;
+		}
 		n++;
 	}
 	return n;

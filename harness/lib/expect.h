@@ -46,7 +46,9 @@
  * recipient of ex_set_recipients to match and is decided when all have a
  * status.
  * Regexes are POSIX extended (regcomp), case-sensitive, matched anywhere
- * in the text after "daemon[pid]: ". A daemon is the service name's last
+ * in the text after "daemon[pid]: ", in the bounded dialect of rxcheck.h
+ * (refused by ex_parse otherwise; one set's regexes together have at most
+ * RX_FILE_SIZE_MAX positions). A daemon is the service name's last
  * part ("smtp"); one with a slash ("submission/smtpd") is matched against
  * the end of the service name ("postfix/submission/smtpd"). body regexes
  * run on each stored .eml with CRLF read as LF, REG_NEWLINE (^ and $ per
@@ -92,6 +94,11 @@ size_t ex_count(const struct ex_set *s);
 /* The server names referenced by server expectations (for checks that the
  * scenario declares them). */
 size_t ex_server_refs(const struct ex_set *s, const char **names, size_t max);
+
+/* The status expectations, in file order: the recipient of each (NULL for
+ * "status =", every recipient) and its line. Returns how many there are
+ * (may be more than max; only max are stored). */
+size_t ex_status_list(const struct ex_set *s, const char **rcpt, int *line, size_t max);
 
 /* The recipients "status =" without a recipient applies to. */
 void ex_set_recipients(struct ex_set *s, const char *const *rcpt, size_t n);

@@ -99,12 +99,7 @@ ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
 			return -1;
 		}
 		v = end + strspn(end, " ");
-		if (*v) {
-			if (ex_compile(&it->re, it->key, v, err, errlen) < 0)
-				return -1;
-			it->has_re = 1;
-		}
-		return 0;
+		return *v ? ex_compile(it, v, 0, err, errlen) : 0;
 	case EX_C_STOPPED:
 		if (mxlab_client_stage_lookup(v) < 0) {
 			snprintf(err, errlen, "client stopped: bad value '%s' (connect, greeting, ehlo, "
@@ -123,12 +118,10 @@ ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
 		}
 		return 0;
 	case EX_C_VERSION:
-		if (strlen(v) >= sizeof it->arg || strncmp(v, "TLSv1.", 6) || !strchr("0123", v[6]) ||
-		    v[7]) {
+		if (ex_tls_version(v, it->arg, sizeof it->arg) < 0) {
 			snprintf(err, errlen, "client tls-version: bad value '%s' (%s)", v, cfacts[i].values);
 			return -1;
 		}
-		snprintf(it->arg, sizeof it->arg, "%s", v);
 		return 0;
 	case EX_C_CHAIN:
 		errno = 0;
@@ -168,10 +161,7 @@ ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
 		snprintf(it->arg, sizeof it->arg, "%s", v);
 		return 0;
 	default:		/* the regex facts */
-		if (ex_compile(&it->re, it->key, v, err, errlen) < 0)
-			return -1;
-		it->has_re = 1;
-		return 0;
+		return ex_compile(it, v, 0, err, errlen);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "expect.h"
+#include "rxcheck.h"
 
 #define EX_SB_MAX 16384		/* longest why / evidence text */
 
@@ -64,6 +65,7 @@ struct ex_item {
 	char daemon[64];
 	regex_t re;
 	int has_re;
+	unsigned rx_size;		/* its positions (rxcheck.h) */
 	int nmatch;
 	/* server, client, probe */
 	char *server;			/* the name of the server, client or probe */
@@ -106,11 +108,16 @@ struct ex_set {			/* the set (expect.h) */
 	struct recent recent[RECENT];
 	size_t rhead;
 	struct ex_result *res;
+	unsigned rx_size;		/* positions of all the regexes */
 };
 
 void ex_set_why(struct ex_item *it, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int ex_compile(regex_t *re, const char *what, const char *pat, char *err, size_t errlen);
+/* Compile pat into it->re (rx_compile: the bounded dialect; cflags such as
+ * REG_NEWLINE), set has_re and rx_size; 0, or -1 with "KEY: why" in err. */
+int ex_compile(struct ex_item *it, const char *pat, int cflags, char *err, size_t errlen);
+/* "TLSv1.2", "tlsv1.2" or "1.2" (1.0 to 1.3) into out as "TLSv1.2"; 0 or -1. */
+int ex_tls_version(const char *v, char *out, size_t outlen);
 
 /* expect_feed.c */
 void ex_ensure_slots(struct ex_set *s);

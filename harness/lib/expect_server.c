@@ -91,22 +91,11 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 			goto bad;
 		break;
 	case EX_F_VERSION:
-		if (!strncasecmp(v, "TLSv", 4))
-			v += 4;
-		if (strcmp(v, "1.0") && strcmp(v, "1.1") && strcmp(v, "1.2") && strcmp(v, "1.3"))
+		if (ex_tls_version(v, it->arg, sizeof it->arg) < 0)
 			goto bad;
-		snprintf(it->arg, sizeof it->arg, "TLSv%s", v);
 		break;
 	case EX_F_BODY:
-		if (ex_compile(&it->re, it->key, v, err, errlen) < 0)
-			return -1;
-		regfree(&it->re);	/* again, with REG_NEWLINE */
-		if (regcomp(&it->re, v, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0) {
-			snprintf(err, errlen, "%s: bad regex '%s'", it->key, v);
-			return -1;
-		}
-		it->has_re = 1;
-		break;
+		return ex_compile(it, v, REG_NEWLINE, err, errlen);
 	}
 	return 0;
 bad:

@@ -31,6 +31,7 @@
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
 #include "dnsd.h"
+#include "fsutil.h"
 #include "message.h"
 #include "maillog.h"
 #include "pfinst.h"
@@ -245,8 +246,19 @@ start_servers(struct box *b)
 		if (!has_mb)
 			mxlab_server_config_set(cfg, "mailbox", path, e, sizeof e);
 		for (size_t k = 0; k < ss->nkv; k++) {
-			char *v = sc_expand(sc, &b->vars, ss->kv[k].value);
+			char *v = sc_expand(sc, &b->vars, ss->kv[k].value), *o, *slash;
 
+			/* transcript, mailbox: relative to the scenario's directory
+			 * (checked at load), their directories made */
+			if (v && sc_output_key(ss->kv[k].key)) {
+				o = sc_output_path(b->a->dir, v);
+				free(v);
+				if ((v = o) != NULL && (slash = strrchr(o, '/')) != NULL) {
+					*slash = '\0';
+					mx_mkdir_p(o);
+					*slash = '/';
+				}
+			}
 			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
 				free(v);
 				mxlab_server_config_free(cfg);

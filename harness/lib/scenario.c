@@ -9,17 +9,21 @@
  * (a verbatim text is stored, a server configuration checked) and starts
  * the next; every other line goes to its section's reader. Checks that
  * need the whole file (summary, recipients, servers named by [expect])
- * come last. Every problem is appended to the caller's sc_errors as
+ * come last (scenario_check.c). Every problem is appended to the caller's sc_errors as
  * "FILE:LINE: what is wrong"; the reader goes on after one (skipping the
  * lines of a section it could not start, so one mistake gives one
  * message) and gives up after SC_ERRORS_MAX.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "scenario_int.h"
 
@@ -131,30 +135,77 @@ utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
-/* ^\[[a-z.]+( [A-Za-z0-9_-]+)?\]\s*$ : the lines that end a verbatim text. */
+/*
+ * A line of [main.cf] or [master.cf] that is meant as a section header:
+ * '[' in the first column, no '=', and either ']' as its last non-blank
+ * character or only blanks and a '#' comment after its first ']'. Such a
+ * line is never Postfix text: in main.cf a line that starts in the first
+ * column is "name = value"; in master.cf it is a service entry of at least
+ * eight fields, which (without an "-o name=value") does not end in ']'.
+ */
 static int
-header_strict(const char *s)
+header_like(const char *s)
 {
-	const char *p = s + 1;
+	const char *close, *e;
 
-	if (s[0] != '[' || !strchr("abcdefghijklmnopqrstuvwxyz.", *p) || !*p)
+	if (s[0] != '[' || strchr(s, '=') || !(close = strchr(s, ']')))
 		return 0;
-	while (*p && strchr("abcdefghijklmnopqrstuvwxyz.", *p))
-		p++;
-	if (*p == ' ') {
-		const char *l = ++p;
+	e = s + strlen(s);
+	while (e[-1] == ' ' || e[-1] == '\t')
+		e--;
+	if (e[-1] == ']')
+		return 1;
+	close++;
+	return close[strspn(close, " \t")] == '#';
+}
 
-		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		       (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
-			p++;
-		if (p == l)
-			return 0;
+/* Optimal string alignment distance of a and b (both short), ASCII case
+ * ignored. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[24][24];
+
+	if (la > 22 || lb > 22)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && d[i - 2][j - 2] + 1 < v &&
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]))
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* The section a mistyped kind most likely means (case, a letter or two,
+ * '_' for '.'), or -1. */
+static int
+near_miss(const char *kind)
+{
+	size_t best = 3, d;
+	int found = -1;
+
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		d = edit_distance(kind, sections[i].name);
+		if (d < best && d * 3 <= strlen(sections[i].name)) {
+			best = d;
+			found = (int)i;
+		}
 	}
-	if (*p++ != ']')
-		return 0;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '\0';
+	return found;
 }
 
 static int
@@ -303,12 +354,31 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 	r->cur = s;
 }
 
-/* A line that starts with '[' (after spaces, in key sections). */
+/* The unknown section of header text t ("[DNS]"): what it most likely
+ * means, or the list of sections. */
+static void
+unknown_section(struct rd *r, int line, const char *t)
+{
+	char kind[64], label[64] = "";
+	int i;
+
+	if (sscanf(t + 1, " %63[^] \t] %63[^] \t]", kind, label) < 1 ||
+	    (i = near_miss(kind)) < 0 || (sections[i].labelled && !label[0]) ||
+	    (!sections[i].labelled && label[0]))
+		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
+			  "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", t);
+	else
+		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
+			  sections[i].name, label[0] ? " " : "", label);
+}
+
+/* A line that starts with '[' (after spaces, in key sections), or a
+ * header_like line of a verbatim section. */
 static void
 header(struct rd *r, int line, char *t)
 {
 	char *close = strchr(t, ']'), *inner, *label;
-	size_t i;
+	size_t i, n;
 
 	finish_section(r);
 	r->cur = S_SKIP;
@@ -316,18 +386,21 @@ header(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "bad section header '%.60s' (a line [NAME] or [KIND LABEL])", t);
 		return;
 	}
-	*close = '\0';
+	close[1] = '\0';	/* t: the header without trailing blanks, for messages */
 	inner = t + 1;
+	for (i = 0; i < NSECTIONS; i++) {
+		n = strlen(sections[i].name);
+		if (!strncmp(inner, sections[i].name, n) && (inner[n] == ']' || inner[n] == ' '))
+			break;
+	}
+	if (i == NSECTIONS) {
+		unknown_section(r, line, t);
+		return;
+	}
+	*close = '\0';
 	label = strchr(inner, ' ');
 	if (label)
 		*label++ = '\0';
-	for (i = 0; i < NSECTIONS && strcmp(sections[i].name, inner); i++)
-		;
-	if (i == NSECTIONS) {
-		sc_rd_err(r, line, "unknown section [%.60s] (known: scenario, main.cf, master.cf, "
-		       "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", inner);
-		return;
-	}
 	if (sections[i].labelled && !label) {
 		sc_rd_err(r, line, "section [%s] needs a name: [%s NAME]", inner, inner);
 		return;
@@ -369,7 +442,7 @@ do_line(struct rd *r, int line, char *text)
 	char *t;
 
 	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF) {
-		if (header_strict(text))
+		if (header_like(text))
 			header(r, line, text);
 		else
 			verbatim_line(r, line, text);
@@ -401,47 +474,76 @@ do_line(struct rd *r, int line, char *text)
 
 /* ---- the whole file */
 
+static const char *
+file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
+/* Only a regular file is read (stat first, so that a FIFO or a device is
+ * never opened; O_NONBLOCK in case it is swapped in before the open;
+ * fstat again after it), at most SC_FILE_MAX bytes of it. */
 static int
 read_file(struct rd *r, char **out, size_t *len)
 {
-	FILE *f = fopen(r->file, "rb");
+	struct stat st;
 	char *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
+	size_t n = 0, cap;
+	ssize_t got;
+	int fd;
 
-	if (!f) {
+	if (stat(r->file, &st) < 0) {
 		sc_rd_err(r, 0, "%s", strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			if (!(nb = realloc(buf, cap + 1))) {
-				sc_rd_err(r, 0, "out of memory");
-				goto fail;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n > SC_FILE_MAX) {
-			sc_rd_err(r, 0, "larger than %u bytes", SC_FILE_MAX);
-			goto fail;
-		}
-		if (got == 0)
-			break;
+	if (!S_ISREG(st.st_mode)) {
+		sc_rd_err(r, 0, "not a regular file (%s)", file_kind(st.st_mode));
+		return -1;
 	}
-	if (ferror(f)) {
-		sc_rd_err(r, 0, "%s", strerror(errno ? errno : EIO));
+	if ((fd = open(r->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
+		sc_rd_err(r, 0, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		sc_rd_err(r, 0, "not a regular file (%s)", file_kind(st.st_mode));
 		goto fail;
 	}
-	fclose(f);
+	if (st.st_size > (off_t)SC_FILE_MAX)
+		goto too_big;
+	/* Up to one byte more than the limit, to see a file that grew since. */
+	cap = (size_t)st.st_size + 1;
+	for (;;) {
+		if (n == cap && cap <= SC_FILE_MAX)
+			cap = cap * 2 > SC_FILE_MAX + 1 ? SC_FILE_MAX + 1 : cap * 2;
+		if (!(nb = realloc(buf, cap + 1))) {
+			sc_rd_err(r, 0, "out of memory");
+			goto fail;
+		}
+		buf = nb;
+		if (n == cap || (got = read(fd, buf + n, cap - n)) == 0)
+			break;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			sc_rd_err(r, 0, "%s", strerror(errno));
+			goto fail;
+		}
+		n += (size_t)got;
+	}
+	if (n > SC_FILE_MAX)
+		goto too_big;
+	close(fd);
+	/* Exactly the text and its NUL: a read past the end is a sanitizer report. */
 	buf[n] = '\0';
-	*out = buf;
+	*out = (nb = realloc(buf, n + 1)) ? nb : buf;
 	*len = n;
 	return 0;
+too_big:
+	sc_rd_err(r, 0, "larger than %u bytes (1 MiB)", SC_FILE_MAX);
 fail:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return -1;
 }
 
@@ -466,53 +568,6 @@ set_names(struct scenario *sc, const char *path)
 		sc->dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path - 1));
 	}
 	return sc->dir ? 0 : -1;
-}
-
-static void
-final_checks(struct rd *r)
-{
-	struct scenario *sc = r->sc;
-	const char *names[64];
-	size_t n;
-
-	if (!r->seen[S_SCENARIO])
-		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
-	else if (!sc->summary && !r->once_sc[0])
-		sc_rd_err(r, sc->line, "[scenario] has no summary");
-	if (sc->send.present && !sc->send.nto && !r->once_send[1])
-		sc_rd_err(r, sc->send.line, "[send] has no 'to' (at least one recipient)");
-	if (sc->send.present && !r->nexpect)
-		sc_rd_err(r, sc->send.line, "nothing to expect: [send] without [expect] lines");
-	for (size_t i = 0; i < r->nrefs; i++) {
-		static const char *const kinds[] = { "server", "client", "probe" };
-		size_t j;
-		int found = 0;
-
-		for (j = 0; r->refs[i].kind == 0 && j < sc->nservers; j++)
-			found |= !strcmp(sc->servers[j].name, r->refs[i].name);
-		for (j = 0; r->refs[i].kind == 1 && j < sc->nclients; j++)
-			found |= !strcmp(sc->clients[j].name, r->refs[i].name);
-		for (j = 0; r->refs[i].kind == 2 && j < sc->nprobes; j++)
-			found |= !strcmp(sc->probes[j].name, r->refs[i].name);
-		if (!found)
-			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
-			       kinds[r->refs[i].kind], r->refs[i].name);
-	}
-	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
-		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
-	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
-	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {
-		size_t j;
-		int known = 0;
-
-		for (j = 0; j < sc->nservers; j++)
-			known |= !strcmp(sc->servers[j].name, names[i]);
-		for (j = 0; j < r->nrefs; j++)
-			known |= !strcmp(r->refs[j].name, names[i]);
-		if (!known)
-			sc_rd_err(r, sc->expect_line, "an expectation names server '%s', but there "
-			       "is no [server %s]", names[i], names[i]);
-	}
 }
 
 static void
@@ -606,7 +661,7 @@ sc_load(const char *path, struct sc_errors *errs)
 	finish_section(&r);
 	mxlab_server_config_free(r.scratch);
 	if (!r.oom && r.nerr < SC_ERRORS_MAX) {
-		final_checks(&r);
+		sc_rd_final_checks(&r);
 		apply_defaults(&r);
 	}
 	if (r.oom)

@@ -145,6 +145,21 @@ struct sc_vars {
  * written. malloc'ed result, NULL on allocation failure. */
 char *sc_expand(const struct scenario *sc, const struct sc_vars *v, const char *text);
 
+/*
+ * Output paths. The keys of [server NAME] that name a file or directory the
+ * server writes (transcript, mailbox: sc_output_key) must stay inside the
+ * scenario's directory (its work directory, NNN-LABEL/ of docs/runner.md):
+ * the loader refuses, after expanding variables, an absolute path, a ".."
+ * component, and "-" (standard output). The runner joins the value to that
+ * directory (sc_output_path). [client NAME] and [probe NAME] have no keys
+ * that write.
+ */
+int sc_output_key(const char *key);
+/* 0, or -1 with the reason in err (value as written, x as expanded). */
+int sc_output_check(const char *value, const char *x, char *err, size_t errlen);
+/* dir/x (x as is when absolute); malloc'ed, NULL on allocation failure. */
+char *sc_output_path(const char *dir, const char *x);
+
 /* Does the scenario carry this tag? */
 int sc_has_tag(const struct scenario *sc, const char *tag);
 

@@ -7,6 +7,7 @@
  *                     [server NAME], [client NAME], [expect];
  *                     sc_server_config
  *   scenario_value.c  value checkers and the variables (sc_expand)
+ *   scenario_check.c  the checks that need the whole file
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H
@@ -14,10 +15,15 @@
 #include "scenario.h"
 
 #define SC_LINE_MAX	8192		/* bytes in one line, without the newline */
-#define SC_FILE_MAX	(4u << 20)	/* bytes in one file */
+#define SC_FILE_MAX	(1u << 20)	/* bytes in one file */
 #define SC_ERRORS_MAX	50		/* messages per file */
 #define SC_TIMEOUT_DEF	20000u
 #define SC_TIMEOUT_MAX	600000u
+#define SC_SEND_MAX	(64u << 20)	/* bytes of one [send] message, and of all */
+
+/* Where [send]'s keys are in its table (once_send). */
+enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
+       SEND_VIA, SEND_HELO };
 
 #if defined(__GNUC__)
 #define PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -82,5 +88,8 @@ void sc_rd_sasl_line(struct rd *r, int line, char *t);
  * or ADDR:PORT)? 0 or -1 with err. */
 int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
+
+/* scenario_check.c: the checks that need the whole file. */
+void sc_rd_final_checks(struct rd *r);
 
 #endif

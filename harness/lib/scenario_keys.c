@@ -4,7 +4,8 @@
  * [scenario] and [send] are tables of keys (name, repeatable, empty value
  * allowed, setter); [dns] lines go to dnsd_record_parse, [server NAME]
  * keys to mxlab_server_config_set on a scratch configuration (variables
- * replaced by placeholders), [client NAME] keys are only kept, [expect]
+ * replaced by placeholders; what a server writes must stay inside the
+ * scenario's directory), [client NAME] keys are only kept, [expect]
  * lines go to ex_parse. Errors are reported through sc_rd_err as
  * "FILE:LINE: KEY: what is wrong". sc_server_config builds the real server
  * configuration for the runner.
@@ -181,7 +182,7 @@ set_size(struct rd *r, const char *v, char *err, size_t errlen)
 
 	if (sc_size_parse(v, &n, err, errlen) < 0)
 		return -1;
-	if (n > 64u << 20)
+	if (n > SC_SEND_MAX)
 		return BAD("'%s' is too large (at most 64M)", v);
 	r->sc->send.size = n;
 	return 0;
@@ -223,7 +224,7 @@ set_helo(struct rd *r, const char *v, char *err, size_t errlen)
 	return (r->sc->send.helo = strdup(v)) ? 0 : NOMEM();
 }
 
-static const struct keydef send_keys[] = {
+static const struct keydef send_keys[] = {	/* in the order of SEND_FROM ... */
 	{ "from", 0, 0, set_from },
 	{ "to", 1, 0, set_to },
 	{ "subject", 0, 1, set_subject },
@@ -291,11 +292,11 @@ sc_rd_dns_line(struct rd *r, int line, char *t)
 	struct scenario *sc = r->sc;
 	struct dnsd_record rec;
 	char e[400], *k, *v;
-	const char *p = t + 6;
+	const char *p = t;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!strncmp(t, "dnssec", 6) && *p == '=') {
+	if (!strncmp(t, "dnssec", 6))	/* only then is t + 6 in the line */
+		p = t + 6 + strspn(t + 6, " \t");
+	if (p != t && *p == '=') {
 		if (kv_split(r, line, t, &k, &v) < 0)
 			return;
 		if (r->once_dnssec)
@@ -364,7 +365,10 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 		r->oom = 1;
 		return;
 	}
-	if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
+	if (sc_output_key(k) && sc_output_check(v, x, e, sizeof e) < 0) {
+		sc_rd_err(r, line, "%s: %s", k, e);
+		r->srv_bad = 1;
+	} else if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
 		sc_rd_err(r, line, "%s", r->scratch ? e : "out of memory");
 		r->srv_bad = 1;
 	} else if (!strcmp(k, "listen")) {

@@ -4,7 +4,8 @@
  *
  * Offers sc_duration_parse, sc_size_parse, sc_seed_check,
  * sc_requires_parse, sc_faketime_check, sc_address_check,
- * sc_header_check, sc_vars_check, sc_body_unescape and sc_expand (see
+ * sc_header_check, sc_vars_check, sc_body_unescape, sc_expand and the
+ * output paths (sc_output_key, sc_output_check, sc_output_path; see
  * scenario.h). The checkers write the reason into (err, errlen) without the
  * key: the reader prefixes "FILE:LINE: KEY: ".
  */
@@ -216,6 +217,41 @@ sc_vars_check(const char *text, const char *where, char *err, size_t errlen)
 		p = name + len + 1;
 	}
 	return 0;
+}
+
+int
+sc_output_key(const char *key)
+{
+	return !strcmp(key, "transcript") || !strcmp(key, "mailbox");
+}
+
+int
+sc_output_check(const char *value, const char *x, char *err, size_t errlen)
+{
+	if (!strcmp(x, "-"))
+		return BAD("'-' (standard output) is for mxlab serve; in a scenario it would mix "
+			   "with the runner's report");
+	if (x[0] == '/')
+		goto outside;
+	for (const char *p = x; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			goto outside;
+	return 0;
+outside:
+	return BAD("'%s' is not inside the scenario's directory (a relative path without '..', "
+		   "such as mx.jsonl; ${pki}, ${instance} and ${scenario} are absolute)", value);
+}
+
+char *
+sc_output_path(const char *dir, const char *x)
+{
+	char *out;
+
+	if (x[0] == '/' || !dir)
+		return strdup(x);
+	if (asprintf(&out, "%s/%s", dir, x) < 0)
+		return NULL;
+	return out;
 }
 
 /* A growing string. */

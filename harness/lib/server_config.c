@@ -10,6 +10,7 @@
  * Errors: MXLAB_ERR_USAGE with "KEY: what is wrong" in err.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,16 +60,22 @@ parse_size(const char *key, const char *v, size_t min, size_t max, size_t *out,
 {
 	char *end;
 	unsigned long long n;
+	unsigned shift = 0;
 
 	if (!isdigit((unsigned char)v[0]))
 		return BAD("%s: bad value '%s' (a number, with k, M or G if you like)", key, v);
+	errno = 0;
 	n = strtoull(v, &end, 10);
 	if (*end == 'k' || *end == 'K')
-		n <<= 10, end++;
+		shift = 10, end++;
 	else if (*end == 'm' || *end == 'M')
-		n <<= 20, end++;
+		shift = 20, end++;
 	else if (*end == 'g' || *end == 'G')
-		n <<= 30, end++;
+		shift = 30, end++;
+	if (errno || n > max >> shift)	/* also keeps the shift from wrapping */
+		n = (unsigned long long)max + 1;
+	else
+		n <<= shift;
 	if (*end || n < min || n > max)
 		return BAD("%s: bad value '%s' (from %zu to %zu)", key, v, min, max);
 	*out = (size_t)n;

@@ -175,7 +175,10 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collect *.scn under dir (sorted, recursively). */
+/* Collect *.scn under dir (sorted, recursively). Directories are walked,
+ * symbolic links to them are not (a link loop cannot make the walk
+ * endless); every other *.scn entry is collected, whatever it is, so that
+ * sc_load reports a FIFO, a socket or a dangling link by name. */
 static int
 find_files(const char *dir, char ***out, size_t *n)
 {
@@ -201,7 +204,7 @@ find_files(const char *dir, char ***out, size_t *n)
 		size_t l = strlen(names[i]);
 
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (find_files(path, out, n) < 0)
 				r = -1;
 		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn")) {

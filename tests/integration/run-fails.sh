@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 33
+plan 51
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory below one only root may enter still works: inside the
@@ -61,8 +61,74 @@ expect_eq "malformed: exit 2" 2 "$RC"
 expect_match "malformed: bad seed with file:line" 'malformed\.scn:3: .*S99' "$OUT"
 expect_match "malformed: bad MX with file:line" 'malformed\.scn:6: ' "$OUT"
 expect_match "malformed: bad server value with file:line" "malformed\\.scn:9: starttls: bad value 'maybe'" "$OUT"
-expect_match "malformed: unknown section" 'malformed\.scn:11: unknown section' "$OUT"
+expect_match "malformed: unknown section" 'malformed\.scn:11: \[nonsense\]: unknown section' "$OUT"
 check "malformed: nothing was run" test ! -e "$T/work-malformed"
+
+# Mistakes that used to load are refused when the file is read: a section
+# in the wrong case after [main.cf], an absolute transcript, [send] writing
+# 62.5G, a status for a recipient nothing mails. Exit 2, each at its line
+# (under --check: should it load again, it must not write 62.5G or /tmp).
+OUT=$(timeout 20 "$MXLAB" run --check "$BAD/refused-at-load.scn" 2>&1)
+expect_eq "refused at load: exit 2" 2 "$?"
+expect_match "refused at load: [DNS] after [main.cf], with the section meant" \
+	'refused-at-load\.scn:6: \[DNS\]: unknown section; did you mean \[dns\]\?' "$OUT"
+expect_match "refused at load: absolute transcript" \
+	"refused-at-load\\.scn:11: transcript: '/tmp/mx\\.jsonl' is not inside" "$OUT"
+expect_match "refused at load: size x count" \
+	'refused-at-load\.scn:16: count: 1000 messages of 64M make 62\.5G to write; at most 64M' "$OUT"
+expect_match "refused at load: status for a recipient never mailed" \
+	'refused-at-load\.scn:19: status carol@partner\.example: not a recipient of \[send\] \(bob@partner\.example\)' "$OUT"
+expect_match "refused at load: four errors, nothing run" \
+	'4 errors in scenario files: nothing was run' "$OUT"
+
+# A regex that glibc's regcomp would take gigabytes for is refused when the
+# file is read (--check too), with file:line and why, at once and in little
+# memory: at most 1 GB of address space here (none under ASan, which needs
+# far more), so that a regression fails instead of eating the machine.
+limit=1000000
+ldd "$MXLAB" 2>/dev/null | grep -q libasan && limit=unlimited
+START=$EPOCHREALTIME
+OUT=$( (ulimit -v "$limit"; timeout 20 "$MXLAB" run --check "$BAD/regex-blowup.scn") 2>&1)
+expect_eq "regex blow-up: exit 2" 2 "$?"
+expect_match "regex blow-up: file:line and why" \
+	"regex-blowup\\.scn:7: log smtp: bad regex 'a\\+{24}': '\\+' follows another quantifier" "$OUT"
+check "regex blow-up: refused within 2 s" test "$(elapsed_ms "$START")" -lt 2000
+
+# Only regular files are read: a FIFO named *.scn is refused at once, by
+# name (reading it would wait for a writer forever), alone or in a walk; a
+# symbolic link loop in a walked directory is not followed.
+mkfifo "$T/fifo.scn"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/fifo.scn" 2>&1)
+expect_eq "fifo named: exit 2, not a hang" 2 "$?"
+expect_match "fifo named: says what it is" 'fifo\.scn: not a regular file \(a FIFO\)' "$OUT"
+mkdir "$T/walk"
+printf '[scenario]\nsummary = fine\n' >"$T/walk/good.scn"
+mkfifo "$T/walk/pipe.scn"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/walk" 2>&1)
+expect_eq "fifo in a walk: exit 2, not a hang" 2 "$?"
+expect_match "fifo in a walk: reported by name" 'walk/pipe\.scn: not a regular file \(a FIFO\)' "$OUT"
+rm "$T/walk/pipe.scn"
+ln -s . "$T/walk/loop"
+OUT=$(timeout 20 "$MXLAB" run --check "$T/walk" 2>&1)
+expect_match "link loop in a walk: not followed" '^mxlab run: 1 scenario files read, no errors$' "$OUT"
+
+# What a server writes goes into the scenario's directory: a relative
+# transcript or mailbox lands under it, whatever the current directory, and
+# nothing beside the scenario file. An absolute one is refused at load.
+mkdir "$T/src" "$T/cwd"
+sed 's|^starttls = hide$|&\ntranscript = mx.jsonl\nmailbox = out/mb|' \
+	"$BAD/server-fact.scn" >"$T/src/paths.scn"
+(cd "$T/cwd" && "$MXLAB" run --workdir "$T/work-paths" "$T/src/paths.scn" >/dev/null 2>&1)
+check "relative transcript: in the scenario's directory" \
+	test -s "$T/work-paths/001-paths/mx.jsonl"
+check "relative mailbox: in the scenario's directory" \
+	sh -c "ls '$T/work-paths/001-paths/out/mb/'*.eml >/dev/null"
+expect_eq "relative paths: nothing written elsewhere" "paths.scn" \
+	"$(find "$T/cwd" "$T/src" -mindepth 1 -printf '%P\n')"
+sed "s|^starttls = hide\$|&\\ntranscript = $T/abs.jsonl|" "$BAD/server-fact.scn" >"$T/src/abs.scn"
+OUT=$("$MXLAB" run --check "$T/src/abs.scn" 2>&1)
+expect_match "absolute transcript: refused with file:line" \
+	"abs\\.scn:12: transcript: '$T/abs\\.jsonl' is not inside the scenario's directory" "$OUT"
 
 # Machine reports of a failing run.
 OUT=$("$MXLAB" run --tap --junit "$T/r.xml" --json "$T/r.json" --workdir "$T/work-reports" \

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "expect.h"
+#include "rxcheck.h"
 #include "maillog.h"
 #include "mxlab/mxlab.h"
 
@@ -719,8 +721,181 @@ test_client_facts(void **state)
 	expect_error("client c reasons", "grumpy", "unknown reason 'grumpy'");
 	expect_error("client c chain-length", "many", "bad value 'many'");
 	expect_error("client c tls-version", "SSLv3", "bad value 'SSLv3'");
+	/* Cut short or too long: refused without reading past the value. */
+	expect_error("client c tls-version", "TLSv1.", "bad value 'TLSv1.'");
+	expect_error("client c tls-version", "TLSv1", "bad value 'TLSv1'");
+	expect_error("client c tls-version", "TLSv1.23", "bad value 'TLSv1.23'");
+	expect_error("server mx tls-version", "TLSv1.", "bad value 'TLSv1.'");
+	expect_error("server mx tls-version", "TLSv", "bad value 'TLSv'");
+	/* Both accept the same spellings. */
+	assert_true(client1("client c tls-version", "1.2", &r, NULL, NULL));
+	assert_true(client1("client c tls-version", "tlsv1.2", &r, NULL, NULL));
+	/* The daemon named in the message is the key's, whatever its first word. */
+	expect_error("no-log a b", "x", "no-log: bad daemon name 'a b'");
 	expect_error("probe p colour", "x", "probe: unknown fact 'colour'");
 	expect_error("probe p finding", "Not An Id", "bad finding id");
+}
+
+/* ---- the regex dialect (rxcheck.c) ---- */
+
+static void
+test_regex_dialect(void **state)
+{
+	static const char *const good[] = {
+		"certificate verification failed for mx\\.partner\\.example.*untrusted issuer",
+		"status=deferred \\(TLS is required, but was not offered by host mx\\.x\\[127\\.0\\.0\\.10\\]\\)",
+		"^STARTTLS$", "^AUTH", "^Subject: ", "^a|^b$|c", "a{2,5}", "(ab|cd)+x",
+		"[]a]", "[^]a-z]*", "[[:alpha:]]+ [[.-.]][[=e=]]", "[\\]", "x\\{", "a}", "(a|b){0}",
+		"\\w+\\s\\W\\S", "()", "(|a)", "a|", "caf\xc3\xa9", "a{0,499}", "(a?){249}",
+		"^$", "^", "^|x", "^x+y", "^.{2}", "^[a-z]{1,3}(a|b)*$", "^\\.x$|^\\w", "a$|b$",
+		"((((((((((((((((a))))))))))))))))",
+	};
+	static const struct { const char *re, *why; } bad[] = {
+		{ "a++", "'+' follows another quantifier (stacked quantifiers such as a++, a*?, "
+			 "a{2}* are not allowed) at byte 3" },
+		{ "a*?", "'?' follows another quantifier" },
+		{ "a{2}*", "'*' follows another quantifier" },
+		{ "a+{2}", "'{' follows another quantifier" },
+		{ "(a+)+?", "'?' follows another quantifier (stacked quantifiers such as a++, a*?, a{2}* are not allowed) at byte 6" },
+		{ "*a", "'*' has nothing to repeat at byte 1" },
+		{ "(+a)", "'+' has nothing to repeat at byte 2" },
+		{ "a|?b", "'?' has nothing to repeat at byte 3" },
+		{ "^*a", "'*' has nothing to repeat (an anchor) at byte 2" },
+		{ "(a)\\1", "back-reference \\1 is not allowed at byte 4" },
+		{ "\\bword", "anchor \\b is not allowed" },
+		{ "a\\>", "anchor \\> is not allowed" },
+		{ "\\d+", "\\d is not POSIX (write [0-9]" },
+		{ "x^", "'^' is allowed only first in the regex or in a top-level alternative at byte 2" },
+		{ "(^a)", "'^' is allowed only first" },
+		{ "a$b", "'$' is allowed only last in the regex or in a top-level alternative at byte 2" },
+		{ "(a$)", "'$' is allowed only last" },
+		{ "^(a)", "after '^' comes a character, '.', a bracket expression or an escape that "
+			  "is not optional (no group, no *, ? or {0,N} on it) at byte 2" },
+		{ "^a?b", "after '^' comes a character" },
+		{ "^.*x", "after '^' comes a character" },
+		{ "x|^[a]{0,2}", "after '^' comes a character" },
+		{ "^((|a)?){80}", "after '^' comes" },
+		{ "a{,2}", "bad interval ({M}, {M,} or {M,N}, counts 0 to 1000; a literal brace is \\{) at byte 2" },
+		{ "a{1001}", "bad interval" },
+		{ "a{00001}", "bad interval" },
+		{ "a{5,2}", "bad interval (the minimum is larger than the maximum) at byte 2" },
+		{ "a{x}", "bad interval" },
+		{ "a{", "bad interval" },
+		{ "a{2", "bad interval" },
+		{ "(((((((((((((((((a)))))))))))))))))", "groups nested more than 16 deep at byte 17" },
+		{ "a)", "unmatched ')' (a literal parenthesis is \\)) at byte 2" },
+		{ "x(a", "unclosed '(' at byte 2" },
+		{ "[a", "unclosed '[' at byte 1" },
+		{ "[[:alpha:]", "unclosed '['" },
+		{ "a\\", "a backslash ends the regex at byte 2" },
+		{ "a{1,1000}", "too big once its repetitions are expanded (more than 1000 positions" },
+		{ "(a?){500}", "too big" },
+		{ "((a{10}){10}){10}", "too big" },
+		{ "(((((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+", "nested" },
+		{ "((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+", "too big" },
+		{ "a++++++++++++++++++++++++", "follows another quantifier" },
+	};
+	char long_re[RX_LEN_MAX + 2], e[600];
+	unsigned size = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (rx_check(good[i], &size, e, sizeof e) < 0)
+			fail_msg("'%s' refused: %s", good[i], e);
+	assert_int_equal(rx_check("abc", &size, e, sizeof e), 0);
+	assert_int_equal(size, 4);		/* three characters and the end */
+	assert_int_equal(rx_check("(a?){249}", &size, e, sizeof e), 0);
+	assert_int_equal(size, 997);		/* 249 * (a 1, ? 1, group 2) + the end */
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		e[0] = '\0';
+		if (rx_check(bad[i].re, &size, e, sizeof e) == 0 || !strstr(e, bad[i].why))
+			fail_msg("'%s': want '%s', got '%s'", bad[i].re, bad[i].why, e);
+	}
+	memset(long_re, 'a', sizeof long_re - 1);
+	long_re[RX_LEN_MAX] = '\0';
+	assert_int_equal(rx_check(long_re, &size, e, sizeof e), -1);	/* 1001 positions */
+	long_re[RX_LEN_MAX - 1] = '\0';
+	assert_int_equal(rx_check(long_re, &size, e, sizeof e), 0);
+	long_re[RX_LEN_MAX - 1] = 'a';
+	long_re[RX_LEN_MAX] = 'a';
+	long_re[RX_LEN_MAX + 1] = '\0';
+	assert_int_equal(rx_check(long_re, &size, e, sizeof e), -1);
+	assert_string_equal(e, "1001 bytes long (at most 1000)");
+
+	/* Through ex_parse, every regex expectation: the key and the pattern. */
+	expect_error("log smtp", "a++", "log smtp: bad regex 'a++': '+' follows another quantifier");
+	expect_error("no-log", "x\\1", "no-log: bad regex 'x\\1': back-reference");
+	expect_error("server mx body", "(a", "server mx body: bad regex '(a': unclosed '('");
+	expect_error("client c reply mail", "530 a**", "client c reply mail: bad regex 'a**'");
+	expect_error("client c caps-before", "^A|B^", "client c caps-before: bad regex");
+	expect_error("client c subject", "\\<CN", "client c subject: bad regex");
+	expect_error("log", "a++++++++++++++++++++++++", "log: bad regex 'a++++++++++++++++++++++++'");
+}
+
+/* One file's regexes together: at most RX_FILE_SIZE_MAX positions. */
+static void
+test_regex_budget(void **state)
+{
+	struct ex_set *s = ex_set_new();
+	char re[1000];
+	int i;
+
+	(void)state;
+	memset(re, 'x', 999);		/* 999 characters and the end: 1000 */
+	re[999] = '\0';
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ex_parse(s, i + 1, "log", re, err, sizeof err), 0);
+	assert_int_equal(ex_parse(s, 6, "no-log", "abc", err, sizeof err), -1);
+	assert_string_equal(err, "no-log: this regex and the ones before it are too big "
+			    "together (5004 positions, at most 5000 in one file)");
+	assert_int_equal(ex_parse(s, 6, "status", "sent", err, sizeof err), 0);
+	assert_int_equal(ex_count(s), 6);
+	ex_set_free(s);
+}
+
+/* The worst shapes the dialect lets through, at its limit, compile in a
+ * few MiB with glibc (mallinfo2 reads 0 under ASan: nothing to check). */
+static void
+test_regex_memory(void **state)
+{
+	static const char *const shapes[] = {
+		"(()|a)", "(a?)", "(a|b?)", "(a*)", "(()|()|()|a)", "((|a)?)", "(a{1,5})",
+		"([a-z]?)", "(\\w|\\s?)", "(.?.?.?)", "((a?){3})", "((){0,8})", "((){0,20})",
+		"(()|())", "((()?){0,5})",
+	};
+	char pat[300], e[600];
+	unsigned size;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		for (int anchors = 0; anchors < 2; anchors++) {
+			int k = 1;
+			regex_t re;
+			struct mallinfo2 before, after;
+			size_t used;
+
+			/* The largest count of the shape the dialect accepts. */
+			while (k < RX_COUNT_MAX) {
+				snprintf(pat, sizeof pat, "%s%s{%d}%s", anchors ? "^x" : "", shapes[i],
+					 k + 1, anchors ? "$" : "");
+				if (rx_check(pat, &size, e, sizeof e) < 0)
+					break;
+				k++;
+			}
+			snprintf(pat, sizeof pat, "%s%s{%d}%s", anchors ? "^x" : "", shapes[i], k,
+				 anchors ? "$" : "");
+			before = mallinfo2();
+			if (rx_compile(&re, pat, 0, &size, e, sizeof e) < 0)
+				fail_msg("%s: %s", pat, e);
+			after = mallinfo2();
+			used = after.uordblks > before.uordblks ? after.uordblks - before.uordblks : 0;
+			print_message("# %-24s %4u positions %6zu KiB\n", pat, size, used / 1024);
+			assert_true(size > RX_SIZE_MAX * 3 / 4);
+			if (used > (16u << 20))
+				fail_msg("%s: %zu bytes", pat, used);
+			regfree(&re);
+		}
+	}
 }
 
 int
@@ -739,6 +914,9 @@ main(void)
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_server_facts),
 		cmocka_unit_test(test_client_facts),
+		cmocka_unit_test(test_regex_dialect),
+		cmocka_unit_test(test_regex_budget),
+		cmocka_unit_test(test_regex_memory),
 	};
 
 	return cmocka_run_group_tests(t, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "scenario.h"
 
@@ -134,7 +135,7 @@ static const char good[] =
 	"starttls = offer\n"					/* 28 */
 	"cert     = mx.partner.example\n"			/* 29 */
 	"chain    = leaf-only\n"				/* 30 */
-	"transcript = ${instance}/../mx-${name}.jsonl\n"	/* 31 */
+	"transcript = mx-${name}.jsonl\n"			/* 31 */
 	"[server backup]\n"					/* 32 */
 	"listen=127.0.0.11:25\n"				/* 33 */
 	"[client sub]\n"					/* 34 */
@@ -220,7 +221,7 @@ test_good(void **state)
 	assert_string_equal(sc->servers[0].kv[0].value, "mx.partner.example:25");
 	assert_string_equal(sc->servers[0].kv[3].key, "chain");
 	assert_string_equal(sc->servers[0].kv[3].value, "leaf-only");
-	assert_string_equal(sc->servers[0].kv[4].value, "${instance}/../mx-${name}.jsonl");
+	assert_string_equal(sc->servers[0].kv[4].value, "mx-${name}.jsonl");
 	assert_string_equal(sc->servers[1].name, "backup");
 	assert_int_equal(sc->servers[1].nkv, 1);
 	assert_string_equal(sc->servers[1].kv[0].value, "127.0.0.11:25");
@@ -339,11 +340,68 @@ test_unreadable(void **state)
 	/* A directory. */
 	assert_null(sc_load(dir, &errs));
 	assert_int_equal(errs.n, 1);
-	snprintf(want, sizeof want, "%s: Is a directory", dir);
+	snprintf(want, sizeof want, "%s: not a regular file (a directory)", dir);
 	assert_string_equal(errs.msg[0], want);
 	sc_errors_free(&errs);
 	/* errs may be NULL. */
 	assert_null(sc_load(path, NULL));
+}
+
+/* Only regular files are read: a FIFO is refused at once (opening it to
+ * read would wait for a writer forever), and so is a file over 1 MiB. */
+static void
+test_not_regular(void **state)
+{
+	char want[PATH_MAX + 200], *text;
+	size_t n = (1u << 20) + 1;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/fifo.scn", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);		/* a hang is a failure, not a stuck suite */
+	assert_null(sc_load(path, &errs));
+	alarm(0);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", path);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	unlink(path);
+
+	/* A symbolic link to a regular file is read; one to a FIFO is not. */
+	write_file("real.scn", HEAD, 0);
+	snprintf(want, sizeof want, "%s/link.scn", dir);
+	assert_int_equal(symlink(path, want), 0);
+	sc_free(sc_load(want, &errs));
+	assert_int_equal(errs.n, 0);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_null(sc_load(want, &errs));
+	alarm(0);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "link.scn: not a regular file (a FIFO)"));
+	sc_errors_free(&errs);
+	unlink(want);
+	unlink(path);
+
+	/* 1 MiB is the most; a valid file one byte longer is refused. */
+	text = malloc(n + 1);
+	assert_non_null(text);
+	memset(text, '#', n);
+	memcpy(text, HEAD, strlen(HEAD));
+	for (size_t i = strlen(HEAD) + 100; i < n; i += 100)
+		text[i] = '\n';
+	text[n] = '\0';
+	write_file("big.scn", text, n - 1);
+	sc_free(sc_load(path, &errs));
+	assert_int_equal(errs.n, 0);
+	write_file("big.scn", text, n);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof want, "%s: larger than 1048576 bytes (1 MiB)", path);
+	assert_string_equal(errs.msg[0], want);
+	sc_errors_free(&errs);
+	free(text);
 }
 
 static void
@@ -353,10 +411,21 @@ test_sections(void **state)
 
 	(void)state;
 	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
-		   "3: unknown section [foo] (known: scenario, main.cf, master.cf, dns, "
+		   "3: [foo]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
-	fails_with(HEAD "[DNS]\n",
-		   "3: unknown section [DNS] (known: scenario, main.cf, master.cf, dns, "
+	/* A near miss names the section meant. */
+	fails_with(HEAD "[DNS]\n", "3: [DNS]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[Server mx]\nlisten = 127.0.0.1:25\n",
+		   "3: [Server mx]: unknown section; did you mean [server mx]?", NULL);
+	fails_with(HEAD "[sever mx]\n", "3: [sever mx]: unknown section; did you mean [server mx]?", NULL);
+	fails_with(HEAD "[expects]\n", "3: [expects]: unknown section; did you mean [expect]?", NULL);
+	fails_with(HEAD "[sned]\n", "3: [sned]: unknown section; did you mean [send]?", NULL);
+	fails_with(HEAD "[DNS x]\n", "3: [DNS x]: unknown section (known: scenario, main.cf, "
+		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main_cf]\n", "3: [main_cf]: unknown section; did you mean [main.cf]?", NULL);
+	fails_with(HEAD "[MasterCF]\n", "3: [MasterCF]: unknown section; did you mean [master.cf]?", NULL);
+	fails_with(HEAD "[ dns ]\n", "3: [ dns ]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[]\n", "3: []: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
 	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
 		   "5: section [dns] given twice (first at line 3)", NULL);
@@ -392,22 +461,44 @@ test_verbatim(void **state)
 	static const char nul[] = HEAD "[main.cf]\nfoo = b\0r\n";
 
 	(void)state;
-	/* Only a strict header line ends the text: an indented one, a
-	 * bracketed Postfix line and a header with trailing text do not. */
-	sc = load(HEAD "[main.cf]\n  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
-		  "a = $data_directory/$(queue_directory)\n\n[master.cf]\n\n\n");
+	/* Postfix text with brackets: an indented (continuation) line, a line
+	 * with '=' (a parameter, an -o option), a master.cf service on an IPv6
+	 * address, a header followed by more text. */
+	sc = load(HEAD "[main.cf]\nrelayhost =\n  [relay.example]\n[a]b = c\n[dns] x\n"
+		  "# ${not checked}\na = $data_directory/$(queue_directory)\n\n"
+		  "[master.cf]\n[::1]:2525 inet n - n - - smtpd\n"
+		  "[::1]:2526 inet n - n - - smtpd -o relayhost=[x.example]\n"
+		  "  [dns]\n\n\n");
 	assert_non_null(sc);
-	assert_string_equal(sc->main_cf, "  [dns]\n[x y z]\n[dns] x\n# ${not checked}\n"
-			    "a = $data_directory/$(queue_directory)\n");
+	assert_string_equal(sc->main_cf, "relayhost =\n  [relay.example]\n[a]b = c\n[dns] x\n"
+			    "# ${not checked}\na = $data_directory/$(queue_directory)\n");
 	assert_int_equal(sc->main_cf_line, 4);
-	assert_string_equal(sc->master_cf, "");
-	assert_int_equal(sc->master_cf_line, 11);
+	assert_string_equal(sc->master_cf, "[::1]:2525 inet n - n - - smtpd\n"
+			    "[::1]:2526 inet n - n - - smtpd -o relayhost=[x.example]\n  [dns]\n");
+	assert_int_equal(sc->master_cf_line, 12);
 	sc_free(sc);
 
-	/* A strict header line of an unknown section ends the text. */
-	fails_with(HEAD "[main.cf]\na = b\n[other]\n",
-		   "5: unknown section [other] (known: scenario, main.cf, master.cf, dns, "
+	/* A line that looks like a header (first column '[', no '=', ending in
+	 * ']' or in a comment after the ']') is one: never Postfix text, so a
+	 * wrong one is refused, and a section given in the wrong case after
+	 * [main.cf] is no longer taken for Postfix text. */
+	fails_with(HEAD "[main.cf]\na = b\n[other]\nx = y\n",
+		   "5: [other]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main.cf]\na = b\n[DNS]\nmx.x.test A 127.0.0.1\n",
+		   "5: [DNS]: unknown section; did you mean [dns]?", NULL);
+	fails_with(HEAD "[master.cf]\nsmtp inet n - n - - smtpd\n[Expect] \nstatus = sent\n",
+		   "5: [Expect]: unknown section; did you mean [expect]?", NULL);
+	fails_with(HEAD "[main.cf]\n[x y z]\n",
+		   "4: [x y z]: unknown section (known: scenario, main.cf, master.cf, dns, "
+		   "server NAME, client NAME, probe NAME, sasl, send, expect)", NULL);
+	fails_with(HEAD "[main.cf]\n[dns] # the records\n",
+		   "4: bad section header '[dns] # the records' (a line [NAME] or [KIND LABEL])", NULL);
+	sc = load(HEAD "[main.cf]\na = b\n[dns]\nmx.x.test A 127.0.0.1\n");
+	assert_non_null(sc);
+	assert_string_equal(sc->main_cf, "a = b\n");
+	assert_int_equal(sc->ndns, 1);
+	sc_free(sc);
 
 	write_file("t.scn", nul, sizeof nul - 1);
 	assert_null(sc_load(path, &errs));
@@ -499,6 +590,36 @@ test_send_keys(void **state)
 		   "[master.cf], [server NAME] and [client NAME])", NULL);
 	fails_with(HEAD "[send]\nto = b@x.test\n",
 		   "3: nothing to expect: [send] without [expect] lines", NULL);
+	/* What [send] writes is bounded: each size alone (64M) and size x count
+	 * together (64M), reported at the later of the two lines. */
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 65M\n" SEND_TAIL,
+		   "5: size: '65M' is too large (at most 64M)", NULL);
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 64M\ncount = 1000\n" SEND_TAIL,
+		   "6: count: 1000 messages of 64M make 62.5G to write; at most 64M in all "
+		   "(count x size)", NULL);
+	fails_with(HEAD "[send]\ncount = 3\nto = b@x.test\nsize = 22M\n" SEND_TAIL,
+		   "6: size: 3 messages of 22M make 66M to write; at most 64M in all "
+		   "(count x size)", NULL);
+	{	/* Without size, the headers and body make the message. */
+		char *t = malloc(100 * 8100 + 200), *o = t;
+
+		assert_non_null(t);
+		o += sprintf(o, HEAD "[send]\nto = b@x.test\ncount = 100\n");
+		for (int i = 0; i < 100; i++) {
+			o += sprintf(o, "header = X-Pad: ");
+			memset(o, 'p', 8000);
+			o += 8000;
+			*o++ = '\n';
+		}
+		strcpy(o, SEND_TAIL);
+		fails_with(t, "5: count: 100 messages of about 783.1k make 76.5M to write; "
+			   "at most 64M in all (count x size)", NULL);
+		free(t);
+	}
+	sc_free(load(HEAD "[send]\nto = b@x.test\nsize = 64k\ncount = 1000\n" SEND_TAIL));
+	assert_int_equal(errs.n, 0);
+	sc_free(load(HEAD "[send]\nto = b@x.test\nsize = 64M\n" SEND_TAIL));
+	assert_int_equal(errs.n, 0);
 }
 
 static void
@@ -522,11 +643,40 @@ test_server_keys(void **state)
 	/* Variables become valid-looking paths; repeatable keys repeat. */
 	sc_free(load(HEAD "[server mx]\nlisten = 127.0.0.1:25\nlisten = [::1]:25\n"
 		     "cert-file = ${pki}/mx.example.test/good/key-chain.pem\n"
-		     "mailbox = ${instance}/../mb-${name}\ntranscript = ${scenario}/t.jsonl\n"));
+		     "mailbox = mb-${name}\ntranscript = out/t..jsonl\n"));
 	assert_int_equal(errs.n, 0);
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\nmailbox = ${tmp}/mb\n",
 		   "5: mailbox: unknown variable ${tmp} (known: pki, instance, scenario, name; "
 		   "a Postfix parameter is written $tmp or $(tmp))", NULL);
+	/* What a server writes stays inside the scenario's directory: no
+	 * absolute path (the variables but ${name} give one), no "..". */
+	{
+		static const char *const outside[][2] = {
+			{ "transcript", "/tmp/mx.jsonl" }, { "mailbox", "../mb" },
+			{ "mailbox", "a/../../mb" }, { "transcript", "${scenario}/t.jsonl" },
+			{ "transcript", "${instance}/../t.jsonl" }, { "mailbox", "${pki}" },
+			{ "mailbox", "a/.." }, { "mailbox", "./.." }, { "mailbox", ".." },
+		};
+		char text[300], want[600];
+
+		for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+			snprintf(text, sizeof text, HEAD "[server mx]\nlisten = 127.0.0.1:25\n%s = %s\n",
+				 outside[i][0], outside[i][1]);
+			snprintf(want, sizeof want, "5: %s: '%s' is not inside the scenario's "
+				 "directory (a relative path without '..', such as mx.jsonl; ${pki}, "
+				 "${instance} and ${scenario} are absolute)", outside[i][0], outside[i][1]);
+			fails_with(text, want, NULL);
+		}
+	}
+	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\ntranscript = -\n",
+		   "5: transcript: '-' (standard output) is for mxlab serve; in a scenario "
+		   "it would mix with the runner's report", NULL);
+	/* ${name} is a file name, but the name of "...scn" is "..". */
+	write_file("...scn", HEAD "[server mx]\nlisten = 127.0.0.1:25\nmailbox = ${name}/x\n", 0);
+	assert_null(sc_load(path, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "...scn:5: mailbox: '${name}/x' is not inside"));
+	sc_errors_free(&errs);
 	fails_with(HEAD "[client c]\nService = 587\n",
 		   "4: bad key 'Service' (lowercase letters, digits and '-')", NULL);
 }
@@ -546,6 +696,12 @@ test_dns_errors(void **state)
 	assert_non_null(strstr(errs.msg[0], "300.1.1.1"));
 	sc_errors_free(&errs);
 	fails_with(HEAD "[dns]\ndnssec = maybe\n", "4: dnssec: bad value 'maybe' (yes, no)", NULL);
+	/* A short last line: looking for "dnssec =" must not read past it. */
+	sc = load(HEAD "[dns]\na");
+	assert_null(sc);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "t.scn:4: "));
+	sc_errors_free(&errs);
 	fails_with(HEAD "[dns]\ndnssec = yes\ndnssec = no\n",
 		   "5: dnssec: given twice (first at line 4)", NULL);
 	fails_with(HEAD "[dns]\nx.test TLSA 3 1 1 ${pki}\n",
@@ -565,18 +721,50 @@ test_expect(void **state)
 
 	(void)state;
 	/* A bad regex: ex_parse's message at its line. */
-	sc = load(HEAD "[expect]\nstatus = sent\nlog smtp = (unclosed\n");
+	sc = load(HEAD "[send]\nto = a@x.test\n[expect]\nstatus = sent\nlog smtp = (unclosed\n");
 	assert_null(sc);
 	assert_int_equal(errs.n, 1);
-	assert_non_null(strstr(errs.msg[0], "t.scn:5: "));
+	assert_non_null(strstr(errs.msg[0], "t.scn:7: "));
 	assert_non_null(strstr(errs.msg[0], "(unclosed"));
 	sc_errors_free(&errs);
+	/* A regex outside the bounded dialect is refused before regcomp sees
+	 * it (twenty-four stacked '+' would take glibc gigabytes). */
+	fails_with(HEAD "[expect]\nlog = a++++++++++++++++++++++++\n",
+		   "4: log: bad regex 'a++++++++++++++++++++++++': '+' follows another "
+		   "quantifier (stacked quantifiers such as a++, a*?, a{2}* are not allowed) "
+		   "at byte 3", NULL);
+	fails_with(HEAD "[expect]\nserver mx body = ((a{10}){10}){10}\n[server mx]\n"
+		   "listen = 127.0.0.1:25\n",
+		   "4: server mx body: bad regex '((a{10}){10}){10}': too big once its "
+		   "repetitions are expanded (more than 1000 positions: {M,N}, + and nested "
+		   "counts multiply)", NULL);
 	fails_with(HEAD "[server mx]\nlisten = 127.0.0.1:25\n[expect]\nserver mx tls = no\n"
 		   "server other tls = yes\n",
 		   "7: no [server other] in this file", NULL);
 	fails_with(HEAD "[expect]\nlog = ${name} started\n",
 		   "4: ${name} is not expanded in [expect] (only in [main.cf], [master.cf], "
 		   "[server NAME] and [client NAME])", NULL);
+	/* A status for a recipient nothing mails would only fail after the
+	 * timeout: refused at load, naming the recipients of [send]. */
+	fails_with(HEAD "[send]\nto = a@x.test B@x.test\nto = c@x.test\n[expect]\n"
+		   "status b@x.test = sent\nstatus <A@X.test> = sent\nstatus d@x.test = sent\n",
+		   "9: status d@x.test: not a recipient of [send] (a@x.test B@x.test c@x.test); "
+		   "no status line would ever come for it", NULL);
+	fails_with(HEAD "[expect]\nstatus d@x.test = sent\n",
+		   "4: status d@x.test: this file mails no one (no [send], no [client NAME] "
+		   "with to); no status line would ever come for it", NULL);
+	fails_with(HEAD "[expect]\nstatus = sent\n",
+		   "4: status: without a recipient it is about the recipients of [send], "
+		   "and there is no [send]", NULL);
+	/* A [client NAME] that mails a recipient makes its status come. */
+	sc = load(HEAD "[client c]\nfrom = a@x.test\nto = ${name}@x.test\n[send]\nto = a@x.test\n"
+		  "[expect]\nstatus t@x.test = sent\nstatus = sent\n");
+	assert_non_null(sc);
+	sc_free(sc);
+	fails_with(HEAD "[client c]\nfrom = a@x.test\nto = c@x.test\n[send]\nto = a@x.test\n"
+		   "[expect]\nstatus d@x.test = sent\n",
+		   "9: status d@x.test: not a recipient of [send] (a@x.test) or of a [client NAME] "
+		   "(c@x.test); no status line would ever come for it", NULL);
 	/* Recipients reach the expectations: status without one is fine. */
 	sc = load(HEAD "[send]\nto = a@x.test b@x.test\n[expect]\nstatus = sent\n"
 		  "status b@x.test = deferred 4.7.5\n");
@@ -650,7 +838,7 @@ test_several(void **state)
 		   "4: timeout: bad duration 'forever' (such as 500ms, 20s, 2m; a bare number is seconds)",
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
-		   "9: unknown section [bogus] (known: scenario, main.cf, master.cf, dns, "
+		   "9: [bogus]: unknown section (known: scenario, main.cf, master.cf, dns, "
 		   "server NAME, client NAME, probe NAME, sasl, send, expect)",
 		   "12: count: bad count '0' (1 to 1000)",
 		   "2: [scenario] has no summary",
@@ -713,6 +901,19 @@ test_values(void **state)
 	assert_int_equal(sc_address_check("a b@x", e, sizeof e), -1);
 	assert_int_equal(sc_vars_check("${pki} ${name}", NULL, e, sizeof e), 0);
 	assert_int_equal(sc_vars_check("$pki ${", NULL, e, sizeof e), -1);
+	{
+		char *o = sc_output_path("/w/001-x", "servers/mx/t.jsonl");
+
+		assert_string_equal(o, "/w/001-x/servers/mx/t.jsonl");
+		free(o);
+		o = sc_output_path("/w/001-x", "/abs");
+		assert_string_equal(o, "/abs");
+		free(o);
+	}
+	assert_true(sc_output_key("transcript") && sc_output_key("mailbox"));
+	assert_false(sc_output_key("cert-file"));
+	assert_int_equal(sc_output_check("a/..b/c..", "a/..b/c..", e, sizeof e), 0);
+	assert_int_equal(sc_output_check("x", "x/../..", e, sizeof e), -1);
 }
 
 static void
@@ -726,7 +927,7 @@ test_server_config(void **state)
 
 	(void)state;
 	sc = load(HEAD "[server mx]\nlisten = 127.0.0.1:0\ncert = mx.example.test\n"
-		  "mailbox = ${instance}/mb\n");
+		  "mailbox = mb\n");
 	assert_non_null(sc);
 	assert_int_equal(sc_server_config(sc, &sc->servers[0], &v, &cfg, &line, e, sizeof e), MXLAB_OK);
 	assert_non_null(cfg);
@@ -788,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_verbatim),
 		cmocka_unit_test(test_lines),

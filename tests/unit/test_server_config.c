@@ -128,6 +128,9 @@ test_bad_values(void **state)
 		{ "max-line", "10", "max-line: bad value '10' (from 64 to 65536)" },
 		{ "size", "lots", "size: bad value 'lots'" },
 		{ "size", "2G", "size: bad value '2G'" },
+		/* 2^54 + 1 kilobytes would wrap to 1024 bytes when shifted */
+		{ "size", "18014398509481985k", "size: bad value '18014398509481985k'" },
+		{ "max-connections", "99999999999999999999", "bad value '99999999999999999999'" },
 		{ "timeout", "0", "timeout: bad value '0'" },
 		{ "session-timeout", "0", "session-timeout: bad value '0' (a duration such as 5m, 30s, or none)" },
 		{ "session-timeout", "later", "session-timeout: bad value 'later'" },

@@ -467,7 +467,7 @@ owned_block(const struct pf_instance *pf, const struct pf_system *sys)
 }
 
 int
-pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen)
+pf_master_cf_check(const char *text, int first_line, int *bad_line, char *err, size_t errlen)
 {
 	const char *p = text;
 	int line = first_line;
@@ -496,9 +496,10 @@ pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen)
 		}
 		if (sscanf(buf, "%255s %255s %255s %255s %255s %255s %255s %255s", f[0], f[1], f[2],
 			   f[3], f[4], f[5], f[6], f[7]) == 8 && strchr(f[7], '/')) {
-			snprintf(err, errlen, "%d: master.cf service %s: command '%s': a service runs "
+			snprintf(err, errlen, "master.cf service %s: command '%s': a service runs "
 				 "a program of the system's daemon directory, named without '/'",
-				 start, f[0], f[7]);
+				 f[0], f[7]);
+			*bad_line = start;
 			return -1;
 		}
 	}
@@ -556,8 +557,15 @@ pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 		}
 	}
 
-	if (master_cf && pf_master_cf_check(master_cf, 1, err, errlen) < 0)
-		goto out;
+	if (master_cf) {
+		char e[600];
+		int line;
+
+		if (pf_master_cf_check(master_cf, 1, &line, e, sizeof e) < 0) {
+			snprintf(err, errlen, "line %d of the master.cf text: %s", line, e);
+			goto out;
+		}
+	}
 	if ((main_cf && !(mine = disown(main_cf))) || !(m = merge(base_main, dir, mine, 0)) ||
 	    !(owned = owned_block(pf, sys)))
 		goto nomem;

@@ -89,10 +89,12 @@ int pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf
  * template for a whole run (run it inside a sandbox). */
 int pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t errlen);
 /* Every service of master.cf text runs a program of the daemon directory:
- * a command with '/' (say ../../../bin/sh) is refused with
- * "LINE: master.cf service NAME: ..." (LINE counted from first_line).
- * 0 or -1. pf_write_config() checks it too. */
-int pf_master_cf_check(const char *text, int first_line, char *err, size_t errlen);
+ * a command with '/' (say ../../../bin/sh) is refused: -1, the line of the
+ * service in *bad_line (counted from first_line), "master.cf service NAME:
+ * ..." in err. 0 when every command is a plain name. pf_write_config()
+ * checks it too. */
+int pf_master_cf_check(const char *text, int first_line, int *bad_line, char *err,
+		       size_t errlen);
 /* Free what pf_write_config() allocated (after pf_stop). */
 void pf_instance_free(struct pf_instance *pf);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pfinst.h"
 #include "scenario_int.h"
 
 /* Is a (without <>) among the addresses of list (a space-separated value,
@@ -168,6 +169,13 @@ sc_rd_final_checks(struct rd *r)
 
 	if (!r->seen[S_SCENARIO])
 		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
+	if (sc->master_cf) {
+		char e[600];
+		int line;
+
+		if (pf_master_cf_check(sc->master_cf, sc->master_cf_line, &line, e, sizeof e) < 0)
+			sc_rd_err(r, line, "%s", e);
+	}
 	else if (!sc->summary && !r->once_sc[0])
 		sc_rd_err(r, sc->line, "[scenario] has no summary");
 	if (sc->send.present && !sc->send.nto && !r->once_send[1])

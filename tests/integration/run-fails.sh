@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 51
+plan 52
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory below one only root may enter still works: inside the
@@ -78,8 +78,10 @@ expect_match "refused at load: size x count" \
 	'refused-at-load\.scn:16: count: 1000 messages of 64M make 62\.5G to write; at most 64M' "$OUT"
 expect_match "refused at load: status for a recipient never mailed" \
 	'refused-at-load\.scn:19: status carol@partner\.example: not a recipient of \[send\] \(bob@partner\.example\)' "$OUT"
-expect_match "refused at load: four errors, nothing run" \
-	'4 errors in scenario files: nothing was run' "$OUT"
+expect_match "refused at load: a master.cf service outside the daemon directory" \
+	"refused-at-load\\.scn:22: master.cf service evil: command '\\.\\./\\.\\./\\.\\./bin/perl'" "$OUT"
+expect_match "refused at load: five errors, nothing run" \
+	'5 errors in scenario files: nothing was run' "$OUT"
 
 # A regex that glibc's regcomp would take gigabytes for is refused when the
 # file is read (--check too), with file:line and why, at once and in little

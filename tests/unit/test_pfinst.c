@@ -20,6 +20,7 @@
 #include "pfinst.h"
 
 static char err[1024];
+static int line;
 
 static void
 test_master_cf_check(void **state)
@@ -28,17 +29,19 @@ test_master_cf_check(void **state)
 	assert_int_equal(pf_master_cf_check("smtp inet n - n - - smtpd\n"
 					    "  -o smtpd_tls_security_level=may\n"
 					    "# x unix - n n - 1 ../sh\n"
-					    "relay unix - - n - - smtp -o x=/y/z\n", 1, err, sizeof err), 0);
-	assert_int_equal(pf_master_cf_check("", 1, err, sizeof err), 0);
+					    "relay unix - - n - - smtp -o x=/y/z\n", 1, &line, err, sizeof err), 0);
+	assert_int_equal(pf_master_cf_check("", 1, &line, err, sizeof err), 0);
 
 	assert_int_equal(pf_master_cf_check("smtp inet n - n - - smtpd\n"
-					    "x unix - n n - 1 ../../../bin/sh -c id\n", 10, err, sizeof err), -1);
-	assert_non_null(strstr(err, "11: master.cf service x: command '../../../bin/sh'"));
+					    "x unix - n n - 1 ../../../bin/sh -c id\n", 10, &line, err, sizeof err), -1);
+	assert_int_equal(line, 11);
+	assert_non_null(strstr(err, "master.cf service x: command '../../../bin/sh'"));
 
 	/* The command on a continuation line, after a comment and a blank line. */
 	assert_int_equal(pf_master_cf_check("x unix - n n - 1\n# c\n\n   /usr/bin/perl -e 1\n", 5,
-					    err, sizeof err), -1);
-	assert_non_null(strstr(err, "5: master.cf service x: command '/usr/bin/perl'"));
+					    &line, err, sizeof err), -1);
+	assert_int_equal(line, 5);
+	assert_non_null(strstr(err, "master.cf service x: command '/usr/bin/perl'"));
 }
 
 static char *

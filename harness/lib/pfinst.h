@@ -95,6 +95,11 @@ int pf_template_make(const char *dir, const struct pf_system *sys, char *err, si
  * checks it too. */
 int pf_master_cf_check(const char *text, int first_line, int *bad_line, char *err,
 		       size_t errlen);
+/* pfinst_text.c: the files pf_write_config() writes (malloc'd, NULL when
+ * out of memory). */
+char *pf_main_cf_text(const struct pf_instance *pf, const struct pf_system *sys,
+		      const char *scen);
+char *pf_master_cf_text(const struct pf_instance *pf, const char *scen);
 /* Free what pf_write_config() allocated (after pf_stop). */
 void pf_instance_free(struct pf_instance *pf);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /*
  * scenario.c: the scenario file reader (grammar: docs/scenario-format.md).
  *
- * Offers sc_load, sc_free, sc_errors_free and sc_has_tag (scenario.h).
+ * Offers sc_load, sc_load_mem, sc_free, sc_errors_free and sc_has_tag
+ * (scenario.h).
  * The key sections are read in scenario_keys.c, values checked and
  * variables expanded in scenario_value.c (scenario_int.h lists the parts).
  *
@@ -613,14 +614,42 @@ sc_load(const char *path, struct sc_errors *errs)
 {
 	struct rd r = { 0 };
 	struct scenario *sc;
-	char *buf, *p, *end, *nl;
-	size_t len, n;
-	int line = 0;
+	char *buf;
+	size_t len;
 
 	r.file = path ? path : "(null)";
 	r.errs = errs;
 	if (!path || read_file(&r, &buf, &len) < 0)
 		return NULL;
+	sc = sc_load_mem(path, buf, len, errs);
+	free(buf);
+	return sc;
+}
+
+struct scenario *
+sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *errs)
+{
+	struct rd r = { 0 };
+	struct scenario *sc;
+	char *buf, *p, *end, *nl;
+	size_t n;
+	int line = 0;
+
+	r.file = path ? path : "(null)";
+	r.errs = errs;
+	if (!path || (!text && len))
+		return NULL;
+	if (len > SC_FILE_MAX) {
+		sc_rd_err(&r, 0, "larger than %u bytes", SC_FILE_MAX);
+		return NULL;
+	}
+	if (!(buf = malloc(len + 1))) {	/* lines are cut in place */
+		sc_rd_err(&r, 0, "out of memory");
+		return NULL;
+	}
+	if (len)
+		memcpy(buf, text, len);
+	buf[len] = '\0';
 	if (!(sc = calloc(1, sizeof *sc)) || set_names(sc, path) < 0 ||
 	    !(sc->expect = ex_set_new())) {
 		sc_rd_err(&r, 0, "out of memory");

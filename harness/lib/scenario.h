@@ -134,6 +134,11 @@ void sc_errors_free(struct sc_errors *e);
 /* Load and check one file. Returns the scenario, or NULL when there were
  * errors (all appended to errs, which may be NULL; at most 50 per file). */
 struct scenario *sc_load(const char *path, struct sc_errors *errs);
+/* The same on text already in memory (len bytes, no NUL needed), read as
+ * the file path, which names the scenario and its directory in messages
+ * and ${scenario} but is not opened. For tests and the fuzzer. */
+struct scenario *sc_load_mem(const char *path, const char *text, size_t len,
+			     struct sc_errors *errs);
 void sc_free(struct scenario *sc);		/* NULL ok */
 
 struct sc_vars {

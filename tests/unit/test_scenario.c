@@ -3,7 +3,7 @@
  * into a file of a mkdtemp directory and loads it: a complete good file
  * (every field checked), defaults, then one test per error message (the
  * exact "FILE:LINE: message"), several errors in one file, the value
- * checkers, sc_expand and sc_server_config.
+ * checkers, sc_expand and sc_server_config; sc_load_mem on the same text.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +320,49 @@ test_names(void **state)
 	assert_string_equal(sc->name, "outbound-secure");
 	sc_free(sc);
 	assert_int_equal(errs.n, 0);
+}
+
+/* sc_load_mem reads text in memory as the file it names, never opening it. */
+static void
+test_load_mem(void **state)
+{
+	static const char nul[] = HEAD "[dns]\nmx A 127.0.0.1\0x\n";
+	struct scenario *sc, *mem;
+	char *copy;
+	size_t n = strlen(good);
+
+	(void)state;
+	sc = load(good);
+	assert_non_null(sc);
+	/* Exactly n bytes: no NUL after the text. */
+	assert_non_null(copy = malloc(n));
+	memcpy(copy, good, n);
+	mem = sc_load_mem("/nonexistent-mxlab/dir/t.scn", copy, n, &errs);
+	free(copy);
+	assert_non_null(mem);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(mem->name, "t");
+	assert_string_equal(mem->dir, "/nonexistent-mxlab/dir");
+	assert_string_equal(mem->summary, sc->summary);
+	assert_string_equal(mem->main_cf, sc->main_cf);
+	assert_int_equal(mem->ndns, sc->ndns);
+	assert_int_equal(mem->nservers, sc->nservers);
+	assert_int_equal(ex_count(mem->expect), ex_count(sc->expect));
+	sc_free(sc);
+	sc_free(mem);
+
+	/* A NUL byte is an error of its line, as in a file. */
+	assert_null(sc_load_mem("m.scn", nul, sizeof nul - 1, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "m.scn:4: NUL byte in the line");
+	sc_errors_free(&errs);
+	/* Empty text: no [scenario]. */
+	assert_null(sc_load_mem("e.scn", NULL, 0, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "e.scn:1: no [scenario] section (every file "
+			    "needs one, with a summary)");
+	sc_errors_free(&errs);
+	assert_null(sc_load_mem(NULL, good, n, NULL));
 }
 
 static void
@@ -988,6 +1031,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_load_mem),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_sections),

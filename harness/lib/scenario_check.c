@@ -169,6 +169,8 @@ sc_rd_final_checks(struct rd *r)
 
 	if (!r->seen[S_SCENARIO])
 		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
+	else if (!sc->summary && !r->once_sc[0])
+		sc_rd_err(r, sc->line, "[scenario] has no summary");
 	if (sc->master_cf) {
 		char e[600];
 		int line;
@@ -176,8 +178,6 @@ sc_rd_final_checks(struct rd *r)
 		if (pf_master_cf_check(sc->master_cf, sc->master_cf_line, &line, e, sizeof e) < 0)
 			sc_rd_err(r, line, "%s", e);
 	}
-	else if (!sc->summary && !r->once_sc[0])
-		sc_rd_err(r, sc->line, "[scenario] has no summary");
 	if (sc->send.present && !sc->send.nto && !r->once_send[1])
 		sc_rd_err(r, sc->send.line, "[send] has no 'to' (at least one recipient)");
 	if (sc->send.present && !r->nexpect)

@@ -50,12 +50,20 @@ sc_rd_err(struct rd *r, int line, const char *fmt, ...)
 	char **nm;
 	va_list ap;
 
+	/* At most SC_ERRORS_MAX messages, then one that says so, then none:
+	 * whichever check finds them (lines, or the whole file at the end). */
+	if (r->nerr > SC_ERRORS_MAX)
+		return;
 	r->nerr++;
 	if (!r->errs)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
+	if (r->nerr > SC_ERRORS_MAX)
+		snprintf(msg, sizeof msg, "too many errors, giving up");
+	else {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+	}
 	if (line > 0)
 		snprintf(full, sizeof full, "%s:%d: %s", r->file, line, msg);
 	else

@@ -129,19 +129,6 @@ pf_system_load(struct pf_system *sys, char *err, size_t errlen)
 	return 0;
 }
 
-int
-pf_version(char *buf, size_t len)
-{
-	struct pf_system sys;
-	char err[512];
-
-	if (pf_system_load(&sys, err, sizeof err) < 0)
-		return -1;
-	snprintf(buf, len, "%s", sys.v[PF_SYS_VERSION]);
-	pf_system_free(&sys);
-	return 0;
-}
-
 /*
  * Write a config file dated a minute ago: Postfix's load_file() treats a
  * file modified within a second of now as "hot" and re-reads it after

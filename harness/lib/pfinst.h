@@ -75,8 +75,6 @@ struct pf_instance {
 
 /* The libfaketime library, or NULL when it is not installed. */
 const char *pf_faketime_lib(void);
-/* Postfix's mail_version ("3.7.11") into buf; 0 or -1. */
-int pf_version(char *buf, size_t len);
 
 /* spool_template: a queue made once by pf_template_make(), copied instead
  * of letting `postfix check` create every queue directory (which takes

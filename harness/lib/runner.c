@@ -69,10 +69,9 @@ version_cmp(const char *a, const char *b)
 }
 
 const char *
-rn_requires_unmet(const struct scenario *sc, char *buf, size_t len)
+rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *buf, size_t len)
 {
-	static char pf_ver[64];
-	static int have_ver = -1;
+	const char *pf_ver = sys ? sys->v[PF_SYS_VERSION] : NULL;
 
 	if (sc->faketime && !pf_faketime_lib()) {
 		snprintf(buf, len, "faketime = %s needs libfaketime (Debian package libfaketime)",
@@ -98,9 +97,7 @@ rn_requires_unmet(const struct scenario *sc, char *buf, size_t len)
 		} else if (!strncmp(r, "postfix", 7) || !strcmp(r, "dane")) {
 			const char *want = !strcmp(r, "dane") ? "2.11" : r + strcspn(r, "0123456789");
 
-			if (have_ver < 0)
-				have_ver = pf_version(pf_ver, sizeof pf_ver) == 0;
-			if (!have_ver) {
+			if (!pf_ver) {
 				snprintf(buf, len, "requires %s: Postfix is not installed (postconf failed)", r);
 				return buf;
 			}
@@ -285,7 +282,6 @@ write_result_file(struct rn_job *j)
 {
 	char path[1400];
 	FILE *fp;
-
 	int fd;
 
 	/* The sandbox could leave a link here: replace, never follow it. */
@@ -350,11 +346,11 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	}
 	free(j->buf);
 	j->buf = NULL;
-	mx_strip_setid(j->res.dir);
-	write_result_file(j);
-	if (opt->keep || j->res.status != RN_PASS)
+	if (opt->keep || j->res.status != RN_PASS) {
+		mx_strip_setid(j->res.dir);	/* what stays must be inert */
+		write_result_file(j);
 		j->res.kept = 1;
-	else
+	} else
 		mx_rm_tree(j->res.dir);
 }
 

@@ -77,8 +77,10 @@ struct rn_job {
 	struct rn_result res;
 };
 
-/* Why the scenario cannot run here, or NULL (checked before starting). */
-const char *rn_requires_unmet(const struct scenario *sc, char *buf, size_t len);
+/* Why the scenario cannot run here, or NULL (checked before starting);
+ * sys: the system's Postfix (NULL: not installed). */
+const char *rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys,
+			      char *buf, size_t len);
 
 /* Start the scenario in its sandbox, in dir (created). 0 or -1 (err). */
 int rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,

@@ -441,7 +441,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 				continue;
 			ent[next].label = sel[next]->label;
 			ent[next].sc = sel[next]->sc;
-			if (rn_requires_unmet(sel[next]->sc, why, sizeof why)) {
+			if (rn_requires_unmet(sel[next]->sc, ro.sys, why, sizeof why)) {
 				ent[next].res.status = RN_SKIP;
 				ent[next].res.message = strdup(why);
 				rp_one(&o->rp, ++reported, &ent[next]);

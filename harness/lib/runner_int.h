@@ -30,9 +30,15 @@ int rn_sandbox_main(void *arg);
 /* Make the run's queue template (arg: struct rn_sandbox_arg, dir = the
  * template); reports "error" and "done" records like rn_sandbox_main. */
 int rn_template_main(void *arg);
-/* The file system of a sandbox whose writable directory is dir. */
-void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct sb_fs *fs, struct sb_cover cover[4],
-		   const char *rw[2], const char *ro[3], const char *hosts, const char *resolv);
+/* The file system of a's sandbox (its dir writable), and the lists it
+ * points to. */
+struct rn_fs {
+	struct sb_fs fs;
+	struct sb_cover cover[4];
+	const char *rw[2], *ro[3];
+};
+void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
+		   const char *resolv);
 
 /* The instance's name in the sandbox's /etc/hosts (127.0.0.1). */
 #define INSTANCE_NAME "postfix.mxlab.test"

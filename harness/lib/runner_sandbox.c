@@ -58,13 +58,13 @@ put_field(FILE *fp, const char *s)
 }
 
 static void
-record(struct box *b, const char *kind, int n, const char *const *fields)
+record(FILE *out, const char *kind, int n, const char *const *fields)
 {
-	fputs(kind, b->out);
+	fputs(kind, out);
 	for (int i = 0; i < n; i++)
-		put_field(b->out, fields[i]);
-	fputc('\n', b->out);
-	fflush(b->out);
+		put_field(out, fields[i]);
+	fputc('\n', out);
+	fflush(out);
 }
 
 void
@@ -74,7 +74,7 @@ rn_box_phase(struct box *b, const char *name)
 	const char *f[2] = { name, ms };
 
 	snprintf(ms, sizeof ms, "%ld", rn_now_ms() - b->t0);
-	record(b, "time", 2, f);
+	record(b->out, "time", 2, f);
 }
 
 int
@@ -87,7 +87,7 @@ rn_box_fail(struct box *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	record(b, "error", 1, f);
+	record(b->out, "error", 1, f);
 	return -1;
 }
 
@@ -492,7 +492,7 @@ report(struct box *b)
 				     res[i].evidence ? res[i].evidence : "" };
 
 		snprintf(line, sizeof line, "%d", res[i].line);
-		record(b, "check", 5, f);
+		record(b->out, "check", 5, f);
 		ok &= res[i].passed;
 	}
 	return ok;
@@ -527,27 +527,27 @@ teardown(struct box *b)
  * reads: dynamicmaps.cf, postfix-files, ...).
  */
 void
-rn_sandbox_fs(const struct rn_sandbox_arg *a, struct sb_fs *fs, struct sb_cover cover[4],
-	      const char *rw[2], const char *ro[3], const char *hosts, const char *resolv)
+rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
+	      const char *resolv)
 {
 	const struct pf_system *sys = a->sys;
 	int meta_apart = strcmp(sys->v[PF_SYS_META_DIR], sys->v[PF_SYS_CONFIG_DIR]) != 0;
 	size_t nro = 0;
 
-	cover[0] = (struct sb_cover){ sys->v[PF_SYS_CONFIG_DIR], meta_apart ? NULL : pf_meta_files };
-	cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL };
-	cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL };
-	cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL };
-	rw[0] = a->dir;
-	rw[1] = NULL;
+	f->cover[0] = (struct sb_cover){ sys->v[PF_SYS_CONFIG_DIR], meta_apart ? NULL : pf_meta_files };
+	f->cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL };
+	f->cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL };
+	f->cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL };
+	f->rw[0] = a->dir;
+	f->rw[1] = NULL;
 	if (a->spool_template)
-		ro[nro++] = a->spool_template;
+		f->ro[nro++] = a->spool_template;
 	if (meta_apart && !sb_fs_is_host_tree(sys->v[PF_SYS_META_DIR]))
-		ro[nro++] = sys->v[PF_SYS_META_DIR];
-	ro[nro] = NULL;
-	*fs = (struct sb_fs){
+		f->ro[nro++] = sys->v[PF_SYS_META_DIR];
+	f->ro[nro] = NULL;
+	f->fs = (struct sb_fs){
 		.root = a->sandbox_root, .hosts = hosts, .resolv = resolv,
-		.rw = rw, .ro = ro, .cover = cover, .ncover = 4,
+		.rw = f->rw, .ro = f->ro, .cover = f->cover, .ncover = 4,
 	};
 }
 
@@ -555,10 +555,8 @@ int
 rn_template_main(void *arg)
 {
 	const struct rn_sandbox_arg *a = arg;
-	struct sb_fs fs;
-	struct sb_cover cover[4];
-	const char *rw[2], *ro[3];
 	struct rn_sandbox_arg t = *a;
+	struct rn_fs f;
 	char e[4096];
 	int ok;
 	FILE *out = fdopen(a->result_fd, "w");
@@ -566,13 +564,12 @@ rn_template_main(void *arg)
 	if (!out)
 		return 3;
 	t.spool_template = NULL;
-	rn_sandbox_fs(&t, &fs, cover, rw, ro, NULL, NULL);
-	ok = sb_enter(&fs, e, sizeof e) == 0 && pf_template_make(a->dir, a->sys, e, sizeof e) == 0;
+	rn_sandbox_fs(&t, &f, NULL, NULL);
+	ok = sb_enter(&f.fs, e, sizeof e) == 0 && pf_template_make(a->dir, a->sys, e, sizeof e) == 0;
 	if (!ok) {
-		const char *f[1] = { e };
-		struct box b = { .out = out };
+		const char *fields[1] = { e };
 
-		record(&b, "error", 1, f);
+		record(out, "error", 1, fields);
 	}
 	fclose(out);
 	return ok ? 0 : 1;
@@ -605,12 +602,10 @@ rn_sandbox_main(void *arg)
 	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0)
 		goto out;
 	{
-		struct sb_fs fs;
-		struct sb_cover cover[4];
-		const char *rw[2], *ro[3];
+		struct rn_fs f;
 
-		rn_sandbox_fs(a, &fs, cover, rw, ro, hosts, resolv);
-		if (sb_enter(&fs, e, sizeof e) < 0) {
+		rn_sandbox_fs(a, &f, hosts, resolv);
+		if (sb_enter(&f.fs, e, sizeof e) < 0) {
 			rn_box_fail(&b, "sandbox: %s", e);
 			goto out;
 		}
@@ -631,7 +626,7 @@ out:
 	{
 		const char *f[1] = { outcome };
 
-		record(&b, "done", 1, f);
+		record(b.out, "done", 1, f);
 	}
 	fclose(b.out);
 	return 0;

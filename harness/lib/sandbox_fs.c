@@ -333,19 +333,21 @@ bind_list(const char *root, const char *const *dirs, unsigned long long attr,
 	return 0;
 }
 
+static int
+is_under(const char *path, const char *tree)
+{
+	size_t n = strlen(tree);
+
+	return !strncmp(path, tree, n) && (path[n] == '/' || path[n] == '\0');
+}
+
 int
 sb_fs_is_host_tree(const char *path)
 {
-	static const char *const trees[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-					     "/libx32", "/etc", NULL };
-
-	for (const char *const *t = trees; *t; t++) {
-		size_t n = strlen(*t);
-
-		if (!strncmp(path, *t, n) && (path[n] == '/' || path[n] == '\0'))
+	for (const char *const *t = host_trees; *t; t++)
+		if (is_under(path, *t))
 			return 1;
-	}
-	return 0;
+	return is_under(path, "/etc");
 }
 
 int

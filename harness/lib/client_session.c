@@ -67,13 +67,21 @@ fail(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
 	return -1;
 }
 
-/* Start a stage's unit of work: it must be over within the timeout. */
+/* Start a unit of work that must be over within ms. */
+static void
+unit_begin(struct sess *s, long long ms, int sending_message)
+{
+	s->unit_ms = ms;
+	s->sending_message = sending_message;
+	s->sock.deadline = ms ? mx_clock_ms() + ms : 0;	/* 0: the limit alone */
+	s->sock.timed_out = MX_SOCK_TO_NONE;
+}
+
+/* A stage's unit: the timeout. */
 static void
 stage_begin(struct sess *s)
 {
-	s->unit_ms = s->cfg->timeout_ms;
-	s->sending_message = 0;
-	mx_sock_deadline_in(&s->sock, s->cfg->timeout_ms);
+	unit_begin(s, s->cfg->timeout_ms, 0);
 }
 
 /* The session's outer limit has passed. */
@@ -381,11 +389,8 @@ send_message(struct sess *s)
 		return -1;
 	/* The transfer: the timeout per started MiB (a server may read
 	 * slowly, not forever); the final reply gets its own stage. */
-	s->unit_ms = (long long)s->cfg->timeout_ms *
-		     (long long)(len ? (len + (1u << 20) - 1) >> 20 : 1);
-	s->sending_message = 1;
-	s->sock.deadline = mx_clock_ms() + s->unit_ms;
-	s->sock.timed_out = MX_SOCK_TO_NONE;
+	unit_begin(s, (long long)s->cfg->timeout_ms *
+		   (long long)(len ? (len + (1u << 20) - 1) >> 20 : 1), 1);
 	for (size_t i = 0; i <= len && r == 0; i++) {
 		if (i < len && msg[i] != '\n')
 			continue;

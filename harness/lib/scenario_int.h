@@ -8,6 +8,7 @@
  *                     sc_server_config
  *   scenario_value.c  value checkers and the variables (sc_expand)
  *   scenario_check.c  the checks that need the whole file
+ *   scenario_file.c   sc_load: reading the file (regular files only)
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H

@@ -30,36 +30,7 @@
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 
-struct feed {
-	const unsigned char *data;
-	size_t len, off;
-	unsigned chunk, rng;
-	int fail_at_end;
-};
-
-static int
-feed_recv(void *io, unsigned char *buf, size_t len)
-{
-	struct feed *f = io;
-	size_t n = f->len - f->off;
-
-	CHECK(len > 0 && len <= MX_READER_BUFSIZE);
-	if (n == 0)
-		return f->fail_at_end ? -2 : 0;
-	if (f->chunk != 255) {
-		size_t max;
-
-		f->rng = f->rng * 1103515245u + 12345u;
-		max = 1 + (f->rng >> 16) % (1 + f->chunk % 64);
-		if (n > max)
-			n = max;
-	}
-	if (n > len)
-		n = len;
-	memcpy(buf, f->data + f->off, n);
-	f->off += n;
-	return (int)n;
-}
+#include "fuzz_feed.h"
 
 /* Reply formatting: lengths agree across buffer sizes, lines are framed. */
 static void

@@ -419,6 +419,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 	size_t next = 0, done = 0, running = 0, reported = 0;
 	long t0 = rn_now_ms();
 	int failed = 0;
+	size_t config_errors = 0;
 
 	if (!ent || !jobs) {
 		free(ent);
@@ -506,6 +507,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 			j->pid = -1;
 			j->fd = -1;
 			failed |= ent[idx].res.status == RN_FAIL || ent[idx].res.status == RN_ERROR;
+			config_errors += ent[idx].res.config_error;
 			rp_one(&o->rp, ++reported, &ent[idx]);
 			running--;
 			done++;
@@ -524,6 +526,8 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 		rn_result_free(&ent[i].res);
 	free(ent);
 	free(jobs);
+	if (config_errors)
+		return MXLAB_EXIT_USAGE;	/* a user's configuration that cannot run */
 	return failed || interrupted ? MXLAB_EXIT_FAIL : MXLAB_EXIT_OK;
 }
 

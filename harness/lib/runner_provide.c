@@ -5,8 +5,8 @@
  * What is provided, by reference kind (pfrefs.h), when [files] does not
  * say otherwise ([files] always wins):
  *   CA                 the PKI's test root (ca/root.crt), wherever it is
- *   CERT, KEY, CHAIN   unless the copy of the configuration has the file:
- *                      the certbot layout .../live/NAME/{cert,chain,
+ *   CERT, KEY, CHAIN   outside the configuration's directory (inside, it
+ *                      must be there, or [files] give it): the certbot layout .../live/NAME/{cert,chain,
  *                      fullchain,privkey}.pem as NAME's leaf, the
  *                      intermediate, leaf + intermediate, and key; any
  *                      other path as the certificate (leaf + intermediate)
@@ -210,22 +210,23 @@ known_text(struct box *b, const char *path, const char *cfgdir)
 {
 	const struct sc_file *f = files_entry(b->sc, path);
 	char *p = NULL, *t = NULL;
-	FILE *fp;
+	int fd = -1;
 
 	if (f && f->kind != SC_FILE_PKI)
 		return strndup(f->value, f->len);
 	if (!rn_path_inside(path, cfgdir) ||
 	    asprintf(&p, "%s%s", b->conf.copy, path + strlen(cfgdir)) < 0)
 		return NULL;
-	if ((fp = fopen(p, "re")) != NULL) {
-		size_t n;
+	/* Before the sandbox is entered: never follow a link of the copy. */
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0 && (t = malloc(1u << 20))) {
+		ssize_t n = 0, r;
 
-		if ((t = malloc(1u << 20)) != NULL) {
-			n = fread(t, 1, (1u << 20) - 1, fp);
-			t[n] = '\0';
-		}
-		fclose(fp);
+		while (n < (1 << 20) - 1 && (r = read(fd, t + n, (size_t)((1 << 20) - 1 - n))) > 0)
+			n += r;
+		t[n] = '\0';
 	}
+	if (fd >= 0)
+		close(fd);
 	free(p);
 	return t;
 }
@@ -315,9 +316,12 @@ rn_conf_plan(struct box *b)
 		case CF_REF_CERT:
 		case CF_REF_KEY:
 		case CF_REF_CHAIN:
-			if (!in_copy(b, r->path, cfgdir))
+			if (!rn_path_inside(r->path, cfgdir)) {
 				bad = plan_cert(b, r, myhostname);
-			break;
+				break;
+			}
+			/* inside the directory, the file must be there */
+			__attribute__((fallthrough));
 		case CF_REF_MAP:
 		case CF_REF_FILE:
 			if (rn_path_inside(r->path, cfgdir) && !in_copy(b, r->path, cfgdir))

@@ -67,11 +67,12 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: mxlab run [OPTIONS] [FILE|DIR]...\n"
 	    "\n"
-	    "Run scenario files (*.scn; a DIR is searched recursively; default:\n"
-	    "./scenarios) against a private, stock Postfix. Each scenario runs as\n"
-	    "root in its own network, mount and PID namespaces with its own PKI,\n"
-	    "fake DNS and fake SMTP peers; nothing leaves the machine and\n"
-	    "/etc/postfix is never read or changed. See docs/scenario-format.md.\n"
+	    "Run scenario files (*.scn; a DIR is searched recursively, suite.scn\n"
+	    "files are suites, not scenarios; default: ./scenarios) against a\n"
+	    "private, stock Postfix. Each scenario runs as root in its own network,\n"
+	    "mount and PID namespaces with its own PKI, fake DNS and fake SMTP\n"
+	    "peers; nothing leaves the machine and /etc/postfix is never read or\n"
+	    "changed. See docs/scenario-format.md.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -j, --jobs N        run N scenarios at once (default 1)\n"
@@ -175,10 +176,23 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A suite file holds the defaults of the scenarios in its directory and
+ * below (the scenario loader applies it); it is not a scenario itself. */
+#define SUITE_FILE "suite.scn"
+
+static int
+is_suite_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return !strcmp(base ? base + 1 : path, SUITE_FILE);
+}
+
 /* Collect *.scn under dir (sorted, recursively). Directories are walked,
  * symbolic links to them are not (a link loop cannot make the walk
  * endless); every other *.scn entry is collected, whatever it is, so that
- * sc_load reports a FIFO, a socket or a dangling link by name. */
+ * sc_load reports a FIFO, a socket or a dangling link by name; but not
+ * suite.scn, which is no scenario. */
 static int
 find_files(const char *dir, char ***out, size_t *n)
 {
@@ -207,7 +221,8 @@ find_files(const char *dir, char ***out, size_t *n)
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (find_files(path, out, n) < 0)
 				r = -1;
-		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn")) {
+		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn") &&
+			   strcmp(names[i], SUITE_FILE) != 0) {
 			if (push(out, n, path) < 0)
 				r = -1;
 		}
@@ -369,6 +384,11 @@ load_all(char **paths, size_t npaths, struct item **items, size_t *nitems)
 				errors++;
 				continue;
 			}
+		} else if (is_suite_file(paths[p])) {
+			fprintf(stderr, "%s: a suite holds the defaults of the scenarios beside it; "
+				"it is not a scenario\n", paths[p]);
+			errors++;
+			continue;
 		} else
 			push(&files, &nf, paths[p]);
 		for (size_t f = 0; f < nf; f++) {

@@ -1,8 +1,8 @@
 /*
  * scenario_int.h: what the files of the scenario reader share (private).
  *
- *   scenario.c        lines, section headers, verbatim sections, the
- *                     whole-file checks, defaults, sc_load and sc_free
+ *   scenario.c        lines, section headers, verbatim sections
+ *   scenario_load.c   sc_load_mem: the order of a load, defaults; sc_free
  *   scenario_keys.c   the key sections: [scenario], [send], [dns],
  *                     [server NAME], [client NAME], [expect];
  *                     sc_server_config
@@ -66,6 +66,7 @@ struct rd {
 	int nexpect;		/* [expect] lines read */
 	struct ref *refs;
 	size_t nrefs;
+	int checked;		/* sc_rd_file_checks ran (the lines went well enough) */
 	int oom;
 };
 
@@ -90,7 +91,18 @@ void sc_rd_sasl_line(struct rd *r, int line, char *t);
 int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
 
-/* scenario_check.c: the checks that need the whole file. */
+/* scenario.c: the lines of text into r->sc (which the caller made), each
+ * section checked on its own; sc_rd_release frees what r holds besides
+ * r->sc. */
+void sc_rd_text(struct rd *r, const char *text, size_t len);
+void sc_rd_release(struct rd *r);
+/* scenario_load.c: a new r->sc named after path, its lines, and
+ * sc_rd_file_checks; 0, or -1 with nothing read (r->sc NULL). */
+int sc_rd_file(struct rd *r, const char *path, const char *text, size_t len);
+
+/* scenario_check.c: the checks that need the whole file, and those that
+ * need the whole scenario. */
+void sc_rd_file_checks(struct rd *r);
 void sc_rd_final_checks(struct rd *r);
 
 #endif

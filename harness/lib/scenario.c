@@ -34,7 +34,7 @@ static const struct {
 	{ "master.cf", S_MASTER_CF, 0 }, { "dns", S_DNS, 0 },
 	{ "server", S_SERVER, 1 }, { "client", S_CLIENT, 1 },
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
-	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 },
+	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 }, { "files", S_FILES, 0 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -320,8 +320,10 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 				return;
 			}
 		srv.line = line;
-		if (!(srv.name = strdup(label)) || sc_rd_push(&sc->servers, &sc->nservers, sizeof srv, &srv) < 0) {
+		if (!(srv.name = strdup(label)) || !(srv.origin = strdup(r->file)) ||
+		    sc_rd_push(&sc->servers, &sc->nservers, sizeof srv, &srv) < 0) {
 			free(srv.name);
+			free(srv.origin);
 			r->oom = 1;
 			r->cur = S_SKIP;
 			return;
@@ -344,8 +346,10 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 				return;
 			}
 		cl.line = line;
-		if (!(cl.name = strdup(label)) || sc_rd_push(arr, n, sizeof cl, &cl) < 0) {
+		if (!(cl.name = strdup(label)) || !(cl.origin = strdup(r->file)) ||
+		    sc_rd_push(arr, n, sizeof cl, &cl) < 0) {
 			free(cl.name);
+			free(cl.origin);
 			r->oom = 1;
 			r->cur = S_SKIP;
 			return;
@@ -370,7 +374,7 @@ unknown_section(struct rd *r, int line, const char *t)
 	    (i = near_miss(kind)) < 0 || (sections[i].labelled && !label[0]) ||
 	    (!sections[i].labelled && label[0]))
 		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
-			  "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", t);
+			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect)", t);
 	else
 		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
 			  sections[i].name, label[0] ? " " : "", label);
@@ -434,7 +438,12 @@ header(struct rd *r, int line, char *t)
 	case S_MAIN_CF: r->sc->main_cf_line = line + 1; break;
 	case S_MASTER_CF: r->sc->master_cf_line = line + 1; break;
 	case S_SEND: r->sc->send.present = 1; r->sc->send.line = line; break;
-	case S_SASL: r->sc->sasl.present = 1; r->sc->sasl.line = line; break;
+	case S_SASL:
+		r->sc->sasl.present = 1;
+		r->sc->sasl.line = line;
+		if (!(r->sc->sasl.origin = strdup(r->file)))
+			r->oom = 1;
+		break;
 	case S_EXPECT: r->sc->expect_line = line; break;
 	default: break;
 	}
@@ -472,6 +481,7 @@ do_line(struct rd *r, int line, char *text)
 	case S_PROBE: sc_rd_probe_line(r, line, t); break;
 	case S_SASL: sc_rd_sasl_line(r, line, t); break;
 	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
+	case S_FILES: sc_rd_files_line(r, line, t); break;
 	default: break;
 	}
 }
@@ -515,6 +525,7 @@ sc_rd_text(struct rd *r, const char *text, size_t len)
 			sc_rd_err(r, line, "not valid UTF-8");
 		else {
 			p[n] = '\0';
+			r->line = line;
 			do_line(r, line, p);
 			continue;
 		}

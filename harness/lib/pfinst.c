@@ -231,11 +231,11 @@ pf_write_config(struct pf_instance *pf, const char *dir, const struct pf_config 
 	memset(pf, 0, sizeof *pf);
 	pf->master_pid = -1;
 	if ((size_t)snprintf(pf->dir, sizeof pf->dir, "%s", dir) >= sizeof pf->dir ||
-	    (cfg->user_main && (!cfg->etc || strlen(cfg->etc) >= sizeof pf->etc))) {
+	    (cfg->etc && strlen(cfg->etc) >= sizeof pf->etc)) {
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	if (cfg->user_main)
+	if (cfg->etc)
 		snprintf(pf->etc, sizeof pf->etc, "%s", cfg->etc);
 	else
 		snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);

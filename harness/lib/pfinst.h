@@ -95,7 +95,8 @@ struct pf_layer {
  */
 struct pf_config {
 	const char *user_main, *user_master;
-	const char *etc;	/* with user_main: where the configuration is seen */
+	const char *etc;	/* where the configuration is (with user_main: where
+				   it is seen); NULL: DIR/etc */
 	const struct pf_layer *main_layers;
 	size_t nmain;
 	const struct pf_layer *master_layers;

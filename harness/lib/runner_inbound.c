@@ -34,7 +34,7 @@ rn_sasl_layer(struct box *b)
 		return NULL;
 	if (asprintf(&t, "smtpd_sasl_type = cyrus\nsmtpd_sasl_path = smtpd\n"
 		     "cyrus_sasl_config_path = %s/etc/sasl\nsmtpd_sasl_local_domain = %s\n",
-		     b->inst, INSTANCE_REALM) < 0)
+		     b->vars.instance, INSTANCE_REALM) < 0)
 		return NULL;
 	return t;
 }

@@ -35,12 +35,19 @@ int rn_template_main(void *arg);
  * points to. */
 struct rn_fs {
 	struct sb_fs fs;
-	struct sb_cover cover[4];
+	struct sb_cover cover[5];
 	const char *rw[2], *ro[3];
 	const char *etc_skip[2];
 };
 void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
 		   const char *resolv);
+
+/* The scenario's directory as the sandbox also shows it, and its Postfix
+ * instance there: a short path whatever the work directory's, because
+ * Postfix's socket paths (queue_directory/public/..., postlog) have at most
+ * 107 bytes. */
+#define RN_BOX_DIR "/run/mxlab"
+#define RN_BOX_INSTANCE RN_BOX_DIR "/postfix"
 
 /* The instance's name in the sandbox's /etc/hosts (127.0.0.1). */
 #define INSTANCE_NAME "postfix.mxlab.test"

@@ -336,17 +336,21 @@ static int
 start_postfix(struct box *b)
 {
 	const struct scenario *sc = b->sc;
+	char etc[1300];
 	const struct pf_config cfg = {
 		.user_main = b->conf.main_text, .user_master = b->conf.master_text,
-		.etc = b->a->sys->v[PF_SYS_CONFIG_DIR],
+		.etc = b->conf.on ? b->a->sys->v[PF_SYS_CONFIG_DIR] : etc,
 		.main_layers = b->ml, .nmain = b->nml, .master_layers = b->msl, .nmaster = b->nmsl,
 		.faketime = sc->faketime, .spool_template = b->a->spool_template,
 	};
 	char e[4096];
 
+	/* The configuration directory at the scenario directory's own path:
+	 * `master -c ...` names the scenario from outside too. */
+	snprintf(etc, sizeof etc, "%s/etc", b->inst);
 	if (rn_setup_sasl(b) < 0)
 		return -1;
-	if (pf_write_config(&b->pf, b->inst, &cfg, b->a->sys, &b->conf.changes, e, sizeof e) < 0)
+	if (pf_write_config(&b->pf, RN_BOX_INSTANCE, &cfg, b->a->sys, &b->conf.changes, e, sizeof e) < 0)
 		return b->conf.on ? rn_box_config_fail(b, "%s: %s", sc->postfix_config, e) :
 				    rn_box_fail(b, "Postfix: %s", e);
 	for (size_t i = 0; i < b->conf.changes.n; i++)
@@ -562,6 +566,7 @@ rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts
 	f->cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL, NULL };
 	f->cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL, NULL };
 	f->cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL, NULL };
+	f->cover[4] = (struct sb_cover){ RN_BOX_DIR, NULL, a->dir };
 	f->rw[0] = a->dir;
 	f->rw[1] = NULL;
 	if (a->spool_template)
@@ -571,7 +576,7 @@ rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts
 	f->ro[nro] = NULL;
 	f->fs = (struct sb_fs){
 		.root = a->sandbox_root, .hosts = hosts, .resolv = resolv,
-		.rw = f->rw, .ro = f->ro, .cover = f->cover, .ncover = 4,
+		.rw = f->rw, .ro = f->ro, .cover = f->cover, .ncover = 5,
 	};
 }
 
@@ -589,7 +594,7 @@ rn_template_main(void *arg)
 		return 3;
 	t.spool_template = NULL;
 	rn_sandbox_fs(&t, &f, NULL, NULL);
-	ok = sb_enter(&f.fs, e, sizeof e) == 0 && pf_template_make(a->dir, a->sys, e, sizeof e) == 0;
+	ok = sb_enter(&f.fs, e, sizeof e) == 0 && pf_template_make(RN_BOX_DIR, a->sys, e, sizeof e) == 0;
 	if (!ok) {
 		const char *fields[1] = { e };
 
@@ -619,7 +624,7 @@ rn_sandbox_main(void *arg)
 	snprintf(b.pki, sizeof b.pki, "%s/pki", a->dir);
 	snprintf(b.inst, sizeof b.inst, "%s/postfix", a->dir);
 	b.vars.pki = b.pki;
-	b.vars.instance = b.inst;
+	b.vars.instance = RN_BOX_INSTANCE;
 	snprintf(e, sizeof e, "%s/servers", a->dir);
 	mkdir(e, 0755);
 

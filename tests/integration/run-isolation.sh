@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 15
+plan 17
 
 # Every path of the system's Postfix, with type, mode, owner, size, mtime,
 # and every file's contents.
@@ -75,7 +75,7 @@ MAIN=$T/w1/001-system-dirs/postfix/etc/main.cf
 expect_file_match "system dirs: the scenario's queue_directory is a comment" \
 	'^# owned by the mxlab sandbox: queue_directory = /var/spool/postfix$' "$MAIN"
 expect_file_match "system dirs: the instance's queue is its own" \
-	"^queue_directory = $T/w1/001-system-dirs/postfix/spool\$" "$MAIN"
+	"^queue_directory = /run/mxlab/postfix/spool\$" "$MAIN"
 expect_eq "system dirs: one queue_directory for Postfix" 1 \
 	"$(grep -c '^queue_directory' "$MAIN")"
 expect_file_match "system dirs: the maillog is the instance's" 'status=sent' \
@@ -116,4 +116,14 @@ if [ "$before" = "$after" ]; then ok "the system's Postfix directories are uncha
 	diag "$(diff <(echo "$before") <(echo "$after") | head -20)"
 fi
 
+# A long work directory and a long scenario name: Postfix's socket paths
+# (at most 107 bytes) are under the sandbox's short /run/mxlab whatever
+# they are.
+LONG=$T/$(printf 'w%.0s' $(seq 1 120))
+mkdir -p "$T/long"
+cp "$(dirname "$0")/../../scenarios/outbound/may-good-chain.scn" \
+	"$T/long/a-scenario-name-long-enough-to-push-the-socket-paths-past-the-limit.scn"
+OUT=$("$MXLAB" run --workdir "$LONG" "$T/long" 2>&1)
+expect_eq "long work directory and name: exit 0" 0 "$?"
+expect_match "long work directory and name: passes" '^PASS +a-scenario-name-long-enough' "$OUT"
 done_testing

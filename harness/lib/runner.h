@@ -9,7 +9,8 @@
  * [send], feeds the maillog to the expectations until all are decided or
  * the timeout passes, then stops everything by PID.
  *
- * Scenario directory (kept with --keep, and on failure):
+ * Scenario directory (kept with --keep, and on failure; inside the sandbox
+ * it is also RN_BOX_DIR, /run/mxlab, where the instance runs):
  *   pki/                       the PKI (certs-gen, manifest.json)
  *   postfix/etc/main.cf ...    the instance (${instance}); postfix/maillog
  *   servers/NAME/transcript.jsonl, servers/NAME/mailbox/

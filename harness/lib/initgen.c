@@ -114,7 +114,7 @@ ig_add_file(struct ig *g, const char *path, struct ig_buf *text)
 void
 ig_param_at(const struct ig *g, const char *name, char *buf, size_t len)
 {
-	const struct pfc_param *p = pfc_set(g->c, name);
+	const struct pcr_param *p = pcr_set(g->c, name);
 
 	if (p && p->line)
 		snprintf(buf, len, "main.cf:%d", p->line);
@@ -126,11 +126,11 @@ ig_param_at(const struct ig *g, const char *name, char *buf, size_t len)
 
 /* Where a service's value comes from: its -o line, else main.cf. */
 static void
-svc_at(const struct ig *g, const struct pfc_service *s, const char *name, char *buf, size_t len)
+svc_at(const struct ig *g, const struct pcr_service *s, const char *name, char *buf, size_t len)
 {
-	const struct pfc_param *o;
+	const struct pcr_param *o;
 
-	pfc_svc_value(g->c, s, name, &o);
+	pcr_svc_value(g->c, s, name, &o);
 	if (o)
 		snprintf(buf, len, "master.cf:%d", o->line ? o->line : s->line);
 	else
@@ -192,12 +192,12 @@ static const char *const cert_params[] = { "smtpd_tls_chain_files", "smtpd_tls_c
 
 /* The name a service's certificate is for, and where it is configured. */
 static void
-svc_cert(const struct ig *g, const struct pfc_service *s, char *name, size_t len, char *at,
+svc_cert(const struct ig *g, const struct pcr_service *s, char *name, size_t len, char *at,
 	 size_t atlen)
 {
 	name[0] = at[0] = '\0';
 	for (const char *const *p = cert_params; *p; p++) {
-		const char *v = s ? pfc_svc_value(g->c, s, *p, NULL) : pfc_value(g->c, *p);
+		const char *v = s ? pcr_svc_value(g->c, s, *p, NULL) : pcr_value(g->c, *p);
 		char where[96];
 
 		if (!*v)
@@ -237,11 +237,11 @@ svc_port(const char *name)
 }
 
 static int
-add_service(struct ig *g, const struct pfc_service *s)
+add_service(struct ig *g, const struct pcr_service *s)
 {
 	struct ig_svc v, *nv;
-	const char *level = pfc_svc_value(g->c, s, "smtpd_tls_security_level", NULL);
-	const char *syslog = pfc_svc_value(g->c, s, "syslog_name", NULL);
+	const char *level = pcr_svc_value(g->c, s, "smtpd_tls_security_level", NULL);
+	const char *syslog = pcr_svc_value(g->c, s, "syslog_name", NULL);
 	int mand;
 
 	memset(&v, 0, sizeof v);
@@ -251,15 +251,15 @@ add_service(struct ig *g, const struct pfc_service *s)
 			s->name[i] : '-';
 	v.port = svc_port(s->name);
 	svc_at(g, s, "smtpd_tls_security_level", v.level_at, sizeof v.level_at);
-	if (!*level && pfc_yes(pfc_svc_value(g->c, s, "smtpd_enforce_tls", NULL))) {
+	if (!*level && pcr_yes(pcr_svc_value(g->c, s, "smtpd_enforce_tls", NULL))) {
 		level = "encrypt";
 		svc_at(g, s, "smtpd_enforce_tls", v.level_at, sizeof v.level_at);
-	} else if (!*level && pfc_yes(pfc_svc_value(g->c, s, "smtpd_use_tls", NULL))) {
+	} else if (!*level && pcr_yes(pcr_svc_value(g->c, s, "smtpd_use_tls", NULL))) {
 		level = "may";
 		svc_at(g, s, "smtpd_use_tls", v.level_at, sizeof v.level_at);
 	}
 	snprintf(v.level, sizeof v.level, "%s", level);
-	v.wrapper = pfc_yes(pfc_svc_value(g->c, s, "smtpd_tls_wrappermode", NULL));
+	v.wrapper = pcr_yes(pcr_svc_value(g->c, s, "smtpd_tls_wrappermode", NULL));
 	svc_at(g, s, "smtpd_tls_wrappermode", v.wrapper_at, sizeof v.wrapper_at);
 	if (!v.wrapper && strcmp(v.level, "may") && strcmp(v.level, "encrypt"))
 		return ig_note(g, "master.cf:%d: service %s offers no TLS (smtpd_tls_security_level "
@@ -268,14 +268,14 @@ add_service(struct ig *g, const struct pfc_service *s)
 	if (!v.port)
 		return ig_note(g, "master.cf:%d: service %s: no port known for '%s': no checks "
 			       "for it", s->line, s->name, s->name);
-	v.sasl = pfc_yes(pfc_svc_value(g->c, s, "smtpd_sasl_auth_enable", NULL));
+	v.sasl = pcr_yes(pcr_svc_value(g->c, s, "smtpd_sasl_auth_enable", NULL));
 	svc_at(g, s, "smtpd_sasl_auth_enable", v.sasl_at, sizeof v.sasl_at);
-	v.auth_only = pfc_yes(pfc_svc_value(g->c, s, "smtpd_tls_auth_only", NULL));
+	v.auth_only = pcr_yes(pcr_svc_value(g->c, s, "smtpd_tls_auth_only", NULL));
 	svc_at(g, s, "smtpd_tls_auth_only", v.auth_only_at, sizeof v.auth_only_at);
 	mand = v.wrapper || !strcmp(v.level, "encrypt");
 	snprintf(v.proto_param, sizeof v.proto_param, "%s",
 		 mand ? "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols");
-	snprintf(v.proto, sizeof v.proto, "%s", pfc_svc_value(g->c, s, v.proto_param, NULL));
+	snprintf(v.proto, sizeof v.proto, "%s", pcr_svc_value(g->c, s, v.proto_param, NULL));
 	svc_at(g, s, v.proto_param, v.proto_at, sizeof v.proto_at);
 	svc_cert(g, s, v.cert, sizeof v.cert, v.cert_at, sizeof v.cert_at);
 	if (!v.cert[0])
@@ -302,7 +302,7 @@ static int
 find_services(struct ig *g)
 {
 	for (size_t i = 0; i < g->c->nsvc; i++) {
-		const struct pfc_service *s = &g->c->svc[i];
+		const struct pcr_service *s = &g->c->svc[i];
 
 		if (strcmp(s->type, "inet"))
 			continue;
@@ -331,7 +331,7 @@ map_entries(struct ig *g, const char *param, struct ig_mapent **out, size_t *nou
 	*out = NULL;
 	*nout = 0;
 	ig_param_at(g, param, at, sizeof at);
-	if (pfm_specs(pfc_value(g->c, param), &specs, &nspecs) < 0)
+	if (pfm_specs(pcr_value(g->c, param), &specs, &nspecs) < 0)
 		return ig_fail(g, "out of memory");
 	for (size_t i = 0; i < nspecs && !r; i++) {
 		char type[64], rel[1024], err[512], *text = NULL;
@@ -456,8 +456,8 @@ ig_generate(const struct ig_in *in, struct ig_out *out, char *err, size_t errlen
 	g.err = err;
 	g.errlen = errlen;
 	err[0] = '\0';
-	if (pfc_set(g.c, "myhostname"))
-		snprintf(g.myhostname, sizeof g.myhostname, "%s", pfc_value(g.c, "myhostname"));
+	if (pcr_set(g.c, "myhostname"))
+		snprintf(g.myhostname, sizeof g.myhostname, "%s", pcr_value(g.c, "myhostname"));
 	svc_cert(&g, NULL, g.main_cert, sizeof g.main_cert, g.main_cert_at, sizeof g.main_cert_at);
 	if (!g.myhostname[0]) {
 		snprintf(g.myhostname, sizeof g.myhostname, "%s",

@@ -1,7 +1,7 @@
 /*
  * initgen.h: a starter suite from a Postfix configuration (`mxlab init`).
  *
- * ig_generate() looks at a configuration (pfconf.h) and the sources of the
+ * ig_generate() looks at a configuration (pcread.h) and the sources of the
  * maps it names, and returns the files of a suite directory: suite.scn
  * (postfix-config, the shared DNS, fake peers, SASL users, files outside
  * the configuration, and what must be neutralised for scenarios to run)
@@ -25,14 +25,14 @@
 
 #include <stddef.h>
 
-#include "pfconf.h"
+#include "pcread.h"
 
 /* Reads REL (relative to the configuration directory) into *text
  * (malloc'd); 0, or -1 with a message (strerror) in err. */
 typedef int (*ig_read_fn)(void *ctx, const char *rel, char **text, char *err, size_t errlen);
 
 struct ig_in {
-	const struct pfc_conf *conf;
+	const struct pcr_conf *conf;
 	const char *conf_rel;	/* postfix-config = ...: DIR relative to the suite */
 	const char *const *config_dirs;	/* NULL-terminated: the names the
 					   configuration's own directory goes by

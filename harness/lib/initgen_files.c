@@ -194,15 +194,15 @@ static const struct {
 
 /* An smtpd service's entry with the -o overrides that stop mail emptied. */
 static int
-master_override(struct ig *g, const struct pfc_service *s)
+master_override(struct ig *g, const struct pcr_service *s)
 {
 	char *e, **nv;
 	int hit = 0;
 
 	for (size_t k = 0; k < sizeof stoppers / sizeof stoppers[0]; k++) {
-		const struct pfc_param *o;
+		const struct pcr_param *o;
 
-		if (*pfc_svc_value(g->c, s, stoppers[k].param, &o) && o)
+		if (*pcr_svc_value(g->c, s, stoppers[k].param, &o) && o)
 			hit = 1;
 	}
 	if (!hit)
@@ -235,12 +235,12 @@ master_override(struct ig *g, const struct pfc_service *s)
 static int
 find_neutral(struct ig *g)
 {
-	const struct pfc_param *p;
+	const struct pcr_param *p;
 	char line[1200], why[400], at[96];
 	int sasl = 0, verify = 0;
 
 	for (size_t k = 0; k < sizeof stoppers / sizeof stoppers[0]; k++) {
-		if (!(p = pfc_set(g->c, stoppers[k].param)) || !*p->value)
+		if (!(p = pcr_set(g->c, stoppers[k].param)) || !*p->value)
 			continue;
 		ig_param_at(g, p->name, at, sizeof at);
 		snprintf(why, sizeof why, "%s = %s (%s) %s.", p->name, p->value, at, stoppers[k].why);
@@ -248,7 +248,7 @@ find_neutral(struct ig *g)
 		if (neutral(g, line, why) < 0)
 			return -1;
 	}
-	if ((p = pfc_set(g->c, "mynetworks")) && !strstr(p->value, "127.")) {
+	if ((p = pcr_set(g->c, "mynetworks")) && !strstr(p->value, "127.")) {
 		ig_param_at(g, "mynetworks", at, sizeof at);
 		snprintf(why, sizeof why, "mynetworks (%s) does not hold 127.0.0.1, where the "
 			 "scenarios inject mail from: it must be allowed to relay.", at);
@@ -258,17 +258,17 @@ find_neutral(struct ig *g)
 	}
 	for (size_t i = 0; i < g->nsvc; i++)
 		sasl |= g->svc[i].sasl;
-	if (sasl && strcmp(pfc_value(g->c, "smtpd_sasl_type"), "cyrus")) {
+	if (sasl && strcmp(pcr_value(g->c, "smtpd_sasl_type"), "cyrus")) {
 		ig_param_at(g, "smtpd_sasl_type", at, sizeof at);
 		snprintf(why, sizeof why, "smtpd_sasl_type = %s (%s): the suite's [sasl] users live "
-			 "in a Cyrus sasldb.", pfc_value(g->c, "smtpd_sasl_type"), at);
+			 "in a Cyrus sasldb.", pcr_value(g->c, "smtpd_sasl_type"), at);
 		if (neutral(g, "smtpd_sasl_type = cyrus", why) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < g->npeer; i++)
 		verify |= !strcmp(g->peer[i].pol.level, "secure") ||
 			  !strcmp(g->peer[i].pol.level, "verify");
-	if (verify && !*pfc_value(g->c, "smtp_tls_CAfile")) {
+	if (verify && !*pcr_value(g->c, "smtp_tls_CAfile")) {
 		snprintf(why, sizeof why, "No smtp_tls_CAfile: the secure and verify checks trust "
 			 "the suite's test root from a CA file (the configuration's own trust "
 			 "anchors stay too).");
@@ -286,7 +286,7 @@ int
 ig_files_scan(struct ig *g)
 {
 	for (size_t i = 0; i < g->c->nset; i++) {
-		const struct pfc_param *p = &g->c->set[i];
+		const struct pcr_param *p = &g->c->set[i];
 		char at[96];
 
 		if (ends_with(p->name, "_directory") || ends_with(p->name, "_path") ||
@@ -298,7 +298,7 @@ ig_files_scan(struct ig *g)
 			return -1;
 	}
 	for (size_t i = 0; i < g->c->nsvc; i++) {
-		const struct pfc_service *s = &g->c->svc[i];
+		const struct pcr_service *s = &g->c->svc[i];
 
 		for (size_t k = 0; k < s->nopts; k++) {
 			char at[96];

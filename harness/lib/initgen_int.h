@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "initgen.h"
-#include "pfconf.h"
+#include "pcread.h"
 #include "pfmap.h"
 
 /* A growing text. Out of memory is sticky: igb_take() then returns NULL. */
@@ -26,7 +26,7 @@ char *igb_take(struct ig_buf *b);
 
 /* An smtpd service that speaks TLS (STARTTLS offered, or implicit). */
 struct ig_svc {
-	const struct pfc_service *s;
+	const struct pcr_service *s;
 	char label[96];		/* file-name-safe service name */
 	int port;
 	char level[16];		/* smtpd_tls_security_level: may, encrypt */
@@ -78,7 +78,7 @@ struct ig_neutral {		/* a [main.cf] line of suite.scn, and why */
 
 struct ig {
 	const struct ig_in *in;
-	const struct pfc_conf *c;
+	const struct pcr_conf *c;
 	char myhostname[256];
 	char main_cert[256];	/* the name of the default smtpd certificate */
 	char main_cert_at[160];

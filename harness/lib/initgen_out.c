@@ -74,9 +74,9 @@ choose_mx(const struct ig *g, struct ig_peer *p)
 	int rank = 0;
 
 	if (!*m && !strcmp(p->pol.level, "secure"))
-		m = pfc_value(g->c, "smtp_tls_secure_cert_match");
+		m = pcr_value(g->c, "smtp_tls_secure_cert_match");
 	else if (!*m && !strcmp(p->pol.level, "verify"))
-		m = pfc_value(g->c, "smtp_tls_verify_cert_match");
+		m = pcr_value(g->c, "smtp_tls_verify_cert_match");
 	for (const char *s = m; *s; ) {
 		size_t n;
 		int r;
@@ -159,16 +159,16 @@ default_peer(struct ig *g)
 {
 	static const char *const candidates[] = { "unlisted.example", "unlisted.example.com",
 						  "unlisted.test", "unlisted.invalid", NULL };
-	const char *level = pfc_value(g->c, "smtp_tls_security_level");
+	const char *level = pcr_value(g->c, "smtp_tls_security_level");
 	struct ig_peer p;
 
 	memset(&p, 0, sizeof p);
 	p.is_default = 1;
 	ig_param_at(g, "smtp_tls_security_level", p.at, sizeof p.at);
-	if (!*level && pfc_yes(pfc_value(g->c, "smtp_enforce_tls"))) {
+	if (!*level && pcr_yes(pcr_value(g->c, "smtp_enforce_tls"))) {
 		level = "encrypt";
 		ig_param_at(g, "smtp_enforce_tls", p.at, sizeof p.at);
-	} else if (!*level && pfc_yes(pfc_value(g->c, "smtp_use_tls"))) {
+	} else if (!*level && pcr_yes(pcr_value(g->c, "smtp_use_tls"))) {
 		level = "may";
 		ig_param_at(g, "smtp_use_tls", p.at, sizeof p.at);
 	} else if (!*level)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pfconf.h"
+#include "pcread.h"
 #include "pfmap.h"
 
 static int
@@ -141,7 +141,7 @@ pfm_parse(const char *text, struct pfm_entry **out, size_t *n)
 {
 	struct entries e = { NULL, 0 };
 
-	if (pfc_logical_lines(text, source_line, &e) != 0) {
+	if (pcr_logical_lines(text, source_line, &e) != 0) {
 		pfm_entries_free(e.v, e.n);
 		errno = ENOMEM;
 		return -1;

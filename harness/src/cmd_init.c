@@ -23,7 +23,7 @@
 #include "initgen.h"
 #include "init_write.h"
 #include "mxlab.h"
-#include "pfconf.h"
+#include "pcread.h"
 
 #define INIT_MAX_FILE (16u << 20)	/* a map source or postconf's output */
 
@@ -238,8 +238,8 @@ int
 cmd_init(int argc, char **argv)
 {
 	struct init_options o = { 0 };
-	struct pfc_text t = { 0 };
-	struct pfc_conf conf;
+	struct pcr_text t = { 0 };
+	struct pcr_conf conf;
 	struct ig_out out;
 	struct stat st;
 	char *n = NULL, *x = NULL, *m = NULL, *p = NULL, *d = NULL, *main_cf = NULL,
@@ -281,8 +281,8 @@ cmd_init(int argc, char **argv)
 		mx_warn("init", "%s", err);
 		goto done;
 	}
-	t = (struct pfc_text){ n, x, m, p, main_cf, master_cf };
-	if (pfc_load(&conf, &t, err, sizeof err) < 0) {
+	t = (struct pcr_text){ n, x, m, p, main_cf, master_cf };
+	if (pcr_load(&conf, &t, err, sizeof err) < 0) {
 		mx_warn("init", "%s: %s", dir, err);
 		goto done;
 	}
@@ -291,11 +291,11 @@ cmd_init(int argc, char **argv)
 
 		if (ig_generate(&in, &out, err, sizeof err) < 0) {
 			mx_warn("init", "%s: %s", dir, err);
-			pfc_free(&conf);
+			pcr_free(&conf);
 			goto done;
 		}
 	}
-	pfc_free(&conf);
+	pcr_free(&conf);
 	for (size_t i = 0; i < out.nnotes; i++)
 		mx_warn("init", "not checked: %s", out.notes[i]);
 	rc = iw_write(o.out, &out, o.force, err, sizeof err) < 0 ? MXLAB_EXIT_FAIL : MXLAB_EXIT_OK;

@@ -1,6 +1,6 @@
 /*
- * pfconf.c: a Postfix configuration from postconf's output and the text of
- * its main.cf and master.cf (see pfconf.h). Postfix parses; this file only
+ * pcread.c: a Postfix configuration from postconf's output and the text of
+ * its main.cf and master.cf (see pcread.h). Postfix parses; this file only
  * reads what postconf printed, and finds in the files the lines where each
  * parameter, service and -o override is written.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pfconf.h"
+#include "pcread.h"
 
 static void
 set_err(char *err, size_t errlen, const char *msg)
@@ -29,7 +29,7 @@ blank_or_comment(const char *p, size_t len)
 }
 
 int
-pfc_logical_lines(const char *text, int (*fn)(void *, int, const char *), void *arg)
+pcr_logical_lines(const char *text, int (*fn)(void *, int, const char *), void *arg)
 {
 	const char *p = text;
 	char *buf = NULL;
@@ -87,10 +87,10 @@ pfc_logical_lines(const char *text, int (*fn)(void *, int, const char *), void *
 /* ---------------------------------------------------------------- params */
 
 static int
-push_param(struct pfc_param **v, size_t *n, const char *name, size_t nlen, const char *value,
+push_param(struct pcr_param **v, size_t *n, const char *name, size_t nlen, const char *value,
 	   int line)
 {
-	struct pfc_param *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	struct pcr_param *nv = realloc(*v, (*n + 1) * sizeof *nv);
 
 	if (!nv)
 		return -1;
@@ -127,7 +127,7 @@ split_def(const char *text, size_t *nlen, const char **value)
 }
 
 struct params_arg {
-	struct pfc_param **v;
+	struct pcr_param **v;
 	size_t *n;
 };
 
@@ -149,7 +149,7 @@ params_line(void *arg, int line, const char *text)
 static int
 main_line(void *arg, int line, const char *text)
 {
-	struct pfc_conf *c = arg;
+	struct pcr_conf *c = arg;
 	const char *value;
 	size_t nlen;
 
@@ -166,9 +166,9 @@ main_line(void *arg, int line, const char *text)
 static int
 master_entry(void *arg, int line, const char *text)
 {
-	struct pfc_conf *c = arg;
+	struct pcr_conf *c = arg;
 	char f[8][256];
-	struct pfc_service *s, *nv;
+	struct pcr_service *s, *nv;
 	const char *p = text;
 	int k;
 
@@ -203,8 +203,8 @@ master_entry(void *arg, int line, const char *text)
 	return 0;
 }
 
-static struct pfc_service *
-find_svc(const struct pfc_conf *c, const char *name, size_t nlen, const char *type, size_t tlen)
+static struct pcr_service *
+find_svc(const struct pcr_conf *c, const char *name, size_t nlen, const char *type, size_t tlen)
 {
 	for (size_t i = 0; i < c->nsvc; i++)
 		if (strlen(c->svc[i].name) == nlen && !strncmp(c->svc[i].name, name, nlen) &&
@@ -217,9 +217,9 @@ find_svc(const struct pfc_conf *c, const char *name, size_t nlen, const char *ty
 static int
 override_line(void *arg, int line, const char *text)
 {
-	struct pfc_conf *c = arg;
+	struct pcr_conf *c = arg;
 	const char *value, *s1, *s2;
-	struct pfc_service *s;
+	struct pcr_service *s;
 	size_t nlen;
 
 	(void)line;
@@ -242,9 +242,9 @@ override_line(void *arg, int line, const char *text)
 /* The physical lines of master.cf: the entry each belongs to, and the
  * line of every "-o name=..." in it. */
 static void
-master_lines(struct pfc_conf *c, const char *text)
+master_lines(struct pcr_conf *c, const char *text)
 {
-	struct pfc_service *cur = NULL;
+	struct pcr_service *cur = NULL;
 	int line = 1;
 
 	for (const char *p = text; *p; line++) {
@@ -291,23 +291,23 @@ master_lines(struct pfc_conf *c, const char *text)
 /* ---------------------------------------------------------------- load */
 
 int
-pfc_load(struct pfc_conf *c, const struct pfc_text *t, char *err, size_t errlen)
+pcr_load(struct pcr_conf *c, const struct pcr_text *t, char *err, size_t errlen)
 {
 	struct params_arg a;
 	int r;
 
 	memset(c, 0, sizeof *c);
 	a = (struct params_arg){ &c->set, &c->nset };
-	if ((r = pfc_logical_lines(t->n ? t->n : "", params_line, &a)) != 0)
+	if ((r = pcr_logical_lines(t->n ? t->n : "", params_line, &a)) != 0)
 		goto fail;
 	a = (struct params_arg){ &c->all, &c->nall };
-	if ((r = pfc_logical_lines(t->x ? t->x : "", params_line, &a)) != 0)
+	if ((r = pcr_logical_lines(t->x ? t->x : "", params_line, &a)) != 0)
 		goto fail;
-	if ((r = pfc_logical_lines(t->m ? t->m : "", master_entry, c)) != 0)
+	if ((r = pcr_logical_lines(t->m ? t->m : "", master_entry, c)) != 0)
 		goto fail;
-	if ((r = pfc_logical_lines(t->p ? t->p : "", override_line, c)) != 0)
+	if ((r = pcr_logical_lines(t->p ? t->p : "", override_line, c)) != 0)
 		goto fail;
-	if (t->main_cf && (r = pfc_logical_lines(t->main_cf, main_line, c)) != 0)
+	if (t->main_cf && (r = pcr_logical_lines(t->main_cf, main_line, c)) != 0)
 		goto fail;
 	if (t->master_cf)
 		master_lines(c, t->master_cf);
@@ -315,12 +315,12 @@ pfc_load(struct pfc_conf *c, const struct pfc_text *t, char *err, size_t errlen)
 fail:
 	set_err(err, errlen, r == -1 ? "out of memory" :
 		"postconf printed a line that is not 'name = value' or a master.cf entry");
-	pfc_free(c);
+	pcr_free(c);
 	return -1;
 }
 
 static void
-free_params(struct pfc_param *v, size_t n)
+free_params(struct pcr_param *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
@@ -330,14 +330,14 @@ free_params(struct pfc_param *v, size_t n)
 }
 
 void
-pfc_free(struct pfc_conf *c)
+pcr_free(struct pcr_conf *c)
 {
 	if (!c)
 		return;
 	free_params(c->set, c->nset);
 	free_params(c->all, c->nall);
 	for (size_t i = 0; i < c->nsvc; i++) {
-		struct pfc_service *s = &c->svc[i];
+		struct pcr_service *s = &c->svc[i];
 
 		free(s->name);
 		free(s->type);
@@ -353,8 +353,8 @@ pfc_free(struct pfc_conf *c)
 
 /* ---------------------------------------------------------------- lookups */
 
-static const struct pfc_param *
-find_param(const struct pfc_param *v, size_t n, const char *name)
+static const struct pcr_param *
+find_param(const struct pcr_param *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(v[i].name, name))
@@ -363,32 +363,32 @@ find_param(const struct pfc_param *v, size_t n, const char *name)
 }
 
 const char *
-pfc_value(const struct pfc_conf *c, const char *name)
+pcr_value(const struct pcr_conf *c, const char *name)
 {
-	const struct pfc_param *p = find_param(c->all, c->nall, name);
+	const struct pcr_param *p = find_param(c->all, c->nall, name);
 
 	return p ? p->value : "";
 }
 
-const struct pfc_param *
-pfc_set(const struct pfc_conf *c, const char *name)
+const struct pcr_param *
+pcr_set(const struct pcr_conf *c, const char *name)
 {
 	return find_param(c->set, c->nset, name);
 }
 
 const char *
-pfc_svc_value(const struct pfc_conf *c, const struct pfc_service *s, const char *name,
-	      const struct pfc_param **opt)
+pcr_svc_value(const struct pcr_conf *c, const struct pcr_service *s, const char *name,
+	      const struct pcr_param **opt)
 {
-	const struct pfc_param *o = find_param(s->opts, s->nopts, name);
+	const struct pcr_param *o = find_param(s->opts, s->nopts, name);
 
 	if (opt)
 		*opt = o;
-	return o ? o->value : pfc_value(c, name);
+	return o ? o->value : pcr_value(c, name);
 }
 
 int
-pfc_yes(const char *value)
+pcr_yes(const char *value)
 {
 	return value && (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
 			 !strcmp(value, "1") || !strcasecmp(value, "on"));

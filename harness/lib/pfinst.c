@@ -203,9 +203,10 @@ int
 pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t errlen)
 {
 	struct pf_instance pf;
+	struct pf_config cfg = { 0 };
 	int r;
 
-	if (pf_write_config(&pf, dir, NULL, NULL, NULL, NULL, sys, err, errlen) < 0)
+	if (pf_write_config(&pf, dir, &cfg, sys, NULL, err, errlen) < 0)
 		return -1;
 	r = pf_check(&pf, err, errlen);
 	pf_instance_free(&pf);
@@ -221,24 +222,27 @@ pf_instance_free(struct pf_instance *pf)
 }
 
 int
-pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
-		const char *master_cf, const char *faketime, const char *spool_template,
-		const struct pf_system *sys, char *err, size_t errlen)
+pf_write_config(struct pf_instance *pf, const char *dir, const struct pf_config *cfg,
+		const struct pf_system *sys, struct pf_changes *ch, char *err, size_t errlen)
 {
 	char path[1200], *m = NULL;
 	int r = -1;
 
 	memset(pf, 0, sizeof *pf);
 	pf->master_pid = -1;
-	if ((size_t)snprintf(pf->dir, sizeof pf->dir, "%s", dir) >= sizeof pf->dir) {
+	if ((size_t)snprintf(pf->dir, sizeof pf->dir, "%s", dir) >= sizeof pf->dir ||
+	    (cfg->user_main && (!cfg->etc || strlen(cfg->etc) >= sizeof pf->etc))) {
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);
+	if (cfg->user_main)
+		snprintf(pf->etc, sizeof pf->etc, "%s", cfg->etc);
+	else
+		snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);
 	snprintf(pf->maillog, sizeof pf->maillog, "%s/maillog", dir);
 	snprintf(pf->spool, sizeof pf->spool, "%s/spool", dir);
 	snprintf(pf->data, sizeof pf->data, "%s/data", dir);
-	snprintf(pf->faketime, sizeof pf->faketime, "%s", faketime ? faketime : "");
+	snprintf(pf->faketime, sizeof pf->faketime, "%s", cfg->faketime ? cfg->faketime : "");
 	if (asprintf(&pf->master, "%s/master", sys->v[PF_SYS_DAEMON_DIR]) < 0 ||
 	    asprintf(&pf->postfix, "%s/postfix", sys->v[PF_SYS_COMMAND_DIR]) < 0) {
 		pf->master = pf->postfix = NULL;
@@ -252,34 +256,33 @@ pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
 	snprintf(path, sizeof path, "%s/data", dir);
 	if (mkdir_owned(path, sys->v[PF_SYS_MAIL_OWNER], err, errlen) < 0)
 		goto out;
-	if (spool_template) {
+	if (cfg->spool_template) {
 		char from[1200];
 
-		snprintf(from, sizeof from, "%s/spool", spool_template);
+		snprintf(from, sizeof from, "%s/spool", cfg->spool_template);
 		snprintf(path, sizeof path, "%s/spool", dir);
 		if (clone_tree(from, path) < 0) {
 			snprintf(err, errlen, "copying the queue template %s: %s", from, strerror(errno));
 			goto out;
 		}
 	}
-
-	if (master_cf) {
-		char e[600];
-		int line;
-
-		if (pf_master_cf_check(master_cf, 1, &line, e, sizeof e) < 0) {
-			snprintf(err, errlen, "line %d of the master.cf text: %s", line, e);
-			goto out;
-		}
-	}
-	if (!(m = pf_main_cf_text(pf, sys, main_cf)))
+	if (!(m = pf_main_cf_text(pf, sys, cfg, ch)))
 		goto nomem;
 	snprintf(path, sizeof path, "%s/main.cf", pf->etc);
 	if (write_file(path, m, err, errlen) < 0)
 		goto out;
 	free(m);
-	if (!(m = pf_master_cf_text(pf, master_cf)))
+	if (!(m = pf_master_cf_text(cfg, ch)))
 		goto nomem;
+	{
+		char e[600];
+		int line;
+
+		if (pf_master_cf_check(m, 1, &line, e, sizeof e) < 0) {
+			snprintf(err, errlen, "%s", e);
+			goto out;
+		}
+	}
 	snprintf(path, sizeof path, "%s/master.cf", pf->etc);
 	if (write_file(path, m, err, errlen) < 0)
 		goto out;

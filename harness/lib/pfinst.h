@@ -76,13 +76,50 @@ struct pf_instance {
 /* The libfaketime library, or NULL when it is not installed. */
 const char *pf_faketime_lib(void);
 
-/* spool_template: a queue made once by pf_template_make(), copied instead
- * of letting `postfix check` create every queue directory (which takes
- * seconds: post-install runs a command per directory). NULL: none. */
-int pf_write_config(struct pf_instance *pf, const char *dir, const char *main_cf,
-		    const char *master_cf, const char *faketime,
-		    const char *spool_template, const struct pf_system *sys,
-		    char *err, size_t errlen);
+/* A text written over the configuration: a suite's or the scenario's
+ * [main.cf] / [master.cf] (variables expanded), in the order applied. */
+struct pf_layer {
+	const char *text;
+	const char *file;	/* where it was written, and its first line */
+	int line;
+};
+
+/*
+ * What an instance's configuration is made of. Without user_main, the
+ * safe base (catalogue scenarios); with it, the user's own configuration
+ * (postfix-config), which lives in the system's config_directory inside
+ * the sandbox (etc: a private copy bound there), and which the sandbox
+ * changes only as pf_changes records: the owned parameters, plus
+ * inet_interfaces; every master.cf chroot column set to n, inet services'
+ * host parts made 127.0.0.1; a postlog service added when missing.
+ */
+struct pf_config {
+	const char *user_main, *user_master;
+	const char *etc;	/* with user_main: where the configuration is seen */
+	const struct pf_layer *main_layers;
+	size_t nmain;
+	const struct pf_layer *master_layers;
+	size_t nmaster;
+	const char *faketime;	/* libfaketime offset, or NULL */
+	/* a queue made once by pf_template_make(), copied instead of letting
+	 * `postfix check` create every queue directory (which takes seconds:
+	 * post-install runs a command per directory). NULL: none. */
+	const char *spool_template;
+};
+
+/* Changes the sandbox made to a user's configuration, one line each:
+ * "queue_directory: /var/spool/postfix -> /w/001-x/postfix/spool". */
+struct pf_changes {
+	char **v;
+	size_t n;
+};
+int pf_changes_add(struct pf_changes *ch, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pf_changes_free(struct pf_changes *ch);
+
+/* Write etc/main.cf and etc/master.cf (ch may be NULL). */
+int pf_write_config(struct pf_instance *pf, const char *dir, const struct pf_config *cfg,
+		    const struct pf_system *sys, struct pf_changes *ch, char *err, size_t errlen);
 /* An instance with the base config, checked, whose spool/ serves as the
  * template for a whole run (run it inside a sandbox). */
 int pf_template_make(const char *dir, const struct pf_system *sys, char *err, size_t errlen);
@@ -96,8 +133,8 @@ int pf_master_cf_check(const char *text, int first_line, int *bad_line, char *er
 /* pfinst_text.c: the files pf_write_config() writes (malloc'd, NULL when
  * out of memory). */
 char *pf_main_cf_text(const struct pf_instance *pf, const struct pf_system *sys,
-		      const char *scen);
-char *pf_master_cf_text(const struct pf_instance *pf, const char *scen);
+		      const struct pf_config *cfg, struct pf_changes *ch);
+char *pf_master_cf_text(const struct pf_config *cfg, struct pf_changes *ch);
 /* Free what pf_write_config() allocated (after pf_stop). */
 void pf_instance_free(struct pf_instance *pf);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);

@@ -6,10 +6,12 @@
  * lines (readlline) decide what a definition is. Returns NULL when out of
  * memory.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pfconf.h"
 #include "pfinst.h"
 
 /* The safe base. The directories and the maillog are owned (below). */
@@ -66,96 +68,6 @@ static const char default_import_env[] =
 	"MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C "
 	"POSTLOG_SERVICE POSTLOG_HOSTNAME";
 
-/* Parameter name of a main.cf line, or "" for comments/continuations. */
-static void
-param_name(const char *line, char *name, size_t len)
-{
-	size_t n = 0;
-
-	name[0] = '\0';
-	if (*line == '#' || *line == ' ' || *line == '\t')
-		return;
-	while (line[n] && line[n] != ' ' && line[n] != '\t' && line[n] != '=' && n + 1 < len)
-		n++;
-	memcpy(name, line, n);
-	name[n] = '\0';
-}
-
-/* Does the scenario text define this parameter (main.cf) or entry (master.cf:
- * key is "service type")? */
-static int
-defines(const char *text, const char *key, int master)
-{
-	const char *p = text;
-
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[1024], name[256], type[64];
-
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
-		if (master) {
-			if (line[0] && line[0] != '#' && line[0] != ' ' && line[0] != '\t' &&
-			    sscanf(line, "%255s %63s", name, type) == 2) {
-				char k[330];
-
-				snprintf(k, sizeof k, "%s %s", name, type);
-				if (!strcmp(k, key))
-					return 1;
-			}
-		} else {
-			param_name(line, name, sizeof name);
-			if (name[0] && !strcmp(name, key))
-				return 1;
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	return 0;
-}
-
-/* Base text minus what the scenario redefines, then the scenario text. */
-static char *
-merge(const char *base, const char *dir, const char *scen, int master)
-{
-	size_t cap = strlen(base) + (scen ? strlen(scen) : 0) + 16 * strlen(dir) + 512;
-	char *out = malloc(cap), *o = out;
-	const char *p = base;
-
-	if (!out)
-		return NULL;
-	o += sprintf(o, "# Written by mxlab: a safe base, then the scenario's text.\n");
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = (size_t)(eol - p);
-		char line[512], key[330], name[256], type[64];
-
-		snprintf(line, sizeof line, "%.*s", (int)len, p);
-		p = eol + 1;
-		if (master) {
-			sscanf(line, "%255s %63s", name, type);
-			snprintf(key, sizeof key, "%s %s", name, type);
-		} else
-			param_name(line, key, sizeof key);
-		if (scen && defines(scen, key, master))
-			continue;
-		for (const char *q = line; *q; q++) {
-			if (!strncmp(q, "@DIR@", 5)) {
-				o += sprintf(o, "%s", dir);
-				q += 4;
-			} else
-				*o++ = *q;
-		}
-		*o++ = '\n';
-	}
-	if (scen) {
-		o += sprintf(o, "# --- from the scenario ---\n%s", scen);
-		if (o > out && o[-1] != '\n')
-			*o++ = '\n';
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Postfix's logical lines (readlline): a line that starts with white space
  * continues the one before; comments and blank lines are skipped and end
  * nothing. Kinds of a physical line: */
@@ -173,65 +85,35 @@ line_kind(const char *p, size_t len)
 	return ws ? PF_LINE_MORE : PF_LINE_START;
 }
 
-static int
-is_owned(const char *name)
-{
-	static const char *const owned[] = { PF_OWNED_PARAMS };
+/* The parameters the sandbox owns for this instance, with their values:
+ * PF_OWNED_PARAMS, then with a user's configuration inet_interfaces, and
+ * import_environment when the clock is shifted. */
+struct owned {
+	const char *name[24];
+	char *value[24];
+	size_t n;
+};
 
-	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
-		if (!strcmp(name, owned[i]))
-			return 1;
+static int
+owned_add(struct owned *o, const char *name, const char *value)
+{
+	if (o->n == sizeof o->name / sizeof o->name[0] || !(o->value[o->n] = strdup(value)))
+		return -1;
+	o->name[o->n++] = name;
 	return 0;
 }
 
-/*
- * The scenario's main.cf text with every definition of an owned parameter
- * (its continuation lines too) turned into a comment that says so: Postfix
- * warns about a parameter defined twice, and the sandbox's value must be
- * the only one.
- */
-static char *
-disown(const char *scen)
+static void
+owned_free(struct owned *o)
 {
-	static const char mark[] = "# owned by the mxlab sandbox: ";
-	size_t lines = 1;
-	char *out, *o;
-	int in_owned = 0;
-
-	for (const char *p = scen; *p; p++)
-		lines += *p == '\n';
-	if (!(out = malloc(strlen(scen) + lines * (sizeof mark - 1) + 2)))
-		return NULL;
-	o = out;
-	for (const char *p = scen; *p; ) {
-		size_t len = strcspn(p, "\n");
-		char line[1024], name[256];
-
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
-		switch (line_kind(p, len)) {
-		case PF_LINE_START:
-			param_name(line, name, sizeof name);
-			in_owned = name[0] && is_owned(name);
-			/* fall through */
-		case PF_LINE_MORE:
-			if (in_owned)
-				o += sprintf(o, "%s", mark);
-			break;
-		case PF_LINE_SKIP:
-			break;	/* comments and blank lines end nothing */
-		}
-		memcpy(o, p, len);
-		o += len;
-		*o++ = '\n';
-		p += len + (p[len] == '\n');
-	}
-	*o = '\0';
-	return out;
+	for (size_t i = 0; i < o->n; i++)
+		free(o->value[i]);
+	o->n = 0;
 }
 
-/* The parameters the sandbox owns, with their values, after everything. */
-static char *
-owned_block(const struct pf_instance *pf, const struct pf_system *sys)
+static int
+owned_make(struct owned *o, const struct pf_instance *pf, const struct pf_system *sys,
+	   const struct pf_config *cfg, const struct cf_main *now)
 {
 	const char *names[] = { PF_OWNED_PARAMS };
 	const char *values[] = {
@@ -240,19 +122,65 @@ owned_block(const struct pf_instance *pf, const struct pf_system *sys)
 		sys->v[PF_SYS_SENDMAIL], sys->v[PF_SYS_NEWALIASES], sys->v[PF_SYS_MAILQ],
 		sys->v[PF_SYS_MAIL_OWNER], sys->v[PF_SYS_SETGID_GROUP], "no", "",
 	};
-	char *out = strdup("# --- owned by the mxlab sandbox ---\n");
 
 	_Static_assert(sizeof names / sizeof names[0] == sizeof values / sizeof values[0],
 		       "one value per owned parameter");
-	for (size_t i = 0; out && i < sizeof names / sizeof names[0]; i++) {
-		char *n = NULL;
+	o->n = 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (owned_add(o, names[i], values[i]) < 0)
+			return -1;
+	if (cfg->user_main && owned_add(o, "inet_interfaces", "loopback-only") < 0)
+		return -1;
+	if (cfg->faketime && *cfg->faketime) {
+		const struct cf_def *d = cf_main_get(now, "import_environment");
+		char *v = NULL;
+		int r;
 
-		if (asprintf(&n, "%s%s = %s\n", out, names[i], values[i]) < 0)
-			n = NULL;
-		free(out);
-		out = n;
+		if (asprintf(&v, "%s LD_PRELOAD FAKETIME", d ? d->value : default_import_env) < 0)
+			return -1;
+		r = owned_add(o, "import_environment", v);
+		free(v);
+		return r;
 	}
-	return out;
+	return 0;
+}
+
+static int
+pick_owned(const char *key, void *arg)
+{
+	const struct owned *o = arg;
+
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(key, o->name[i]))
+			return 1;
+	return 0;
+}
+
+/* The system's default of an owned parameter, for the change lines. */
+static const char *
+sys_default(const struct pf_system *sys, const char *name)
+{
+	static const struct { const char *name; int v; } map[] = {
+		{ "config_directory", PF_SYS_CONFIG_DIR }, { "queue_directory", PF_SYS_QUEUE_DIR },
+		{ "data_directory", PF_SYS_DATA_DIR }, { "daemon_directory", PF_SYS_DAEMON_DIR },
+		{ "command_directory", PF_SYS_COMMAND_DIR }, { "meta_directory", PF_SYS_META_DIR },
+		{ "shlib_directory", PF_SYS_SHLIB_DIR }, { "sendmail_path", PF_SYS_SENDMAIL },
+		{ "newaliases_path", PF_SYS_NEWALIASES }, { "mailq_path", PF_SYS_MAILQ },
+		{ "mail_owner", PF_SYS_MAIL_OWNER }, { "setgid_group", PF_SYS_SETGID_GROUP },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(map[i].name, name))
+			return sys->v[map[i].v];
+	if (!strcmp(name, "inet_interfaces"))
+		return "all";
+	if (!strcmp(name, "import_environment"))
+		return default_import_env;
+	if (!strcmp(name, "multi_instance_enable"))
+		return "no";
+	if (!strcmp(name, "maillog_file_prefixes"))
+		return "/var, /dev/stdout";
+	return "";
 }
 
 int
@@ -295,29 +223,195 @@ pf_master_cf_check(const char *text, int first_line, int *bad_line, char *err, s
 	return 0;
 }
 
-/* main.cf: the base minus what the scenario redefines, the scenario's text
- * with the owned parameters made comments, libfaketime's variables when
- * the clock is shifted (unless the scenario sets import_environment), and
- * the owned parameters. */
-char *
-pf_main_cf_text(const struct pf_instance *pf, const struct pf_system *sys, const char *scen)
-{
-	char *mine = NULL, *m = NULL, *owned = NULL, *out = NULL;
-	int ft = pf->faketime[0] && !(scen && defines(scen, "import_environment", 0));
 
-	if ((!scen || (mine = disown(scen))) && (m = merge(base_main, pf->dir, mine, 0)) &&
-	    (owned = owned_block(pf, sys)) &&
-	    asprintf(&out, "%s%s%s%s%s", m, ft ? "import_environment = " : "",
-		     ft ? default_import_env : "", ft ? " LD_PRELOAD FAKETIME\n" : "", owned) < 0)
-		out = NULL;
+int
+pf_changes_add(struct pf_changes *ch, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, **nv;
+	int r;
+
+	if (!ch)
+		return 0;
+	va_start(ap, fmt);
+	r = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	if (!(nv = realloc(ch->v, (ch->n + 1) * sizeof *nv))) {
+		free(line);
+		return -1;
+	}
+	ch->v = nv;
+	nv[ch->n++] = line;
+	return 0;
+}
+
+void
+pf_changes_free(struct pf_changes *ch)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		free(ch->v[i]);
+	free(ch->v);
+	ch->v = NULL;
+	ch->n = 0;
+}
+
+/* The starting text (the user's or the base) with every layer over it. */
+static char *
+layered(const char *start, const struct pf_layer *layers, size_t n, int master)
+{
+	char *t = strdup(start);
+
+	for (size_t i = 0; t && i < n; i++) {
+		char origin[1200], *next;
+
+		snprintf(origin, sizeof origin, "%s:%d", layers[i].file, layers[i].line);
+		next = cf_overlay(t, layers[i].text, origin, master);
+
+		free(t);
+		t = next;
+	}
+	return t;
+}
+
+/*
+ * main.cf: the base or the user's text, every layer over it, the owned
+ * parameters' definitions made comments (continuation lines too: Postfix
+ * would warn about a parameter defined twice, and the sandbox's value must
+ * be the only one), then the owned parameters with their values.
+ */
+char *
+pf_main_cf_text(const struct pf_instance *pf, const struct pf_system *sys,
+		const struct pf_config *cfg, struct pf_changes *ch)
+{
+	static const char head[] = "# Written by mxlab: a safe base, then the scenario's text.\n";
+	struct cf_main now = { 0 };
+	struct owned o = { .n = 0 };
+	char *t = NULL, *mine = NULL, *out = NULL;
+	size_t len;
+
+	if (cfg->user_main)
+		t = layered(cfg->user_main, cfg->main_layers, cfg->nmain, 0);
+	else if ((mine = layered(base_main, cfg->main_layers, cfg->nmain, 0)) &&
+		 asprintf(&t, "%s%s", head, mine) < 0)
+		t = NULL;
 	free(mine);
-	free(m);
-	free(owned);
+	mine = NULL;
+	if (!t || cf_main_parse(&now, t, "main.cf", 1) < 0 || owned_make(&o, pf, sys, cfg, &now) < 0)
+		goto out;
+	for (size_t i = 0; cfg->user_main && i < o.n; i++) {
+		const struct cf_def *d = cf_main_get(&now, o.name[i]);
+		const char *old = d ? d->value : sys_default(sys, o.name[i]);
+
+		if (strcmp(old, o.value[i]) != 0 &&
+		    pf_changes_add(ch, "main.cf %s: %s%s -> %s", o.name[i], d ? "" : "(default) ",
+				   *old ? old : "(empty)", *o.value[i] ? o.value[i] : "(empty)") < 0)
+			goto out;
+	}
+	if (!(mine = cf_comment_out(t, 0, pick_owned, &o, "# owned by the mxlab sandbox: ")))
+		goto out;
+	len = strlen(mine) + 64;
+	for (size_t i = 0; i < o.n; i++)
+		len += strlen(o.name[i]) + strlen(o.value[i]) + 4;
+	if (!(out = malloc(len)))
+		goto out;
+	len = (size_t)sprintf(out, "%s# --- owned by the mxlab sandbox ---\n", mine);
+	for (size_t i = 0; i < o.n; i++)
+		len += (size_t)sprintf(out + len, "%s = %s\n", o.name[i], o.value[i]);
+out:
+	cf_main_free(&now);
+	owned_free(&o);
+	free(t);
+	free(mine);
+	return out;
+}
+
+/* A user's master.cf: chroot off, inet services on 127.0.0.1, postlog. */
+static char *
+master_sandboxed(const char *text, struct pf_changes *ch)
+{
+	size_t cap = strlen(text) * 2 + 256, olen = 0;
+	char *out = malloc(cap);
+	int postlog = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		char line[4096], f[7][256], rest[4096] = "";
+		int n = 0, changed = 0;
+
+		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+		p += len + (p[len] == '\n');
+		if (line_kind(line, strlen(line)) == PF_LINE_START)
+			n = sscanf(line, "%255s %255s %255s %255s %255s %255s %255s %4095[^\n]", f[0],
+				   f[1], f[2], f[3], f[4], f[5], f[6], rest);
+		if (n >= 2 && !strcmp(f[0], "postlog") && !strcmp(f[1], "unix-dgram"))
+			postlog = 1;
+		if (n >= 5 && strcmp(f[4], "n") != 0) {
+			pf_changes_add(ch, "master.cf %s %s: chroot %s -> n", f[0], f[1], f[4]);
+			snprintf(f[4], sizeof f[4], "n");
+			changed = 1;
+		}
+		if (n >= 2 && !strcmp(f[1], "inet") && strchr(f[0], ':')) {
+			const char *port = strrchr(f[0], ':') + 1;
+			char host[256];
+
+			snprintf(host, sizeof host, "%.*s", (int)(port - 1 - f[0]), f[0]);
+			if (strcmp(host, "127.0.0.1") != 0) {
+				char nf[256];
+
+				snprintf(nf, sizeof nf, "127.0.0.1:%s", port);
+				pf_changes_add(ch, "master.cf %s %s: listens on %s instead", f[0], f[1], nf);
+				snprintf(f[0], sizeof f[0], "%s", nf);
+				changed = 1;
+			}
+		}
+		if (olen + sizeof line + 64 > cap) {
+			char *no = realloc(out, cap = cap * 2 + sizeof line + 64);
+
+			if (!no) {
+				free(out);
+				return NULL;
+			}
+			out = no;
+		}
+		if (changed) {
+			olen += (size_t)sprintf(out + olen, "%s", f[0]);
+			for (int i = 1; i < n && i < 7; i++)
+				olen += (size_t)sprintf(out + olen, " %s", f[i]);
+			olen += (size_t)sprintf(out + olen, "%s%s\n", n == 8 ? " " : "", n == 8 ? rest : "");
+		} else
+			olen += (size_t)sprintf(out + olen, "%s\n", line);
+	}
+	out[olen] = '\0';
+	if (!postlog) {
+		static const char pl[] = "postlog   unix-dgram n  -       n       -       1       postlogd\n";
+		char *no = realloc(out, olen + sizeof pl + 64);
+
+		if (!no) {
+			free(out);
+			return NULL;
+		}
+		out = no;
+		strcat(out, "# --- added by the mxlab sandbox (maillog_file needs it) ---\n");
+		strcat(out, pl);
+		pf_changes_add(ch, "master.cf postlog unix-dgram: added (maillog_file needs it)");
+	}
 	return out;
 }
 
 char *
-pf_master_cf_text(const struct pf_instance *pf, const char *scen)
+pf_master_cf_text(const struct pf_config *cfg, struct pf_changes *ch)
 {
-	return merge(base_master, pf->dir, scen, 1);
+	char *t, *s;
+
+	if (!cfg->user_master)
+		return layered(base_master, cfg->master_layers, cfg->nmaster, 1);
+	if (!(t = layered(cfg->user_master, cfg->master_layers, cfg->nmaster, 1)))
+		return NULL;
+	s = master_sandboxed(t, ch);
+	free(t);
+	return s;
 }

@@ -40,6 +40,9 @@ rn_result_free(struct rn_result *r)
 	}
 	for (size_t i = 0; i < r->ntimings; i++)
 		free(r->timings[i].name);
+	for (size_t i = 0; i < r->nchanges; i++)
+		free(r->changes[i]);
+	free(r->changes);
 	free(r->checks);
 	free(r->timings);
 	free(r->message);
@@ -267,11 +270,21 @@ parse_results(struct rn_job *j, const char **done)
 			j->res.timings = nt;
 			nt[j->res.ntimings].name = strdup(name);
 			nt[j->res.ntimings++].ms = atol(ms);
-		} else if (!strcmp(kind, "error")) {
+		} else if (!strcmp(kind, "error") || !strcmp(kind, "config-error")) {
 			char *m = field(&rest);
 
-			if (!j->res.message)
+			if (!j->res.message) {
 				j->res.message = strdup(m ? m : "");
+				j->res.config_error = !strcmp(kind, "config-error");
+			}
+		} else if (!strcmp(kind, "change")) {
+			char *m = field(&rest), **nc;
+
+			if (m && (nc = realloc(j->res.changes, (j->res.nchanges + 1) * sizeof *nc))) {
+				j->res.changes = nc;
+				if ((nc[j->res.nchanges] = strdup(m)))
+					j->res.nchanges++;
+			}
 		} else if (!strcmp(kind, "done"))
 			*done = field(&rest);
 	}
@@ -296,7 +309,14 @@ write_result_file(struct rn_job *j)
 	fprintf(fp, "%s: %s\n", j->label, j->res.status == RN_PASS ? "pass" :
 		j->res.status == RN_FAIL ? "fail" : "error");
 	if (j->res.message)
-		fprintf(fp, "error: %s\n", j->res.message);
+		fprintf(fp, "%s: %s\n", j->res.config_error ? "configuration error" : "error",
+			j->res.message);
+	if (j->res.nchanges) {
+		fprintf(fp, "the sandbox's changes to %s:\n",
+			j->sc->postfix_config ? j->sc->postfix_config : "the configuration");
+		for (size_t i = 0; i < j->res.nchanges; i++)
+			fprintf(fp, "  %s\n", j->res.changes[i]);
+	}
 	for (size_t i = 0; i < j->res.nchecks; i++) {
 		const struct rn_check *c = &j->res.checks[i];
 

@@ -50,6 +50,11 @@ struct rn_result {
 	size_t ntimings;
 	char *dir;		/* the scenario directory */
 	int kept;		/* dir was kept */
+	int config_error;	/* the error is the user's configuration's
+				   (postfix-config): the run exits 2 */
+	char **changes;		/* what the sandbox changed in a user's
+				   configuration, and the files it provided */
+	size_t nchanges;
 };
 
 void rn_result_free(struct rn_result *r);

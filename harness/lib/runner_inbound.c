@@ -19,15 +19,31 @@
 
 /*
  * [sasl] with Cyrus SASL: a private sasldb with the scenario's users, and
- * an smtpd.conf that points at it. main.cf gets cyrus_sasl_config_path and
- * an empty smtpd_sasl_local_domain (the users' realm is the instance's
- * myhostname) before the scenario's own text.
+ * an smtpd.conf that points at it. main.cf gets, as a layer over the
+ * configuration (before the scenario's own [main.cf]): Cyrus as smtpd's
+ * SASL, cyrus_sasl_config_path, and the users' realm as
+ * smtpd_sasl_local_domain, so that a user configuration's own myhostname
+ * does not matter.
  */
+char *
+rn_sasl_layer(struct box *b)
+{
+	char *t = NULL;
+
+	if (!b->sc->sasl.present)
+		return NULL;
+	if (asprintf(&t, "smtpd_sasl_type = cyrus\nsmtpd_sasl_path = smtpd\n"
+		     "cyrus_sasl_config_path = %s/etc/sasl\nsmtpd_sasl_local_domain = %s\n",
+		     b->inst, INSTANCE_REALM) < 0)
+		return NULL;
+	return t;
+}
+
 int
-rn_setup_sasl(struct box *b, char **main_cf)
+rn_setup_sasl(struct box *b)
 {
 	const struct sc_sasl *sa = &b->sc->sasl;
-	char dir[1300], conf[1400], db[1400], text[2048], *m;
+	char dir[1300], conf[1400], db[1400], text[2048];
 	struct group *gr = getgrnam("postfix");
 
 	if (!sa->present)
@@ -59,12 +75,6 @@ rn_setup_sasl(struct box *b, char **main_cf)
 	}
 	if (!gr || chown(db, 0, gr->gr_gid) < 0 || chmod(db, 0640) < 0)
 		return rn_box_fail(b, "%s: cannot give it to group postfix: %s", db, strerror(errno));
-	snprintf(text, sizeof text, "cyrus_sasl_config_path = %s\nsmtpd_sasl_local_domain =\n", dir);
-	if (!(m = malloc(strlen(text) + (*main_cf ? strlen(*main_cf) : 0) + 1)))
-		return rn_box_fail(b, "out of memory");
-	sprintf(m, "%s%s", text, *main_cf ? *main_cf : "");
-	free(*main_cf);
-	*main_cf = m;
 	return 0;
 }
 

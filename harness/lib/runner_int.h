@@ -12,6 +12,7 @@
 #include "expect.h"
 #include "maillog.h"
 #include "pfinst.h"
+#include "pfrefs.h"
 #include "runner.h"
 #include "sandbox.h"
 
@@ -36,6 +37,7 @@ struct rn_fs {
 	struct sb_fs fs;
 	struct sb_cover cover[4];
 	const char *rw[2], *ro[3];
+	const char *etc_skip[2];
 };
 void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
 		   const char *resolv);
@@ -44,6 +46,32 @@ void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *
 #define INSTANCE_NAME "postfix.mxlab.test"
 /* The realm of [sasl] users: the base main.cf's myhostname. */
 #define INSTANCE_REALM "postfix.mxlab.test"
+
+/* A file the sandbox shows at path (a user configuration's certificate,
+ * a [files] entry): from the PKI (pki_rel) or the text. */
+struct rn_provide {
+	char *path;
+	char *pki_rel;		/* relative to the PKI directory, or NULL */
+	const char *text;	/* not owned (the scenario's) */
+	size_t len;
+	char *why;		/* "PKI mail.example/good/fullchain.pem for smtpd_tls_..." */
+};
+
+/* A user's own configuration (postfix-config), runner_config.c. */
+struct rn_conf {
+	int on;
+	char *copy;		/* DIR/postfix/etc: the private copy */
+	char *main_text, *master_text;
+	char *main_origin, *master_origin;	/* "USERDIR/main.cf" */
+	struct cf_refs refs;
+	struct rn_provide *prov;
+	size_t nprov;
+	const char **private_dirs;	/* NULL-terminated, for sb_fs */
+	size_t nprivate;
+	char **pki_hosts;
+	size_t npki_hosts;
+	struct pf_changes changes;
+};
 
 /* The state of one scenario inside its sandbox. */
 struct box {
@@ -68,6 +96,9 @@ struct box {
 	struct mxlab_probe_report *prep;	/* one per [probe NAME] */
 	struct ex_probe *exp;
 	size_t nprobes_run;
+	struct pf_layer *ml, *msl;	/* main.cf and master.cf layers, expanded */
+	size_t nml, nmsl;
+	struct rn_conf conf;
 };
 
 /* runner_sandbox.c */
@@ -75,8 +106,27 @@ int rn_box_fail(struct box *b, const char *fmt, ...) __attribute__((format(print
 void rn_box_phase(struct box *b, const char *name);
 int rn_write_text(const char *path, const char *text);
 
+/* A problem of the user's configuration (postfix-config): like
+ * rn_box_fail, and the run exits 2. */
+int rn_box_config_fail(struct box *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A change the sandbox made to the user's configuration (recorded, and
+ * printed with -v). */
+void rn_box_change(struct box *b, const char *text);
+
+/* runner_config.c and runner_provide.c */
+int rn_layers(struct box *b);		/* b->ml / b->msl from the scenario */
+void rn_layers_free(struct box *b);
+int rn_conf_prepare(struct box *b);	/* before sb_enter: copy, read, plan */
+int rn_conf_plan(struct box *b);	/* runner_provide.c: the files to show */
+int rn_path_inside(const char *path, const char *dir);	/* dir itself or below */
+void rn_conf_fs(struct box *b, struct rn_fs *f);	/* what the sandbox adds */
+int rn_conf_provide(struct box *b);	/* after the PKI: write the files */
+int rn_conf_maps(struct box *b);	/* after main.cf: references exist, maps built */
+void rn_conf_free(struct box *b);
+
 /* runner_inbound.c */
-int rn_setup_sasl(struct box *b, char **main_cf);
+char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */
+int rn_setup_sasl(struct box *b);
 int rn_run_clients(struct box *b);
 int rn_run_probes(struct box *b);
 

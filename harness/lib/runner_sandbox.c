@@ -67,6 +67,32 @@ record(FILE *out, const char *kind, int n, const char *const *fields)
 	fflush(out);
 }
 
+int
+rn_box_config_fail(struct box *b, const char *fmt, ...)
+{
+	char msg[4096];
+	const char *f[1] = { msg };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	record(b->out, "config-error", 1, f);
+	return -1;
+}
+
+void
+rn_box_change(struct box *b, const char *text)
+{
+	const char *f[1] = { text };
+
+	record(b->out, "change", 1, f);
+	if (b->a->verbose) {
+		fprintf(stderr, "%s | configuration: %s\n", b->a->label, text);
+		fflush(stderr);
+	}
+}
+
 void
 rn_box_phase(struct box *b, const char *name)
 {
@@ -164,6 +190,8 @@ make_pki(struct box *b)
 
 	for (size_t i = 0; i < sc->npki_hosts; i++)
 		add_host(&hosts, &n, sc->pki_hosts[i], strlen(sc->pki_hosts[i]));
+	for (size_t i = 0; i < b->conf.npki_hosts; i++)
+		add_host(&hosts, &n, b->conf.pki_hosts[i], strlen(b->conf.pki_hosts[i]));
 	for (size_t s = 0; s < sc->nservers; s++) {
 		for (size_t k = 0; k < sc->servers[s].nkv; k++) {
 			const struct sc_kv *kv = &sc->servers[s].kv[k];
@@ -308,43 +336,37 @@ static int
 start_postfix(struct box *b)
 {
 	const struct scenario *sc = b->sc;
-	char *main_cf = sc->main_cf ? sc_expand(sc, &b->vars, sc->main_cf) : NULL;
-	char *master_cf = sc->master_cf ? sc_expand(sc, &b->vars, sc->master_cf) : NULL;
+	const struct pf_config cfg = {
+		.user_main = b->conf.main_text, .user_master = b->conf.master_text,
+		.etc = b->a->sys->v[PF_SYS_CONFIG_DIR],
+		.main_layers = b->ml, .nmain = b->nml, .master_layers = b->msl, .nmaster = b->nmsl,
+		.faketime = sc->faketime, .spool_template = b->a->spool_template,
+	};
 	char e[4096];
-	int r = -1;
 
-	if ((sc->main_cf && !main_cf) || (sc->master_cf && !master_cf)) {
-		rn_box_fail(b, "out of memory");
-		goto out;
-	}
-	if (rn_setup_sasl(b, &main_cf) < 0)
-		goto out;
-	if (pf_write_config(&b->pf, b->inst, main_cf, master_cf, sc->faketime,
-			    b->a->spool_template, b->a->sys, e, sizeof e) < 0 ||
-	    pf_check(&b->pf, e, sizeof e) < 0) {
-		rn_box_fail(b, "Postfix: %s", e);
-		goto out;
-	}
+	if (rn_setup_sasl(b) < 0)
+		return -1;
+	if (pf_write_config(&b->pf, b->inst, &cfg, b->a->sys, &b->conf.changes, e, sizeof e) < 0)
+		return b->conf.on ? rn_box_config_fail(b, "%s: %s", sc->postfix_config, e) :
+				    rn_box_fail(b, "Postfix: %s", e);
+	for (size_t i = 0; i < b->conf.changes.n; i++)
+		rn_box_change(b, b->conf.changes.v[i]);
+	if (b->conf.on && rn_conf_maps(b) < 0)
+		return -1;
+	if (pf_check(&b->pf, e, sizeof e) < 0)
+		return b->conf.on ? rn_box_config_fail(b, "%s (the user's configuration, as %s): %s",
+						     sc->postfix_config, b->pf.etc, e) :
+				    rn_box_fail(b, "Postfix: %s", e);
 	rn_box_phase(b, "postfix-check");
-	if (!(b->tail = ml_tail_open(b->pf.maillog, e, sizeof e))) {
-		rn_box_fail(b, "maillog: %s", e);
-		goto out;
-	}
-	if (pf_start(&b->pf, e, sizeof e) < 0) {
-		rn_box_fail(b, "Postfix: %s", e);
-		goto out;
-	}
+	if (!(b->tail = ml_tail_open(b->pf.maillog, e, sizeof e)))
+		return rn_box_fail(b, "maillog: %s", e);
+	if (pf_start(&b->pf, e, sizeof e) < 0)
+		return rn_box_fail(b, "Postfix: %s", e);
 	b->pf_started = 1;
-	if (pf_wait_ready(&b->pf, b->tail, 10000, on_line, b, e, sizeof e) < 0) {
-		rn_box_fail(b, "Postfix: %s", e);
-		goto out;
-	}
+	if (pf_wait_ready(&b->pf, b->tail, 10000, on_line, b, e, sizeof e) < 0)
+		return rn_box_fail(b, "Postfix: %s", e);
 	rn_box_phase(b, "postfix-ready");
-	r = 0;
-out:
-	free(main_cf);
-	free(master_cf);
-	return r;
+	return 0;
 }
 
 /*
@@ -517,6 +539,8 @@ teardown(struct box *b)
 	free(b->exc);
 	free(b->prep);
 	free(b->exp);
+	rn_layers_free(b);
+	rn_conf_free(b);
 	rn_box_phase(b, "stopped");
 }
 
@@ -534,10 +558,10 @@ rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts
 	int meta_apart = strcmp(sys->v[PF_SYS_META_DIR], sys->v[PF_SYS_CONFIG_DIR]) != 0;
 	size_t nro = 0;
 
-	f->cover[0] = (struct sb_cover){ sys->v[PF_SYS_CONFIG_DIR], meta_apart ? NULL : pf_meta_files };
-	f->cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL };
-	f->cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL };
-	f->cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL };
+	f->cover[0] = (struct sb_cover){ sys->v[PF_SYS_CONFIG_DIR], meta_apart ? NULL : pf_meta_files, NULL };
+	f->cover[1] = (struct sb_cover){ sys->v[PF_SYS_QUEUE_DIR], NULL, NULL };
+	f->cover[2] = (struct sb_cover){ sys->v[PF_SYS_DATA_DIR], NULL, NULL };
+	f->cover[3] = (struct sb_cover){ sys->v[PF_SYS_MAIL_SPOOL], NULL, NULL };
 	f->rw[0] = a->dir;
 	f->rw[1] = NULL;
 	if (a->spool_template)
@@ -599,19 +623,21 @@ rn_sandbox_main(void *arg)
 	snprintf(e, sizeof e, "%s/servers", a->dir);
 	mkdir(e, 0755);
 
-	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0)
+	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0 || rn_layers(&b) < 0 ||
+	    rn_conf_prepare(&b) < 0)
 		goto out;
 	{
 		struct rn_fs f;
 
 		rn_sandbox_fs(a, &f, hosts, resolv);
+		rn_conf_fs(&b, &f);
 		if (sb_enter(&f.fs, e, sizeof e) < 0) {
 			rn_box_fail(&b, "sandbox: %s", e);
 			goto out;
 		}
 	}
 	rn_box_phase(&b, "sandbox");
-	if (make_pki(&b) < 0)
+	if (make_pki(&b) < 0 || (b.conf.on && rn_conf_provide(&b) < 0))
 		goto out;
 	rn_box_phase(&b, "pki");
 	if (start_dns(&b) < 0 || start_servers(&b) < 0)

@@ -25,7 +25,12 @@
  *                               writable (never executable) or read-only
  *   cover[]                     directories shown empty and read-only but for
  *                               the names in keep[] (read-only copies of the
- *                               host's): the system's Postfix locations
+ *                               host's): the system's Postfix locations; or
+ *                               shown from a host directory (src), writable
+ *   private_dirs[]              private, empty, writable tmpfs (a user
+ *                               configuration's files outside /etc)
+ * With etc_rw, /etc itself is a private writable tmpfs (the host files in
+ * it stay read-only), so that files a configuration names can be put there.
  * Then loopback is brought up and capabilities are dropped for good: the
  * bounding set keeps only what an MTA needs (chown, DAC override, fowner,
  * fsetid, kill, setuid/setgid, binding ports below 1024, chroot), so a root
@@ -46,6 +51,9 @@
 struct sb_cover {
 	const char *dir;
 	const char *const *keep;
+	const char *src;	/* not NULL: dir shows this host directory,
+				   writable (never executable), instead of
+				   an empty one; keep[] still shown over it */
 };
 
 struct sb_fs {
@@ -56,6 +64,14 @@ struct sb_fs {
 	const char *const *ro;	/* NULL-terminated: host directories kept read-only */
 	const struct sb_cover *cover;	/* ncover entries */
 	size_t ncover;
+	int etc_rw;		/* /etc is a private writable tmpfs (its host
+				   files stay read-only binds) */
+	const char *const *etc_skip;	/* NULL-terminated: host /etc entries
+					   not shown ("ssl/certs") */
+	const char *const *private_dirs;	/* NULL-terminated: directories
+						   made private, empty and
+						   writable ("/srv"); never
+						   inside a host tree */
 };
 
 /* Start fn(arg) as PID 1 of new namespaces; returns its pid (in ours). */

@@ -211,10 +211,17 @@ build_etc(const struct sb_fs *fs, char *err, size_t errlen)
 {
 	const char *own[][2] = { { "/etc/hosts", fs->hosts }, { "/etc/resolv.conf", fs->resolv } };
 
+	if (fs->etc_rw && tmpfs(fs->root, "/etc", "mode=0755,size=64m",
+				MS_NOSUID | MS_NODEV | MS_NOEXEC, err, errlen) < 0)
+		return -1;
 	for (const char *const *f = etc_files; *f; f++) {
 		char *path;
-		int r;
+		int r, skip = 0;
 
+		for (const char *const *k = fs->etc_skip; k && *k && !skip; k++)
+			skip = !strcmp(*k, *f);
+		if (skip)
+			continue;
 		if (asprintf(&path, "/etc/%s", *f) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -289,7 +296,12 @@ cover(const char *root, const struct sb_cover *c, char *err, size_t errlen)
 		r = stat(dst, &st) < 0 ? 0 : -1;
 		goto out;
 	}
-	if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0) {
+	if (c->src) {
+		/* Shown writable from src instead (never executable). */
+		if (bind(c->src, dst, ATTR_RW, err, errlen) < 0)
+			goto out;
+	} else if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 "mode=0755,size=64k") < 0) {
 		fail(err, errlen, "mount tmpfs on", c->dir);
 		goto out;
 	}
@@ -305,7 +317,7 @@ cover(const char *root, const struct sb_cover *c, char *err, size_t errlen)
 		if (r < 0)
 			goto out;
 	}
-	r = set_attr(dst, 0, ATTR_RO | MOUNT_ATTR_NOEXEC, err, errlen);
+	r = c->src ? 0 : set_attr(dst, 0, ATTR_RO | MOUNT_ATTR_NOEXEC, err, errlen);
 out:
 	free(dst);
 	return r;
@@ -390,6 +402,15 @@ sb_fs_build(const struct sb_fs *fs, char *err, size_t errlen)
 			fail(err, errlen, "mount proc on", proc);
 		free(proc);
 		if (!ok)
+			return -1;
+	}
+	for (const char *const *d = fs->private_dirs; d && *d; d++) {
+		if ((*d)[0] != '/' || sb_fs_is_host_tree(*d) || !strcmp(*d, "/proc") ||
+		    !strcmp(*d, "/dev") || !strcmp(*d, "/sys") || strstr(*d, "/..")) {
+			snprintf(err, errlen, "sandbox: %s cannot be a private directory", *d);
+			return -1;
+		}
+		if (tmpfs(r, *d, "mode=0755,size=64m", MS_NOSUID | MS_NODEV | MS_NOEXEC, err, errlen) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < fs->ncover; i++)

@@ -1,28 +1,25 @@
 /*
  * scenario.c: the scenario file reader (grammar: docs/scenario-format.md).
  *
- * Offers sc_load_mem, sc_free, sc_errors_free and sc_has_tag (scenario.h);
- * sc_load reads the file (scenario_file.c) and calls sc_load_mem.
- * The key sections are read in scenario_keys.c, values checked and
- * variables expanded in scenario_value.c (scenario_int.h lists the parts).
+ * Reads the lines of one file into a struct scenario (sc_rd_text, for
+ * scenario_load.c, which orders a load). The key sections are read in
+ * scenario_keys.c, values checked and variables expanded in
+ * scenario_value.c (scenario_int.h lists the parts).
  *
  * One pass over the lines: a header line finishes the section before it
  * (a verbatim text is stored, a server configuration checked) and starts
  * the next; every other line goes to its section's reader. Checks that
  * need the whole file (summary, recipients, servers named by [expect])
- * come last (scenario_check.c). Every problem is appended to the caller's sc_errors as
+ * come after it (scenario_check.c). Every problem is appended to the caller's sc_errors as
  * "FILE:LINE: what is wrong"; the reader goes on after one (skipping the
  * lines of a section it could not start, so one mistake gives one
  * message) and gives up after SC_ERRORS_MAX.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "scenario_int.h"
 
@@ -37,7 +34,7 @@ static const struct {
 	{ "master.cf", S_MASTER_CF, 0 }, { "dns", S_DNS, 0 },
 	{ "server", S_SERVER, 1 }, { "client", S_CLIENT, 1 },
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
-	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 },
+	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 }, { "files", S_FILES, 0 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -323,8 +320,10 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 				return;
 			}
 		srv.line = line;
-		if (!(srv.name = strdup(label)) || sc_rd_push(&sc->servers, &sc->nservers, sizeof srv, &srv) < 0) {
+		if (!(srv.name = strdup(label)) || !(srv.origin = strdup(r->file)) ||
+		    sc_rd_push(&sc->servers, &sc->nservers, sizeof srv, &srv) < 0) {
 			free(srv.name);
+			free(srv.origin);
 			r->oom = 1;
 			r->cur = S_SKIP;
 			return;
@@ -347,8 +346,10 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 				return;
 			}
 		cl.line = line;
-		if (!(cl.name = strdup(label)) || sc_rd_push(arr, n, sizeof cl, &cl) < 0) {
+		if (!(cl.name = strdup(label)) || !(cl.origin = strdup(r->file)) ||
+		    sc_rd_push(arr, n, sizeof cl, &cl) < 0) {
 			free(cl.name);
+			free(cl.origin);
 			r->oom = 1;
 			r->cur = S_SKIP;
 			return;
@@ -373,7 +374,7 @@ unknown_section(struct rd *r, int line, const char *t)
 	    (i = near_miss(kind)) < 0 || (sections[i].labelled && !label[0]) ||
 	    (!sections[i].labelled && label[0]))
 		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
-			  "dns, server NAME, client NAME, probe NAME, sasl, send, expect)", t);
+			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect)", t);
 	else
 		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
 			  sections[i].name, label[0] ? " " : "", label);
@@ -437,7 +438,12 @@ header(struct rd *r, int line, char *t)
 	case S_MAIN_CF: r->sc->main_cf_line = line + 1; break;
 	case S_MASTER_CF: r->sc->master_cf_line = line + 1; break;
 	case S_SEND: r->sc->send.present = 1; r->sc->send.line = line; break;
-	case S_SASL: r->sc->sasl.present = 1; r->sc->sasl.line = line; break;
+	case S_SASL:
+		r->sc->sasl.present = 1;
+		r->sc->sasl.line = line;
+		if (!(r->sc->sasl.origin = strdup(r->file)))
+			r->oom = 1;
+		break;
 	case S_EXPECT: r->sc->expect_line = line; break;
 	default: break;
 	}
@@ -475,236 +481,72 @@ do_line(struct rd *r, int line, char *text)
 	case S_PROBE: sc_rd_probe_line(r, line, t); break;
 	case S_SASL: sc_rd_sasl_line(r, line, t); break;
 	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
+	case S_FILES: sc_rd_files_line(r, line, t); break;
 	default: break;
 	}
 }
 
-/* ---- the whole file (reading it from disk: scenario_file.c) */
+/* ---- the text of one file */
 
-static int
-set_names(struct scenario *sc, const char *path)
+void
+sc_rd_text(struct rd *r, const char *text, size_t len)
 {
-	const char *base = strrchr(path, '/');
-	char *real, *slash;
-	size_t n;
-
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	if (n > 4 && !strcmp(base + n - 4, ".scn"))
-		n -= 4;
-	if (!(sc->file = strdup(path)) || !(sc->name = strndup(base, n)))
-		return -1;
-	if ((real = realpath(path, NULL)) != NULL && (slash = strrchr(real, '/')) != NULL) {
-		slash[slash == real ? 1 : 0] = '\0';
-		sc->dir = real;
-	} else {
-		free(real);
-		sc->dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path - 1));
-	}
-	return sc->dir ? 0 : -1;
-}
-
-static void
-apply_defaults(struct rd *r)
-{
-	struct scenario *sc = r->sc;
-	struct sc_send *s = &sc->send;
-	char text[400];
-	int has_faketime = 0;
-
-	for (size_t i = 0; i < sc->nrequires; i++)
-		has_faketime |= !strcmp(sc->requires[i], "faketime");
-	if (sc->faketime && !has_faketime &&
-	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
-		r->oom = 1;
-	if (sc->sasl.present) {
-		if (!sc->sasl.backend && !(sc->sasl.backend = strdup("cyrus")))
-			r->oom = 1;
-		if (!sc->sasl.mechanisms && !(sc->sasl.mechanisms = strdup("PLAIN LOGIN")))
-			r->oom = 1;
-	}
-	if (!s->present)
-		return;
-	if (!s->from && !(s->from = strdup("sender@example.test")))
-		r->oom = 1;
-	snprintf(text, sizeof text, "mxlab: %s", sc->name);
-	if (!s->subject && !(s->subject = strdup(text)))
-		r->oom = 1;
-	snprintf(text, sizeof text, "This is a test message of the mxlab scenario %s.\r\n", sc->name);
-	if (!s->body && !(s->body = strdup(text)))
-		r->oom = 1;
-	if (!s->via && !(s->via = strdup("127.0.0.1:25")))
-		r->oom = 1;
-	if (!s->helo && !(s->helo = strdup("client.example.test")))
-		r->oom = 1;
-	if (!s->count)
-		s->count = 1;
-	ex_set_recipients(sc->expect, (const char *const *)s->to, s->nto);
-}
-
-struct scenario *
-sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *errs)
-{
-	struct rd r = { 0 };
-	struct scenario *sc;
 	char *buf, *p, *end, *nl;
 	size_t n;
 	int line = 0;
 
-	r.file = path ? path : "(null)";
-	r.errs = errs;
-	if (!path || (!text && len))
-		return NULL;
-	if (len > SC_FILE_MAX) {
-		sc_rd_err(&r, 0, "larger than %u bytes", SC_FILE_MAX);
-		return NULL;
-	}
 	if (!(buf = malloc(len + 1))) {	/* lines are cut in place */
-		sc_rd_err(&r, 0, "out of memory");
-		return NULL;
+		r->oom = 1;
+		return;
 	}
 	if (len)
 		memcpy(buf, text, len);
 	buf[len] = '\0';
-	if (!(sc = calloc(1, sizeof *sc)) || set_names(sc, path) < 0 ||
-	    !(sc->expect = ex_set_new())) {
-		sc_rd_err(&r, 0, "out of memory");
-		free(buf);
-		sc_free(sc);
-		return NULL;
-	}
-	sc->timeout_ms = SC_TIMEOUT_DEF;
-	r.sc = sc;
-	while (mxlab_server_keys()[r.nsrvkeys].key)
-		r.nsrvkeys++;
-	r.srv_once = calloc(r.nsrvkeys + 1, sizeof *r.srv_once);
-	if (!r.srv_once)
-		r.oom = 1;
-	for (p = buf, end = buf + len; p < end && !r.oom; p = nl ? nl + 1 : end) {
+	while (mxlab_server_keys()[r->nsrvkeys].key)
+		r->nsrvkeys++;
+	r->srv_once = calloc(r->nsrvkeys + 1, sizeof *r->srv_once);
+	if (!r->srv_once)
+		r->oom = 1;
+	for (p = buf, end = buf + len; p < end && !r->oom; p = nl ? nl + 1 : end) {
 		line++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if (r.nerr >= SC_ERRORS_MAX) {
-			sc_rd_err(&r, line, "too many errors, giving up");
+		if (r->nerr >= SC_ERRORS_MAX) {
+			sc_rd_err(r, line, "too many errors, giving up");
 			break;
 		}
 		if (n > SC_LINE_MAX)
-			sc_rd_err(&r, line, "line longer than %d bytes", SC_LINE_MAX);
+			sc_rd_err(r, line, "line longer than %d bytes", SC_LINE_MAX);
 		else if (memchr(p, '\0', n))
-			sc_rd_err(&r, line, "NUL byte in the line");
+			sc_rd_err(r, line, "NUL byte in the line");
 		else if (!utf8_ok((const unsigned char *)p, n))
-			sc_rd_err(&r, line, "not valid UTF-8");
+			sc_rd_err(r, line, "not valid UTF-8");
 		else {
 			p[n] = '\0';
-			do_line(&r, line, p);
+			r->line = line;
+			do_line(r, line, p);
 			continue;
 		}
-		r.srv_bad = 1;	/* no "no listen address" after a lost line */
+		r->srv_bad = 1;	/* no "no listen address" after a lost line */
 	}
-	finish_section(&r);
-	mxlab_server_config_free(r.scratch);
-	if (!r.oom && r.nerr < SC_ERRORS_MAX) {
-		sc_rd_final_checks(&r);
-		apply_defaults(&r);
-	}
-	if (r.oom)
-		sc_rd_err(&r, 0, "out of memory");
+	finish_section(r);
+	mxlab_server_config_free(r->scratch);
+	r->scratch = NULL;
 	free(buf);
-	free(r.vb);
-	free(r.srv_once);
-	for (size_t i = 0; i < r.nrefs; i++)
-		free(r.refs[i].name);
-	free(r.refs);
-	if (r.nerr) {
-		sc_free(sc);
-		return NULL;
-	}
-	return sc;
-}
-
-static void
-free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
-free_kv(struct sc_kv *kv, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(kv[i].key);
-		free(kv[i].value);
-	}
-	free(kv);
 }
 
 void
-sc_free(struct scenario *sc)
+sc_rd_release(struct rd *r)
 {
-	if (!sc)
-		return;
-	free(sc->file);
-	free(sc->dir);
-	free(sc->name);
-	free(sc->summary);
-	free_strv(sc->seed, sc->nseed);
-	free_strv(sc->tags, sc->ntags);
-	free_strv(sc->requires, sc->nrequires);
-	free(sc->faketime);
-	free_strv(sc->pki_hosts, sc->npki_hosts);
-	free(sc->main_cf);
-	free(sc->master_cf);
-	free(sc->dns);
-	for (size_t i = 0; i < sc->nservers; i++) {
-		free(sc->servers[i].name);
-		free_kv(sc->servers[i].kv, sc->servers[i].nkv);
-	}
-	free(sc->servers);
-	for (size_t i = 0; i < sc->nclients; i++) {
-		free(sc->clients[i].name);
-		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
-	}
-	free(sc->clients);
-	for (size_t i = 0; i < sc->nprobes; i++) {
-		free(sc->probes[i].name);
-		free_kv(sc->probes[i].kv, sc->probes[i].nkv);
-	}
-	free(sc->probes);
-	free(sc->sasl.backend);
-	for (size_t i = 0; i < sc->sasl.nusers; i++)
-		free(sc->sasl.users[i]);
-	free(sc->sasl.users);
-	free(sc->sasl.mechanisms);
-	free(sc->send.from);
-	free_strv(sc->send.to, sc->send.nto);
-	free(sc->send.subject);
-	free_strv(sc->send.headers, sc->send.nheaders);
-	free(sc->send.body);
-	free(sc->send.via);
-	free(sc->send.helo);
-	ex_set_free(sc->expect);
-	free(sc);
-}
-
-void
-sc_errors_free(struct sc_errors *e)
-{
-	if (!e)
-		return;
-	free_strv(e->msg, e->n);
-	e->msg = NULL;
-	e->n = 0;
-}
-
-int
-sc_has_tag(const struct scenario *sc, const char *tag)
-{
-	for (size_t i = 0; sc && tag && i < sc->ntags; i++)
-		if (!strcmp(sc->tags[i], tag))
-			return 1;
-	return 0;
+	free(r->vb);
+	free(r->srv_once);
+	for (size_t i = 0; i < r->nrefs; i++)
+		free(r->refs[i].name);
+	free(r->refs);
+	r->vb = NULL;
+	r->srv_once = NULL;
+	r->refs = NULL;
+	r->nrefs = 0;
 }

@@ -40,7 +40,8 @@ struct sc_kv {
 
 struct sc_server {
 	char *name;		/* [server NAME] */
-	int line;		/* of the section header */
+	char *origin;		/* the file that said it (the scenario or a suite.scn) */
+	int line;		/* of the section header, in origin */
 	struct sc_kv *kv;	/* its keys in file order: server keys (docs/serve.md),
 				   values raw; apply with sc_server_config() */
 	size_t nkv;
@@ -49,18 +50,39 @@ struct sc_server {
 struct sc_client {		/* [client NAME] (fake client keys, docs/send.md, plus
 				   service) and [probe NAME] (docs/probe.md keys) */
 	char *name;
-	int line;
+	char *origin;		/* the file that said it (the scenario or a suite.scn) */
+	int line;		/* of the section header, in origin */
 	struct sc_kv *kv;	/* in file order, values raw (${...} not expanded) */
 	size_t nkv;
 };
 
 struct sc_sasl {		/* [sasl]: a real SASL backend for smtpd */
 	int present;
-	int line;
+	char *origin;		/* the file that said it (the scenario or a suite.scn) */
+	int line;		/* of [sasl], in origin */
 	char *backend;		/* "cyrus" (default) */
 	char **users;		/* "name:password" */
 	size_t nusers;
 	char *mechanisms;	/* default "PLAIN LOGIN" */
+};
+
+/* [files]: files the sandbox shows, each at an absolute path. */
+enum sc_file_kind {
+	SC_FILE_TEXT,		/* literal text of the line */
+	SC_FILE_PKI,		/* ${pki}/REL: a file of the scenario's PKI */
+	SC_FILE_HOST		/* file:REL: a host file, read at load */
+};
+
+struct sc_file {
+	int line;
+	char *origin;		/* the file that said it (the scenario or a suite.scn) */
+	char *path;		/* absolute path inside the sandbox: normalised, no
+				   "." or ".." components, at most 1024 bytes */
+	enum sc_file_kind kind;
+	char *value;		/* TEXT/HOST: the content (a NUL follows it, and a
+				   HOST file may hold NULs of its own: use len);
+				   PKI: the path relative to the PKI directory */
+	size_t len;		/* bytes of value (for PKI, its strlen) */
 };
 
 struct sc_send {
@@ -83,6 +105,12 @@ struct sc_send {
 	char *helo;		/* EHLO name (default "client.example.test") */
 };
 
+struct sc_layer {		/* a suite's [main.cf] or [master.cf] */
+	char *origin;
+	int line;
+	char *text;
+};
+
 struct scenario {
 	char *file;		/* as given */
 	char *dir;		/* its directory */
@@ -100,6 +128,11 @@ struct scenario {
 	char *faketime;		/* libfaketime offset for Postfix ("+5y"), or NULL */
 	char **pki_hosts;	/* extra host specs for the PKI */
 	size_t npki_hosts;
+	char *postfix_config;	/* postfix-config: the user's Postfix configuration
+				   directory (holding main.cf and master.cf),
+				   absolute and normalised, or NULL */
+	char *postfix_config_origin;	/* the file that said it (scenario or suite.scn) */
+	int postfix_config_line;
 	char *main_cf;		/* verbatim text, or NULL without the section;
 				   every line ends in "\n", trailing blank lines
 				   are dropped, leading ones kept */
@@ -117,7 +150,15 @@ struct scenario {
 	struct sc_client *probes;
 	size_t nprobes;
 	struct sc_sasl sasl;
+	struct sc_file *files;	/* [files], in file order */
+	size_t nfiles;
 	struct sc_send send;
+	struct sc_layer *main_cf_layers;	/* the suites', outer first */
+	size_t nmain_cf_layers;
+	struct sc_layer *master_cf_layers;
+	size_t nmaster_cf_layers;
+	char **suites;
+	size_t nsuites;
 	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty) */
 	int expect_line;	/* of [expect], 0 without one */
 };

@@ -1,10 +1,11 @@
 /*
- * scenario_check.c: the checks of a scenario file that need all of it
- * (sc_rd_final_checks, called by sc_load after the last line): [scenario]
- * and its summary, [send] with recipients and something to expect, the
- * servers, clients and probes [expect] names, [sasl] users, what [send]
- * would write (count x size at most SC_SEND_MAX), and status expectations
- * about recipients the file mails. Each problem is reported through
+ * scenario_check.c: the checks that need a whole file, after its last
+ * line (sc_rd_file_checks): [scenario] and its summary, the [master.cf]
+ * commands, [send] with recipients and something to expect, what [send]
+ * would write (count x size at most SC_SEND_MAX), [sasl] users; and the
+ * checks that need the whole scenario (sc_rd_final_checks): the servers,
+ * clients and probes [expect] names, and status expectations about
+ * recipients the scenario mails. Each problem is reported through
  * sc_rd_err at the line it is about.
  */
 #include <stdio.h>
@@ -161,11 +162,9 @@ check_send_total(struct rd *r)
 }
 
 void
-sc_rd_final_checks(struct rd *r)
+sc_rd_file_checks(struct rd *r)
 {
 	struct scenario *sc = r->sc;
-	const char *names[64];
-	size_t n;
 
 	if (!r->seen[S_SCENARIO])
 		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
@@ -182,6 +181,18 @@ sc_rd_final_checks(struct rd *r)
 		sc_rd_err(r, sc->send.line, "[send] has no 'to' (at least one recipient)");
 	if (sc->send.present && !r->nexpect)
 		sc_rd_err(r, sc->send.line, "nothing to expect: [send] without [expect] lines");
+	check_send_total(r);
+	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
+		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
+}
+
+void
+sc_rd_final_checks(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	const char *names[64];
+	size_t n;
+
 	for (size_t i = 0; i < r->nrefs; i++) {
 		static const char *const kinds[] = { "server", "client", "probe" };
 		size_t j;
@@ -197,10 +208,7 @@ sc_rd_final_checks(struct rd *r)
 			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
 			       kinds[r->refs[i].kind], r->refs[i].name);
 	}
-	check_send_total(r);
 	check_status_rcpts(r);
-	if (sc->sasl.present && !sc->sasl.nusers && !r->sasl_user_line)
-		sc_rd_err(r, sc->sasl.line, "[sasl] has no user (user = NAME:PASSWORD)");
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
 	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {
 		size_t j;

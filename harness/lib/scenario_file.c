@@ -13,11 +13,53 @@
 
 #include "scenario_int.h"
 
-static const char *
-file_kind(mode_t m)
+const char *
+sc_mode_name(mode_t m)
 {
-	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
-	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISLNK(m) ? "a symbolic link" : "not a file";
+}
+
+int
+sc_read_fd(int fd, size_t size, size_t max, char **out, size_t *len)
+{
+	char *buf = NULL, *nb;
+	size_t n = 0, cap;
+	ssize_t got;
+
+	if (size > max)
+		return -2;
+	/* Up to one byte more than the limit, to see a file that grew since. */
+	cap = size + 1;
+	for (;;) {
+		if (n == cap && cap <= max)
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+		if (!(nb = realloc(buf, cap + 1))) {
+			free(buf);
+			errno = ENOMEM;
+			return -1;
+		}
+		buf = nb;
+		if (n == cap || (got = read(fd, buf + n, cap - n)) == 0)
+			break;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(buf);
+			return -1;
+		}
+		n += (size_t)got;
+	}
+	if (n > max) {
+		free(buf);
+		return -2;
+	}
+	/* Exactly the text and its NUL: a read past the end is a sanitizer report. */
+	buf[n] = '\0';
+	*out = (nb = realloc(buf, n + 1)) ? nb : buf;
+	*len = n;
+	return 0;
 }
 
 /* Only a regular file is read (stat first, so that a FIFO or a device is
@@ -27,17 +69,14 @@ static int
 read_file(struct rd *r, char **out, size_t *len)
 {
 	struct stat st;
-	char *buf = NULL, *nb;
-	size_t n = 0, cap;
-	ssize_t got;
-	int fd;
+	int fd, rc;
 
 	if (stat(r->file, &st) < 0) {
 		sc_rd_err(r, 0, "%s", strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		sc_rd_err(r, 0, "not a regular file (%s)", file_kind(st.st_mode));
+		sc_rd_err(r, 0, "not a regular file (%s)", sc_mode_name(st.st_mode));
 		return -1;
 	}
 	if ((fd = open(r->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
@@ -45,45 +84,17 @@ read_file(struct rd *r, char **out, size_t *len)
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		sc_rd_err(r, 0, "not a regular file (%s)", file_kind(st.st_mode));
-		goto fail;
+		sc_rd_err(r, 0, "not a regular file (%s)", sc_mode_name(st.st_mode));
+		close(fd);
+		return -1;
 	}
-	if (st.st_size > (off_t)SC_FILE_MAX)
-		goto too_big;
-	/* Up to one byte more than the limit, to see a file that grew since. */
-	cap = (size_t)st.st_size + 1;
-	for (;;) {
-		if (n == cap && cap <= SC_FILE_MAX)
-			cap = cap * 2 > SC_FILE_MAX + 1 ? SC_FILE_MAX + 1 : cap * 2;
-		if (!(nb = realloc(buf, cap + 1))) {
-			sc_rd_err(r, 0, "out of memory");
-			goto fail;
-		}
-		buf = nb;
-		if (n == cap || (got = read(fd, buf + n, cap - n)) == 0)
-			break;
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			sc_rd_err(r, 0, "%s", strerror(errno));
-			goto fail;
-		}
-		n += (size_t)got;
-	}
-	if (n > SC_FILE_MAX)
-		goto too_big;
+	rc = sc_read_fd(fd, (size_t)st.st_size, SC_FILE_MAX, out, len);
+	if (rc == -2)
+		sc_rd_err(r, 0, "larger than %u bytes (1 MiB)", SC_FILE_MAX);
+	else if (rc < 0)
+		sc_rd_err(r, 0, "%s", errno == ENOMEM ? "out of memory" : strerror(errno));
 	close(fd);
-	/* Exactly the text and its NUL: a read past the end is a sanitizer report. */
-	buf[n] = '\0';
-	*out = (nb = realloc(buf, n + 1)) ? nb : buf;
-	*len = n;
-	return 0;
-too_big:
-	sc_rd_err(r, 0, "larger than %u bytes (1 MiB)", SC_FILE_MAX);
-fail:
-	free(buf);
-	close(fd);
-	return -1;
+	return rc < 0 ? -1 : 0;
 }
 
 struct scenario *

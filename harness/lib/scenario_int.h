@@ -1,17 +1,20 @@
 /*
  * scenario_int.h: what the files of the scenario reader share (private).
  *
- *   scenario.c        lines, section headers, verbatim sections, the
- *                     whole-file checks, defaults, sc_load and sc_free
+ *   scenario.c        lines, section headers, verbatim sections
+ *   scenario_load.c   sc_load_mem: the order of a load, defaults; sc_free
  *   scenario_keys.c   the key sections: [scenario], [send], [dns],
  *                     [server NAME], [client NAME], [expect];
  *                     sc_server_config
  *   scenario_value.c  value checkers and the variables (sc_expand)
  *   scenario_check.c  the checks that need the whole file
  *   scenario_file.c   sc_load: reading the file (regular files only)
+ *   scenario_files.c  [files] and postfix-config: paths, host files
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H
+
+#include <sys/types.h>
 
 #include "scenario.h"
 
@@ -21,6 +24,10 @@
 #define SC_TIMEOUT_DEF	20000u
 #define SC_TIMEOUT_MAX	600000u
 #define SC_SEND_MAX	(64u << 20)	/* bytes of one [send] message, and of all */
+#define SC_FPATH_MAX	1024		/* bytes of a [files] path */
+#define SC_FILES_MAX	1000		/* [files] lines of one file */
+#define SC_FHOST_MAX	(1u << 20)	/* bytes of one file:REL */
+#define SC_FILES_BYTES	(16u << 20)	/* bytes of one file's [files] contents */
 
 /* Where [send]'s keys are in its table (once_send). */
 enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
@@ -37,7 +44,7 @@ extern const struct sc_vars sc_placeholder;
 
 enum sect {
 	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
-	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_COUNT
+	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_COUNT
 };
 
 struct ref {			/* a server, client or probe named in [expect] */
@@ -64,8 +71,11 @@ struct rd {
 	size_t nsrvkeys;
 	int once_sc[8], once_send[12], once_dnssec;
 	int nexpect;		/* [expect] lines read */
+	int line;		/* the line being read */
+	size_t files_bytes;	/* contents of [files] so far */
 	struct ref *refs;
 	size_t nrefs;
+	int checked;		/* sc_rd_file_checks ran (the lines went well enough) */
 	int oom;
 };
 
@@ -89,8 +99,37 @@ void sc_rd_sasl_line(struct rd *r, int line, char *t);
  * or ADDR:PORT)? 0 or -1 with err. */
 int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
+/* Split "KEY = VALUE" in place (trimmed); 0, or -1 reported. */
+int sc_rd_kv_split(struct rd *r, int line, char *t, char **k, char **v);
 
-/* scenario_check.c: the checks that need the whole file. */
+/* scenario_files.c: a [files] line; the [scenario] key postfix-config
+ * (checked and stored; err gets "postfix-config DIR: what", whole). */
+void sc_rd_files_line(struct rd *r, int line, char *t);
+int sc_rd_postfix_config(struct rd *r, const char *v, char *err, size_t errlen);
+/* path (relative to base when not absolute; base relative to the current
+ * directory when not absolute either) made absolute and lexically
+ * normalised: no "." or ".." components, no "//", no "/" at the end.
+ * malloc'ed into *out; 0, or -1 with errno (ENAMETOOLONG, ENOMEM). */
+int sc_path_absolute(const char *base, const char *path, char **out);
+
+/* scenario_file.c: what a file mode is ("a FIFO", "a directory"), and a
+ * bounded read of fd (size: what fstat said) into a malloc'ed buffer with
+ * a NUL after the len bytes: 0, -2 when longer than max, -1 with errno. */
+const char *sc_mode_name(mode_t m);
+int sc_read_fd(int fd, size_t size, size_t max, char **out, size_t *len);
+
+/* scenario.c: the lines of text into r->sc (which the caller made), each
+ * section checked on its own; sc_rd_release frees what r holds besides
+ * r->sc. */
+void sc_rd_text(struct rd *r, const char *text, size_t len);
+void sc_rd_release(struct rd *r);
+/* scenario_load.c: a new r->sc named after path, its lines, and
+ * sc_rd_file_checks; 0, or -1 with nothing read (r->sc NULL). */
+int sc_rd_file(struct rd *r, const char *path, const char *text, size_t len);
+
+/* scenario_check.c: the checks that need the whole file, and those that
+ * need the whole scenario. */
+void sc_rd_file_checks(struct rd *r);
 void sc_rd_final_checks(struct rd *r);
 
 #endif

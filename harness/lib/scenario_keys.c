@@ -28,6 +28,7 @@ struct keydef {
 	int repeatable;
 	int empty_ok;
 	kset set;
+	int whole;		/* set's message names the key itself */
 };
 
 #define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -130,13 +131,14 @@ set_pki_host(struct rd *r, const char *v, char *err, size_t errlen)
 }
 
 static const struct keydef scenario_keys[] = {
-	{ "summary", 0, 0, set_summary },
-	{ "seed", 0, 0, set_seed },
-	{ "tags", 0, 1, set_tags },
-	{ "requires", 1, 0, set_requires },
-	{ "timeout", 0, 0, set_timeout },
-	{ "faketime", 0, 0, set_faketime },
-	{ "pki-host", 1, 0, set_pki_host },
+	{ "summary", 0, 0, set_summary, 0 },
+	{ "seed", 0, 0, set_seed, 0 },
+	{ "tags", 0, 1, set_tags, 0 },
+	{ "requires", 1, 0, set_requires, 0 },
+	{ "timeout", 0, 0, set_timeout, 0 },
+	{ "faketime", 0, 0, set_faketime, 0 },
+	{ "pki-host", 1, 0, set_pki_host, 0 },
+	{ "postfix-config", 0, 0, sc_rd_postfix_config, 1 },
 };
 
 /* ---- [send] */
@@ -225,15 +227,15 @@ set_helo(struct rd *r, const char *v, char *err, size_t errlen)
 }
 
 static const struct keydef send_keys[] = {	/* in the order of SEND_FROM ... */
-	{ "from", 0, 0, set_from },
-	{ "to", 1, 0, set_to },
-	{ "subject", 0, 1, set_subject },
-	{ "header", 1, 0, set_header },
-	{ "body", 0, 1, set_body },
-	{ "size", 0, 0, set_size },
-	{ "count", 0, 0, set_count },
-	{ "via", 0, 0, set_via },
-	{ "helo", 0, 0, set_helo },
+	{ "from", 0, 0, set_from, 0 },
+	{ "to", 1, 0, set_to, 0 },
+	{ "subject", 0, 1, set_subject, 0 },
+	{ "header", 1, 0, set_header, 0 },
+	{ "body", 0, 1, set_body, 0 },
+	{ "size", 0, 0, set_size, 0 },
+	{ "count", 0, 0, set_count, 0 },
+	{ "via", 0, 0, set_via, 0 },
+	{ "helo", 0, 0, set_helo, 0 },
 };
 
 /* A key line of [scenario] or [send], through its table. */
@@ -253,9 +255,14 @@ table_line(struct rd *r, int line, const char *section, const struct keydef *key
 		once[i] = line;
 		if (!*v && !keys[i].empty_ok)
 			sc_rd_err(r, line, "%s: empty value", k);
-		else if (sc_vars_check(v, section, e, sizeof e) < 0 ||
-			 keys[i].set(r, v, e, sizeof e) < 0)
+		else if (sc_vars_check(v, section, e, sizeof e) < 0)
 			sc_rd_err(r, line, "%s: %s", k, e);
+		else if (keys[i].set(r, v, e, sizeof e) < 0) {
+			if (keys[i].whole)
+				sc_rd_err(r, line, "%s", e);
+			else
+				sc_rd_err(r, line, "%s: %s", k, e);
+		}
 		return;
 	}
 	for (size_t i = 0; i < nkeys; i++)
@@ -266,8 +273,8 @@ table_line(struct rd *r, int line, const char *section, const struct keydef *key
 
 /* ---- the other key sections */
 
-static int
-kv_split(struct rd *r, int line, char *t, char **k, char **v)
+int
+sc_rd_kv_split(struct rd *r, int line, char *t, char **k, char **v)
 {
 	char *eq = strchr(t, '=');
 
@@ -297,7 +304,7 @@ sc_rd_dns_line(struct rd *r, int line, char *t)
 	if (!strncmp(t, "dnssec", 6))	/* only then is t + 6 in the line */
 		p = t + 6 + strspn(t + 6, " \t");
 	if (p != t && *p == '=') {
-		if (kv_split(r, line, t, &k, &v) < 0)
+		if (sc_rd_kv_split(r, line, t, &k, &v) < 0)
 			return;
 		if (r->once_dnssec)
 			sc_rd_err(r, line, "dnssec: given twice (first at line %d)", r->once_dnssec);
@@ -339,7 +346,7 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 	const struct mxlab_server_key *keys = mxlab_server_keys();
 	char e[600], *k, *v, *x;
 
-	if (kv_split(r, line, t, &k, &v) < 0) {
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0) {
 		r->srv_bad = 1;
 		return;
 	}
@@ -414,7 +421,7 @@ sc_rd_client_line(struct rd *r, int line, char *t)
 	struct sc_client *cl = &r->sc->clients[r->sc->nclients - 1];
 	char e[600], *k, *v, *x;
 
-	if (kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0) {
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0) {
 		r->cl_bad = 1;
 		return;
 	}
@@ -455,7 +462,7 @@ sc_rd_probe_line(struct rd *r, int line, char *t)
 	size_t i;
 	unsigned ms;
 
-	if (kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0 || key_syntax(r, line, k) < 0)
 		return;
 	for (i = 0; keys[i] && strcmp(keys[i], k); i++)
 		;
@@ -490,7 +497,7 @@ sc_rd_sasl_line(struct rd *r, int line, char *t)
 	struct sc_sasl *sa = &r->sc->sasl;
 	char *k, *v;
 
-	if (kv_split(r, line, t, &k, &v) < 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0)
 		return;
 	if (!strcmp(k, "backend")) {
 		if (strcmp(v, "cyrus")) {
@@ -531,7 +538,7 @@ sc_rd_expect_line(struct rd *r, int line, char *t)
 	char e[600], *k, *v;
 	size_t n;
 
-	if (kv_split(r, line, t, &k, &v) < 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0)
 		return;
 	r->nexpect++;
 	if (sc_vars_check(k, "[expect]", e, sizeof e) < 0 ||
@@ -568,7 +575,7 @@ sc_rd_scenario_line(struct rd *r, int line, char *t)
 {
 	char *k, *v;
 
-	if (kv_split(r, line, t, &k, &v) == 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) == 0)
 		table_line(r, line, "[scenario]", scenario_keys,
 			   sizeof scenario_keys / sizeof scenario_keys[0], r->once_sc, k, v);
 }
@@ -578,7 +585,7 @@ sc_rd_send_line(struct rd *r, int line, char *t)
 {
 	char *k, *v;
 
-	if (kv_split(r, line, t, &k, &v) == 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) == 0)
 		table_line(r, line, "[send]", send_keys,
 			   sizeof send_keys / sizeof send_keys[0], r->once_send, k, v);
 }

@@ -43,6 +43,7 @@ struct run_options {
 	int list;			/* --list: print the selection and exit */
 	int check;			/* --check: load files only */
 	const char *workdir;		/* --workdir DIR */
+	int shard_k, shard_n;		/* --shard K/N (0/0: no sharding) */
 	struct rp_options rp;		/* --tap --junit --json */
 };
 
@@ -67,11 +68,12 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: mxlab run [OPTIONS] [FILE|DIR]...\n"
 	    "\n"
-	    "Run scenario files (*.scn; a DIR is searched recursively; default:\n"
-	    "./scenarios) against a private, stock Postfix. Each scenario runs as\n"
-	    "root in its own network, mount and PID namespaces with its own PKI,\n"
-	    "fake DNS and fake SMTP peers; nothing leaves the machine and\n"
-	    "/etc/postfix is never read or changed. See docs/scenario-format.md.\n"
+	    "Run scenario files (*.scn; a DIR is searched recursively, suite.scn\n"
+	    "files are suites, not scenarios; default: ./scenarios) against a\n"
+	    "private, stock Postfix. Each scenario runs as root in its own network,\n"
+	    "mount and PID namespaces with its own PKI, fake DNS and fake SMTP\n"
+	    "peers; nothing leaves the machine and /etc/postfix is never read or\n"
+	    "changed. See docs/scenario-format.md.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -j, --jobs N        run N scenarios at once (default 1)\n"
@@ -87,6 +89,11 @@ usage(FILE *fp)
 	    "  --tap               TAP on stdout instead of the human report\n"
 	    "  --junit FILE        also write JUnit XML\n"
 	    "  --json FILE         also write JSON (results, evidence, timings)\n"
+	    "  --shard K/N         run only the K-th of N parts of the selection\n"
+	    "                      (1 <= K <= N <= 1000): scenario i of the\n"
+	    "                      selection (from 0, in the order --list prints)\n"
+	    "                      is in part (i mod N) + 1; splits a suite across\n"
+	    "                      CI machines; works with --list and --check\n"
 	    "  --list              print the selected scenarios and exit\n"
 	    "  --check             only read and check the files\n"
 	    "  -h, --help          this text\n"
@@ -175,10 +182,23 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A suite file holds the defaults of the scenarios in its directory and
+ * below (the scenario loader applies it); it is not a scenario itself. */
+#define SUITE_FILE "suite.scn"
+
+static int
+is_suite_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return !strcmp(base ? base + 1 : path, SUITE_FILE);
+}
+
 /* Collect *.scn under dir (sorted, recursively). Directories are walked,
  * symbolic links to them are not (a link loop cannot make the walk
  * endless); every other *.scn entry is collected, whatever it is, so that
- * sc_load reports a FIFO, a socket or a dangling link by name. */
+ * sc_load reports a FIFO, a socket or a dangling link by name; but not
+ * suite.scn, which is no scenario. */
 static int
 find_files(const char *dir, char ***out, size_t *n)
 {
@@ -207,7 +227,8 @@ find_files(const char *dir, char ***out, size_t *n)
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (find_files(path, out, n) < 0)
 				r = -1;
-		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn")) {
+		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn") &&
+			   strcmp(names[i], SUITE_FILE) != 0) {
 			if (push(out, n, path) < 0)
 				r = -1;
 		}
@@ -259,6 +280,35 @@ selected(const struct run_options *o, const struct item *it)
 		if (sc_has_tag(it->sc, o->skip_tags[i]))
 			return 0;
 	return 1;
+}
+
+/* "K/N" -> *k, *n: whole numbers, 1 <= K <= N <= SHARD_MAX, nothing else
+ * (no sign, no space). 0, or -1. */
+#define SHARD_MAX 1000
+
+static int
+parse_count(const char **p, int *out)
+{
+	long v = 0;
+	const char *s = *p;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (*s - '0')) > SHARD_MAX)
+			return -1;
+	*out = (int)v;
+	*p = s;
+	return 0;
+}
+
+static int
+parse_shard(const char *v, int *k, int *n)
+{
+	if (parse_count(&v, k) < 0 || *v++ != '/' || parse_count(&v, n) < 0 || *v ||
+	    *k < 1 || *k > *n)
+		return -1;
+	return 0;
 }
 
 static int
@@ -340,6 +390,15 @@ parse_args(int argc, char **argv, struct run_options *o, char ***paths, size_t *
 			push(&o->skip_tags, &o->nskip_tags, value);
 		else if (!strcmp(key, "workdir"))
 			o->workdir = value;
+		else if (!strcmp(key, "shard")) {
+			if (parse_shard(value, &o->shard_k, &o->shard_n) < 0) {
+				mx_warn("run", "--shard: bad value '%s': needs K/N, whole numbers "
+					"with 1 <= K <= N <= %d (e.g. --shard 2/3)", value, SHARD_MAX);
+				return -1;
+			}
+			o->rp.shard_k = o->shard_k;
+			o->rp.shard_n = o->shard_n;
+		}
 		else if (!strcmp(key, "junit"))
 			o->rp.junit = value;
 		else if (!strcmp(key, "json"))
@@ -369,6 +428,11 @@ load_all(char **paths, size_t npaths, struct item **items, size_t *nitems)
 				errors++;
 				continue;
 			}
+		} else if (is_suite_file(paths[p])) {
+			fprintf(stderr, "%s: a suite holds the defaults of the scenarios beside it; "
+				"it is not a scenario\n", paths[p]);
+			errors++;
+			continue;
 		} else
 			push(&files, &nf, paths[p]);
 		for (size_t f = 0; f < nf; f++) {
@@ -419,6 +483,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 	size_t next = 0, done = 0, running = 0, reported = 0;
 	long t0 = rn_now_ms();
 	int failed = 0;
+	size_t config_errors = 0;
 
 	if (!ent || !jobs) {
 		free(ent);
@@ -506,6 +571,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 			j->pid = -1;
 			j->fd = -1;
 			failed |= ent[idx].res.status == RN_FAIL || ent[idx].res.status == RN_ERROR;
+			config_errors += ent[idx].res.config_error;
 			rp_one(&o->rp, ++reported, &ent[idx]);
 			running--;
 			done++;
@@ -524,6 +590,8 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 		rn_result_free(&ent[i].res);
 	free(ent);
 	free(jobs);
+	if (config_errors)
+		return MXLAB_EXIT_USAGE;	/* a user's configuration that cannot run */
 	return failed || interrupted ? MXLAB_EXIT_FAIL : MXLAB_EXIT_OK;
 }
 
@@ -534,7 +602,7 @@ cmd_run(int argc, char **argv)
 	char **paths = NULL, workdir[PATH_MAX], tmpl[4200], root[4200], err[2048];
 	struct pf_system sys = { { 0 } };
 	struct rn_options ro = { 0 };
-	size_t npaths = 0, nitems = 0, nsel = 0, errors;
+	size_t npaths = 0, nitems = 0, nsel = 0, nall, errors;
 	struct item *items = NULL, **sel = NULL;
 	int r, rc = MXLAB_EXIT_USAGE;
 
@@ -555,8 +623,26 @@ cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < nitems; i++)
 		if (selected(&o, &items[i]))
 			sel[nsel++] = &items[i];
+	if (nsel == 0 && !o.check && !o.list) {
+		mx_warn("run", "no scenario matches (%zu read)", nitems);
+		goto out;
+	}
+	/* The shard: the selection's i-th (0-based, in path order) is in part
+	 * (i mod N) + 1; every file was read and checked all the same. */
+	nall = nsel;
+	if (o.shard_n) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < nall; i++)
+			if (i % (size_t)o.shard_n == (size_t)o.shard_k - 1)
+				sel[k++] = sel[i];
+		nsel = k;
+	}
 	if (o.check) {
-		printf("mxlab run: %zu scenario files read, no errors\n", nitems);
+		printf("mxlab run: %zu scenario files read, no errors", nitems);
+		if (o.shard_n)
+			printf(" (shard %d/%d: %zu of %zu selected)", o.shard_k, o.shard_n, nsel, nall);
+		printf("\n");
 		rc = MXLAB_EXIT_OK;
 		goto out;
 	}
@@ -566,12 +652,17 @@ cmd_run(int argc, char **argv)
 		rc = MXLAB_EXIT_OK;
 		goto out;
 	}
-	if (nsel == 0) {
-		mx_warn("run", "no scenario matches (%zu read)", nitems);
-		goto out;
-	}
 	if (sb_available(err, sizeof err) < 0) {
 		mx_warn("run", "%s", err);
+		goto out;
+	}
+	if (nsel == 0) {
+		/* More shards than scenarios selected: this one has nothing to
+		 * run, which is no failure (its reports say so). */
+		mx_warn("run", "shard %d/%d is empty (%zu scenario%s selected for %d shards): "
+			"nothing to run", o.shard_k, o.shard_n, nall, nall == 1 ? "" : "s", o.shard_n);
+		rp_begin(&o.rp, 0);
+		rc = rp_end(&o.rp, NULL, 0, 0.0, NULL, 0) < 0 ? MXLAB_EXIT_FAIL : MXLAB_EXIT_OK;
 		goto out;
 	}
 	if (pf_system_load(&sys, err, sizeof err) < 0) {

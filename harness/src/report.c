@@ -108,7 +108,8 @@ xml_text(FILE *fp, const char *s)
 }
 
 static int
-write_junit(const char *path, const struct rp_entry *e, size_t n, double seconds)
+write_junit(const struct rp_options *o, const char *path, const struct rp_entry *e, size_t n,
+	    double seconds)
 {
 	FILE *fp = fopen(path, "w");
 	size_t fails = 0, errors = 0, skips = 0;
@@ -125,6 +126,9 @@ write_junit(const char *path, const struct rp_entry *e, size_t n, double seconds
 	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites>\n<testsuite name=\"mxlab\" tests=\"%zu\" failures=\"%zu\" "
 		"errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", n, fails, errors, skips, seconds);
+	if (o->shard_n)
+		fprintf(fp, "  <properties>\n    <property name=\"shard\" value=\"%d/%d\"/>\n"
+			"  </properties>\n", o->shard_k, o->shard_n);
 	for (size_t i = 0; i < n; i++) {
 		fputs("  <testcase classname=\"mxlab.scenarios\" name=\"", fp);
 		xml_text(fp, e[i].label);
@@ -168,7 +172,8 @@ write_junit(const char *path, const struct rp_entry *e, size_t n, double seconds
 }
 
 static int
-write_json(const char *path, const struct rp_entry *e, size_t n, double seconds)
+write_json(const struct rp_options *o, const char *path, const struct rp_entry *e, size_t n,
+	   double seconds)
 {
 	static const char *const words[] = { "pass", "fail", "error", "skip" };
 	struct jw w;
@@ -180,6 +185,13 @@ write_json(const char *path, const struct rp_entry *e, size_t n, double seconds)
 	jw_kstr(&w, "tool", "mxlab run");
 	jw_key(&w, "seconds");
 	jw_double(&w, seconds);
+	if (o->shard_n) {
+		jw_key(&w, "shard");
+		jw_obj_begin(&w);
+		jw_kint(&w, "index", o->shard_k);
+		jw_kint(&w, "total", o->shard_n);
+		jw_obj_end(&w);
+	}
 	jw_key(&w, "scenarios");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < n; i++) {
@@ -238,6 +250,7 @@ rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double se
        const char *workdir, int interrupted)
 {
 	size_t pass = 0, fail = 0, skip = 0;
+	char shard[48] = "";
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -245,19 +258,22 @@ rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double se
 		fail += e[i].res.status == RN_FAIL || e[i].res.status == RN_ERROR;
 		skip += e[i].res.status == RN_SKIP;
 	}
-	if (o->junit && write_junit(o->junit, e, n, seconds) < 0)
+	if (o->junit && write_junit(o, o->junit, e, n, seconds) < 0)
 		r = -1;
-	if (o->json && write_json(o->json, e, n, seconds) < 0)
+	if (o->json && write_json(o, o->json, e, n, seconds) < 0)
 		r = -1;
+	if (o->shard_n)
+		snprintf(shard, sizeof shard, "shard %d/%d: ", o->shard_k, o->shard_n);
 	if (o->tap) {
-		printf("# %zu passed, %zu failed, %zu skipped in %.2fs%s\n", pass, fail, skip,
-		       seconds, interrupted ? " (interrupted)" : "");
+		printf("# %s%zu passed, %zu failed, %zu skipped in %.2fs%s\n", shard, pass, fail,
+		       skip, seconds, interrupted ? " (interrupted)" : "");
+		fflush(stdout);
 		return r;
 	}
-	printf("\n%zu scenarios in %.2fs%s; work directory %s%s\n", n, seconds,
-	       interrupted ? " (interrupted)" : "", workdir,
-	       fail ? " (failed scenarios kept there)" : "");
-	printf("mxlab: %zu passed, %zu failed, %zu skipped\n", pass, fail, skip);
+	printf("\n%zu scenarios in %.2fs%s", n, seconds, interrupted ? " (interrupted)" : "");
+	if (workdir)
+		printf("; work directory %s%s", workdir, fail ? " (failed scenarios kept there)" : "");
+	printf("\nmxlab: %s%zu passed, %zu failed, %zu skipped\n", shard, pass, fail, skip);
 	fflush(stdout);
 	return r;
 }

@@ -22,6 +22,7 @@ struct rp_options {
 	int verbose;
 	const char *junit;
 	const char *json;
+	int shard_k, shard_n;		/* --shard K/N; 0/0 without */
 };
 
 /* Called once before any scenario ends (TAP plan). */
@@ -29,7 +30,9 @@ void rp_begin(const struct rp_options *o, size_t total);
 /* One scenario ended (number is 1-based, in the order they end). */
 void rp_one(const struct rp_options *o, size_t number, const struct rp_entry *e);
 /* The summary and the report files; returns 0, or -1 when a file could
- * not be written (named on stderr). */
+ * not be written (named on stderr). With a shard, the summary line reads
+ * "mxlab: shard K/N: N passed, ..." and the files name the shard. workdir
+ * may be NULL (nothing ran). */
 int rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double seconds,
 	   const char *workdir, int interrupted);
 

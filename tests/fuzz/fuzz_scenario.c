@@ -6,9 +6,11 @@
  * the server and client configuration setters.
  *
  * Input: the text of a whole scenario file, loaded with sc_load_mem as
- * "fuzz.scn". Only parsing: no file is read or written, nothing is
- * started (no server, dnsd, Postfix or client; the runner is not linked
- * in for this). A scenario that loads is then taken through what the
+ * "fuzz.scn". Only parsing: nothing is written, nothing is started (no
+ * server, dnsd, Postfix or client; the runner is not linked in for this).
+ * The only files looked at are those the text names relative to the
+ * current directory, as a scenario there would: a [files] file:PATH (read,
+ * beneath it, no symbolic link followed) and postfix-config (stat only). A scenario that loads is then taken through what the
  * runner computes before it starts anything: sc_server_config for every
  * server and sc_expand on the verbatim sections.
  *

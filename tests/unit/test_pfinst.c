@@ -94,7 +94,10 @@ test_owned_parameters(void **state)
 		sys.v[i] = strdup(vals[i]);
 	assert_non_null(mkdtemp(dir));
 	snprintf(inst, sizeof inst, "%s/postfix", dir);
-	assert_int_equal(pf_write_config(&pf, inst, scen, NULL, NULL, NULL, &sys, err, sizeof err), 0);
+	struct pf_layer layer = { scen, "t.scn", 3 };
+	struct pf_config cfg = { .main_layers = &layer, .nmain = 1 };
+
+	assert_int_equal(pf_write_config(&pf, inst, &cfg, &sys, NULL, err, sizeof err), 0);
 	snprintf(path, sizeof path, "%s/etc/main.cf", inst);
 	m = slurp(path);
 
@@ -123,8 +126,9 @@ test_owned_parameters(void **state)
 
 	/* A master.cf service outside the daemon directory is refused. */
 	pf_instance_free(&pf);
-	assert_int_equal(pf_write_config(&pf, inst, NULL, "x unix - n n - 1 ../../bin/sh\n", NULL,
-					 NULL, &sys, err, sizeof err), -1);
+	layer = (struct pf_layer){ "x unix - n n - 1 ../../bin/sh\n", "t.scn", 9 };
+	cfg = (struct pf_config){ .master_layers = &layer, .nmaster = 1 };
+	assert_int_equal(pf_write_config(&pf, inst, &cfg, &sys, NULL, err, sizeof err), -1);
 	assert_non_null(strstr(err, "master.cf service x"));
 
 	pf_system_free(&sys);

@@ -102,7 +102,7 @@ static int
 inside(void *arg)
 {
 	const char *keep[] = { "keep.txt", NULL };
-	struct sb_cover c = { cov, keep };
+	struct sb_cover c = { cov, keep, NULL };
 	const char *rws[] = { rw, NULL }, *ros[] = { ro, NULL };
 	struct sb_fs fs = { .root = root, .rw = rws, .ro = ros, .cover = &c, .ncover = 1 };
 	char err[1024], path[400], esc[600];

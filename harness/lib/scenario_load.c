@@ -1,0 +1,226 @@
+/*
+ * scenario_load.c: sc_load_mem (scenario.h), the order of a load: a new
+ * struct scenario named after its path, the lines (sc_rd_text in
+ * scenario.c), the checks of the file (sc_rd_file_checks) and of the
+ * whole scenario (sc_rd_final_checks), then the defaults. Also sc_free,
+ * sc_errors_free and sc_has_tag.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario_int.h"
+
+static int
+set_names(struct scenario *sc, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *real, *slash;
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".scn"))
+		n -= 4;
+	if (!(sc->file = strdup(path)) || !(sc->name = strndup(base, n)))
+		return -1;
+	if ((real = realpath(path, NULL)) != NULL && (slash = strrchr(real, '/')) != NULL) {
+		slash[slash == real ? 1 : 0] = '\0';
+		sc->dir = real;
+	} else {
+		free(real);
+		sc->dir = base == path ? strdup(".") : strndup(path, (size_t)(base - path - 1));
+	}
+	return sc->dir ? 0 : -1;
+}
+
+static void
+apply_defaults(struct rd *r)
+{
+	struct scenario *sc = r->sc;
+	struct sc_send *s = &sc->send;
+	char text[400];
+	int has_faketime = 0;
+
+	for (size_t i = 0; i < sc->nrequires; i++)
+		has_faketime |= !strcmp(sc->requires[i], "faketime");
+	if (sc->faketime && !has_faketime &&
+	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
+		r->oom = 1;
+	if (sc->sasl.present) {
+		if (!sc->sasl.backend && !(sc->sasl.backend = strdup("cyrus")))
+			r->oom = 1;
+		if (!sc->sasl.mechanisms && !(sc->sasl.mechanisms = strdup("PLAIN LOGIN")))
+			r->oom = 1;
+	}
+	if (!s->present)
+		return;
+	if (!s->from && !(s->from = strdup("sender@example.test")))
+		r->oom = 1;
+	snprintf(text, sizeof text, "mxlab: %s", sc->name);
+	if (!s->subject && !(s->subject = strdup(text)))
+		r->oom = 1;
+	snprintf(text, sizeof text, "This is a test message of the mxlab scenario %s.\r\n", sc->name);
+	if (!s->body && !(s->body = strdup(text)))
+		r->oom = 1;
+	if (!s->via && !(s->via = strdup("127.0.0.1:25")))
+		r->oom = 1;
+	if (!s->helo && !(s->helo = strdup("client.example.test")))
+		r->oom = 1;
+	if (!s->count)
+		s->count = 1;
+	ex_set_recipients(sc->expect, (const char *const *)s->to, s->nto);
+}
+
+/* r->sc: a new scenario named after path, read from text (len bytes),
+ * with the checks of its own file; 0, or -1 when there is nothing to
+ * go on with (r->sc NULL). The caller frees r->sc and sc_rd_release(r). */
+int
+sc_rd_file(struct rd *r, const char *path, const char *text, size_t len)
+{
+	struct scenario *sc;
+
+	r->file = path ? path : "(null)";
+	if (!path || (!text && len))
+		return -1;
+	if (len > SC_FILE_MAX) {
+		sc_rd_err(r, 0, "larger than %u bytes", SC_FILE_MAX);
+		return -1;
+	}
+	if (!(sc = calloc(1, sizeof *sc)) || set_names(sc, path) < 0 ||
+	    !(sc->expect = ex_set_new())) {
+		sc_rd_err(r, 0, "out of memory");
+		sc_free(sc);
+		return -1;
+	}
+	sc->timeout_ms = SC_TIMEOUT_DEF;
+	r->sc = sc;
+	sc_rd_text(r, text, len);
+	if (!r->oom && r->nerr < SC_ERRORS_MAX) {
+		r->checked = 1;
+		sc_rd_file_checks(r);
+	}
+	return 0;
+}
+
+struct scenario *
+sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *errs)
+{
+	struct rd r = { 0 };
+	struct scenario *sc;
+
+	r.errs = errs;
+	if (sc_rd_file(&r, path, text, len) < 0)
+		return NULL;
+	if (r.checked && !r.oom) {
+		sc_rd_final_checks(&r);
+		apply_defaults(&r);
+	}
+	if (r.oom)
+		sc_rd_err(&r, 0, "out of memory");
+	sc = r.sc;
+	sc_rd_release(&r);
+	if (r.nerr) {
+		sc_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+free_kv(struct sc_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void
+sc_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	free(sc->file);
+	free(sc->dir);
+	free(sc->name);
+	free(sc->summary);
+	free_strv(sc->seed, sc->nseed);
+	free_strv(sc->tags, sc->ntags);
+	free_strv(sc->requires, sc->nrequires);
+	free(sc->faketime);
+	free_strv(sc->pki_hosts, sc->npki_hosts);
+	free(sc->main_cf);
+	free(sc->master_cf);
+	free(sc->dns);
+	free(sc->postfix_config);
+	free(sc->postfix_config_origin);
+	for (size_t i = 0; i < sc->nservers; i++) {
+		free(sc->servers[i].name);
+		free(sc->servers[i].origin);
+		free_kv(sc->servers[i].kv, sc->servers[i].nkv);
+	}
+	free(sc->servers);
+	for (size_t i = 0; i < sc->nclients; i++) {
+		free(sc->clients[i].name);
+		free(sc->clients[i].origin);
+		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
+	}
+	free(sc->clients);
+	for (size_t i = 0; i < sc->nprobes; i++) {
+		free(sc->probes[i].name);
+		free(sc->probes[i].origin);
+		free_kv(sc->probes[i].kv, sc->probes[i].nkv);
+	}
+	free(sc->probes);
+	free(sc->sasl.origin);
+	free(sc->sasl.backend);
+	for (size_t i = 0; i < sc->sasl.nusers; i++)
+		free(sc->sasl.users[i]);
+	free(sc->sasl.users);
+	free(sc->sasl.mechanisms);
+	for (size_t i = 0; i < sc->nfiles; i++) {
+		free(sc->files[i].origin);
+		free(sc->files[i].path);
+		free(sc->files[i].value);
+	}
+	free(sc->files);
+	free(sc->send.from);
+	free_strv(sc->send.to, sc->send.nto);
+	free(sc->send.subject);
+	free_strv(sc->send.headers, sc->send.nheaders);
+	free(sc->send.body);
+	free(sc->send.via);
+	free(sc->send.helo);
+	ex_set_free(sc->expect);
+	free(sc);
+}
+
+void
+sc_errors_free(struct sc_errors *e)
+{
+	if (!e)
+		return;
+	free_strv(e->msg, e->n);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+int
+sc_has_tag(const struct scenario *sc, const char *tag)
+{
+	for (size_t i = 0; sc && tag && i < sc->ntags; i++)
+		if (!strcmp(sc->tags[i], tag))
+			return 1;
+	return 0;
+}

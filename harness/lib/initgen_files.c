@@ -1,17 +1,20 @@
 /*
  * initgen_files.c: what suite.scn must add for `mxlab init`'s scenarios to
- * run: the files outside the configuration directory that the
- * configuration names ([files]: /etc/mailname, alias tables outside it,
- * certificates that are not certbot's; certbot's and CA files the runner
- * provides itself), and what must be neutralised (relayhost, content
- * filters, milters, a mynetworks without 127.0.0.1, a SASL type other than
- * Cyrus, no CA file for secure), each with why.
+ * run: the files the configuration names outside its directory, found the
+ * way the runner finds them (pfrefs.h), that the runner does not provide
+ * itself ([files]: /etc/mailname, tables and lists outside it; the runner
+ * provides certificates, keys and CA files), a note for those missing
+ * inside it; and what must be neutralised (relayhost, content filters,
+ * milters, a mynetworks without 127.0.0.1, no CA file for secure and
+ * verify), each with why. (The runner itself makes [sasl] Cyrus.)
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "initgen_int.h"
+#include "pfrefs.h"
 
 /* ---------------------------------------------------------------- [files] */
 
@@ -39,13 +42,21 @@ add_ref(struct ig *g, const char *path, const char *value, const char *why, cons
 	return 0;
 }
 
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
 /* A name for a file beside suite.scn, not taken yet. */
 static void
 local_name(const struct ig *g, const char *path, char *buf, size_t len)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int taken = !strcmp(base, "suite.scn") || !strcmp(base, "inbound") ||
-		    !strcmp(base, "outbound") || !*base;
+		    !strcmp(base, "outbound") || !*base || ends_with(base, ".scn");
 
 	for (size_t i = 0; i < g->nfiles; i++)
 		taken |= !strcmp(g->files[i].value + 5, base) && !strncmp(g->files[i].value, "file:", 5);
@@ -60,107 +71,137 @@ local_name(const struct ig *g, const char *path, char *buf, size_t len)
 }
 
 static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n && !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
+}
+
+static int
 under_config(const struct ig *g, const char *path)
 {
-	for (const char *const *d = g->in->config_dirs; d && *d; d++) {
-		size_t n = strlen(*d);
-
-		if (n && !strncmp(path, *d, n) && path[n] == '/')
+	for (const char *const *d = g->in->config_dirs; d && *d; d++)
+		if (under(path, *d))
 			return 1;
-	}
 	return 0;
 }
 
-static int
-ends_with(const char *s, const char *tail)
+/* The table type a value gives path ("pcre" of "pcre:/x/y"), from every
+ * main.cf value and -o override, or "". */
+static void
+table_type(const struct ig *g, const char *path, char *type, size_t len)
 {
-	size_t n = strlen(s), t = strlen(tail);
+	size_t pl = strlen(path);
 
-	return n >= t && !strcmp(s + n - t, tail);
-}
+	type[0] = '\0';
+	for (size_t i = 0; i < g->c->nall + g->c->nsvc && !type[0]; i++) {
+		const char *v = i < g->c->nall ? g->c->all[i].value : "";
+		const struct pcr_service *s = i < g->c->nall ? NULL : &g->c->svc[i - g->c->nall];
 
-/* One path a parameter names. */
-static int
-file_token(struct ig *g, const char *param, const char *at, const char *type, const char *path)
-{
-	static const char *const map_types[] = { "hash", "btree", "lmdb", "cdb", "dbm", "sdbm",
-						 "texthash", "regexp", "pcre", "cidr", NULL };
-	char why[256], name[300], value[600];
-	int is_map = 0;
+		for (size_t k = 0; k <= (s ? s->nopts : 0) && !type[0]; k++) {
+			const char *hit;
 
-	if (under_config(g, path) || !strncmp(path, "/etc/letsencrypt/live/", 22) ||
-	    ends_with(param, "_CAfile") || !strncmp(path, "/dev/", 5) || !strncmp(path, "/usr/", 5))
-		return 0;
-	for (const char *const *t = map_types; type && *t; t++)
-		is_map |= !strcmp(*t, type);
-	snprintf(why, sizeof why, "%s (%s)", param, at);
-	if (is_map) {
-		int aliases = !strcmp(param, "alias_maps") || !strcmp(param, "alias_database");
-		char content[700];
+			if (s && k < s->nopts)
+				v = s->opts[k].value;
+			else if (s)
+				break;
+			for (hit = strstr(v, path); hit && !type[0]; hit = strstr(hit + 1, path)) {
+				const char *t = hit - 1;
 
-		local_name(g, path, name, sizeof name);
-		snprintf(value, sizeof value, "file:%s", name);
-		snprintf(content, sizeof content, IG_MARK ": %s for the suite (the server's\n"
-			 "# own is not in the configuration directory).%s\n", path,
-			 aliases ? " Edit to taste." : " An empty table.");
-		if (aliases)
-			snprintf(content + strlen(content), sizeof content - strlen(content),
-				 "postmaster: root\n");
-		return add_ref(g, path, value, why, content, 0);
-	}
-	if (type)
-		return ig_note(g, "%s: %s = %s:%s: a %s: table outside the configuration "
-			       "directory: provide it in [files]", at, param, type, path, type);
-	if (!strcmp(param, "myorigin") || !strcmp(param, "mydomain"))
-		return add_ref(g, path, g->myhostname, why, NULL, 0);
-	if (strstr(param, "_tls_") && (strstr(param, "_file") || strstr(param, "chain_files"))) {
-		int key = strstr(param, "key") || ends_with(path, ".key") || strstr(path, "privkey") ||
-			  strstr(path, "/private/");
-
-		snprintf(value, sizeof value, "${pki}/%s/good/%s", g->main_cert[0] ? g->main_cert :
-			 g->myhostname, key ? "leaf.key" : "fullchain.pem");
-		return add_ref(g, path, value, why, NULL, 0);
-	}
-	if (!strstr(param, "_file"))
-		return 0;
-	if (ig_note(g, "%s: %s = %s: a file outside the configuration directory: see "
-		    "[files] in suite.scn", at, param, path) < 0)
-		return -1;
-	snprintf(value, sizeof value, "file:%s", path + 1);
-	return add_ref(g, path, value, why, NULL, 1);
-}
-
-static int
-scan_value(struct ig *g, const char *param, const char *value, const char *at)
-{
-	for (const char *s = value; *s; ) {
-		char tok[1024], *path, *type = NULL;
-		size_t n;
-
-		s += strspn(s, " \t,");
-		n = strcspn(s, " \t,");
-		if (!n)
-			break;
-		snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), s);
-		s += n;
-		if (strchr(tok, '$') || strchr(tok, '{'))
-			continue;
-		path = tok;
-		while (!strncmp(path, "proxy:", 6))
-			path += 6;
-		if (path[0] != '/') {
-			char *colon = strchr(path, ':');
-
-			if (!colon || colon[1] != '/')
-				continue;
-			*colon = '\0';
-			type = path;
-			path = colon + 1;
+				if (hit == v || *t != ':' || (hit[pl] && !strchr(" \t,}", hit[pl])))
+					continue;
+				while (t > v && (isalnum((unsigned char)t[-1]) || t[-1] == '_'))
+					t--;
+				if ((size_t)(hit - 1 - t) < len)
+					snprintf(type, len, "%.*s", (int)(hit - 1 - t), t);
+			}
 		}
-		if (file_token(g, param, at, type, path) < 0)
-			return -1;
 	}
-	return 0;
+}
+
+/* One MAP or FILE reference outside the configuration directory. */
+static int
+outside_ref(struct ig *g, const struct cf_ref *r, const char *at)
+{
+	static const char *const tables[] = { "texthash", "pcre", "regexp", "cidr", NULL };
+	static const char *const lists[] = { "mydestination", "relay_domains",
+		"virtual_alias_domains", "virtual_mailbox_domains", "mynetworks",
+		"permit_mx_backup_networks", NULL };
+	char why[400], name[300], value[600], type[32], content[900];
+	int table = r->kind == CF_REF_MAP, list = 0;
+	int alias = r->alias || !strcmp(r->what, "alias_maps");
+
+	snprintf(why, sizeof why, "%s (%s)", r->what, at);
+	if (!strcmp(r->what, "myorigin"))
+		return add_ref(g, r->path, g->myhostname, why, NULL, 0);
+	table_type(g, r->path, type, sizeof type);
+	for (const char *const *t = tables; *t; t++)
+		table |= !strcmp(type, *t);
+	for (const char *const *l = lists; *l; l++)
+		list |= !strcmp(r->what, *l);
+	if (!table && !list) {
+		if (ig_note(g, "%s: %s names %s, outside the configuration directory: give it "
+			    "in suite.scn's [files]", at, r->what, r->path) < 0)
+			return -1;
+		snprintf(value, sizeof value, "file:%s", strrchr(r->path, '/') + 1);
+		return add_ref(g, r->path, value, why, NULL, 1);
+	}
+	local_name(g, r->path, name, sizeof name);
+	snprintf(value, sizeof value, "file:%s", name);
+	snprintf(content, sizeof content, IG_MARK ": %s for the suite (the server's\n"
+		 "# own is not in the configuration directory).%s\n", r->path,
+		 alias ? " Edit to taste." : list ? " An empty list." : " An empty table.");
+	if (alias)
+		snprintf(content + strlen(content), sizeof content - strlen(content),
+			 "postmaster: root\n");
+	return add_ref(g, r->path, value, why, content, 0);
+}
+
+/* The files the configuration names, as the runner finds them (pfrefs.h):
+ * certificates, keys and CA files it provides itself; inside the
+ * configuration directory a file must be there; outside it, [files]. */
+static int
+scan_refs(struct ig *g)
+{
+	static const char *const host[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+					     "/libx32", "/proc", "/dev", "/sys", NULL };
+	const char **defaults = calloc(2 * g->c->nall + 3, sizeof *defaults);
+	struct cf_refs refs = { 0 };
+	int r = 0;
+
+	if (!defaults)
+		return ig_fail(g, "out of memory");
+	defaults[0] = "config_directory";
+	defaults[1] = g->in->config_dirs[0];
+	for (size_t i = 0, k = 2; i < g->c->nall; i++, k += 2) {
+		defaults[k] = g->c->all[i].name;
+		defaults[k + 1] = g->c->all[i].value;
+	}
+	if (cf_refs_find(&refs, &g->c->main_cf, &g->c->master_cf, defaults) < 0)
+		r = ig_fail(g, "out of memory");
+	for (size_t i = 0; !r && i < refs.n; i++) {
+		const struct cf_ref *f = &refs.r[i];
+		char at[96], *text = NULL, err[256];
+		int skip = f->kind != CF_REF_MAP && f->kind != CF_REF_FILE;
+
+		for (const char *const *h = host; *h; h++)
+			skip |= under(f->path, *h);
+		if (skip)
+			continue;
+		snprintf(at, sizeof at, "%s:%d", f->origin, f->line);
+		if (!under_config(g, f->path))
+			r = outside_ref(g, f, at);
+		else if (g->in->read(g->in->ctx, f->path + strlen(g->in->config_dirs[0]) + 1, &text,
+				     err, sizeof err) < 0)
+			r = ig_note(g, "%s: %s names %s, which is not in the configuration "
+				    "directory (%s): mxlab run stops until it is there", at, f->what,
+				    f->path, err);
+		free(text);
+	}
+	cf_refs_free(&refs);
+	free(defaults);
+	return r;
 }
 
 /* ---------------------------------------------------------------- neutral */
@@ -237,7 +278,7 @@ find_neutral(struct ig *g)
 {
 	const struct pcr_param *p;
 	char line[1200], why[400], at[96];
-	int sasl = 0, verify = 0;
+	int verify = 0;
 
 	for (size_t k = 0; k < sizeof stoppers / sizeof stoppers[0]; k++) {
 		if (!(p = pcr_set(g->c, stoppers[k].param)) || !*p->value)
@@ -254,15 +295,6 @@ find_neutral(struct ig *g)
 			 "scenarios inject mail from: it must be allowed to relay.", at);
 		snprintf(line, sizeof line, "mynetworks = 127.0.0.0/8, %s", p->value);
 		if (neutral(g, line, why) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < g->nsvc; i++)
-		sasl |= g->svc[i].sasl;
-	if (sasl && strcmp(pcr_value(g->c, "smtpd_sasl_type"), "cyrus")) {
-		ig_param_at(g, "smtpd_sasl_type", at, sizeof at);
-		snprintf(why, sizeof why, "smtpd_sasl_type = %s (%s): the suite's [sasl] users live "
-			 "in a Cyrus sasldb.", pcr_value(g->c, "smtpd_sasl_type"), at);
-		if (neutral(g, "smtpd_sasl_type = cyrus", why) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < g->npeer; i++)
@@ -285,29 +317,7 @@ find_neutral(struct ig *g)
 int
 ig_files_scan(struct ig *g)
 {
-	for (size_t i = 0; i < g->c->nset; i++) {
-		const struct pcr_param *p = &g->c->set[i];
-		char at[96];
-
-		if (ends_with(p->name, "_directory") || ends_with(p->name, "_path") ||
-		    ends_with(p->name, "_command") || ends_with(p->name, "_CApath") ||
-		    !strncmp(p->name, "maillog_file", 12))
-			continue;
-		ig_param_at(g, p->name, at, sizeof at);
-		if (scan_value(g, p->name, p->value, at) < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < g->c->nsvc; i++) {
-		const struct pcr_service *s = &g->c->svc[i];
-
-		for (size_t k = 0; k < s->nopts; k++) {
-			char at[96];
-
-			snprintf(at, sizeof at, "master.cf:%d", s->opts[k].line);
-			if (!ends_with(s->opts[k].name, "_directory") &&
-			    scan_value(g, s->opts[k].name, s->opts[k].value, at) < 0)
-				return -1;
-		}
-	}
+	if (scan_refs(g) < 0)
+		return -1;
 	return find_neutral(g);
 }

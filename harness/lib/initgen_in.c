@@ -139,7 +139,6 @@ auth_file(struct ig *g, const struct ig_svc *v)
 		igb_printf(&b, "client auth-after-tls caps-after = ^AUTH\n"
 			   "client auth-after-tls reply auth = 235\n");
 	}
-	log_line(&b, v, "sasl_method=PLAIN, sasl_username=" IG_SASL_USER);
 	return ig_add_file(g, path, &b);
 }
 

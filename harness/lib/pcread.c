@@ -1,8 +1,9 @@
 /*
  * pcread.c: a Postfix configuration from postconf's output and the text of
  * its main.cf and master.cf (see pcread.h). Postfix parses; this file only
- * reads what postconf printed, and finds in the files the lines where each
- * parameter, service and -o override is written.
+ * reads what postconf printed (with pfconf's readers: its output is
+ * main.cf and master.cf syntax), and finds in the files the lines where
+ * each parameter, service and -o override is written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,74 +18,6 @@ set_err(char *err, size_t errlen, const char *msg)
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
 }
-
-/* ---------------------------------------------------------------- lines */
-
-static int
-blank_or_comment(const char *p, size_t len)
-{
-	size_t ws = strspn(p, " \t");
-
-	return ws >= len || p[ws] == '#';
-}
-
-int
-pcr_logical_lines(const char *text, int (*fn)(void *, int, const char *), void *arg)
-{
-	const char *p = text;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int line = 1, start = 0, r = 0;
-
-	for (;;) {
-		size_t len = p ? strcspn(p, "\n") : 0;
-		int end = !p || !*p;
-		int more = !end && !blank_or_comment(p, len) && (*p == ' ' || *p == '\t');
-		int first = !end && !blank_or_comment(p, len) && !more;
-
-		if ((end || first) && start) {
-			buf[n] = '\0';
-			if ((r = fn(arg, start, buf)) != 0)
-				break;
-			start = 0;
-		}
-		if (end)
-			break;
-		if (first || (more && start)) {
-			const char *s = p;
-			size_t l = len;
-
-			if (more) {
-				s += strspn(p, " \t");
-				l -= (size_t)(s - p);
-			}
-			if (n + l + 2 > cap) {
-				char *nb = realloc(buf, cap = (n + l + 2) * 2);
-
-				if (!nb) {
-					r = -1;
-					break;
-				}
-				buf = nb;
-			}
-			if (first) {
-				n = 0;
-				start = line;
-			} else
-				buf[n++] = ' ';
-			memcpy(buf + n, s, l);
-			n += l;
-			if (n && buf[n - 1] == '\r')
-				n--;
-		}
-		p += len + (p[len] == '\n');
-		line++;
-	}
-	free(buf);
-	return r;
-}
-
-/* ---------------------------------------------------------------- params */
 
 static int
 push_param(struct pcr_param **v, size_t *n, const char *name, size_t nlen, const char *value,
@@ -107,100 +40,65 @@ push_param(struct pcr_param **v, size_t *n, const char *name, size_t nlen, const
 	return 0;
 }
 
-/* "name = value" at text: the name's length and the value's start. */
+/* postconf -n / -x: "name = value" lines, main.cf's syntax. */
 static int
-split_def(const char *text, size_t *nlen, const char **value)
+params(const char *text, const struct cf_main *lines, struct pcr_param **v, size_t *n)
 {
-	const char *eq = strchr(text, '=');
-	size_t n;
+	struct cf_main m = { 0 };
+	int r = cf_main_parse(&m, text, "postconf", 1);
 
-	if (!eq)
-		return -1;
-	n = (size_t)(eq - text);
-	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-		n--;
-	if (!n)
-		return -1;
-	*nlen = n;
-	*value = eq + 1 + strspn(eq + 1, " \t");
-	return 0;
-}
+	for (size_t i = 0; r == 0 && i < m.n; i++) {
+		const struct cf_def *d = lines ? cf_main_get(lines, m.defs[i].name) : NULL;
 
-struct params_arg {
-	struct pcr_param **v;
-	size_t *n;
-};
-
-static int
-params_line(void *arg, int line, const char *text)
-{
-	struct params_arg *a = arg;
-	const char *value;
-	size_t nlen;
-
-	(void)line;
-	if (split_def(text, &nlen, &value) < 0)
-		return -2;
-	return push_param(a->v, a->n, text, nlen, value, 0);
-}
-
-/* main.cf: the line of each parameter's last definition (Postfix keeps the
- * last one). */
-static int
-main_line(void *arg, int line, const char *text)
-{
-	struct pcr_conf *c = arg;
-	const char *value;
-	size_t nlen;
-
-	if (split_def(text, &nlen, &value) < 0)
-		return 0;
-	for (size_t i = 0; i < c->nset; i++)
-		if (strlen(c->set[i].name) == nlen && !strncmp(c->set[i].name, text, nlen))
-			c->set[i].line = line;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- master.cf */
-
-static int
-master_entry(void *arg, int line, const char *text)
-{
-	struct pcr_conf *c = arg;
-	char f[8][256];
-	struct pcr_service *s, *nv;
-	const char *p = text;
-	int k;
-
-	(void)line;
-	for (k = 0; k < 8; k++) {
-		size_t l;
-
-		p += strspn(p, " \t");
-		l = strcspn(p, " \t");
-		if (!l || l >= sizeof f[k])
-			return -2;
-		memcpy(f[k], p, l);
-		f[k][l] = '\0';
-		p += l;
+		r = push_param(v, n, m.defs[i].name, strlen(m.defs[i].name), m.defs[i].value,
+			       d ? d->line : 0);
 	}
-	if (!(nv = realloc(c->svc, (c->nsvc + 1) * sizeof *nv)))
-		return -1;
-	c->svc = nv;
-	s = &c->svc[c->nsvc++];
-	memset(s, 0, sizeof *s);
-	s->name = strdup(f[0]);
-	s->type = strdup(f[1]);
-	for (k = 0; k < 5; k++)
-		s->fields[k] = strdup(f[2 + k]);
-	s->command = strdup(f[7]);
-	s->entry = strdup(text);
-	if (!s->name || !s->type || !s->command || !s->entry)
-		return -1;
-	for (k = 0; k < 5; k++)
-		if (!s->fields[k])
-			return -1;
-	return 0;
+	cf_main_free(&m);
+	return r;
+}
+
+/* postconf -M: the services, with the line of each in master.cf. */
+static int
+services(struct pcr_conf *c, const char *text)
+{
+	struct cf_master m = { 0 };
+	int r = cf_master_parse(&m, text, "postconf -M", 1);
+
+	if (r == 0 && !(c->svc = calloc(m.n ? m.n : 1, sizeof *c->svc)))
+		r = -1;
+	for (size_t i = 0; r == 0 && i < m.n; i++) {
+		struct pcr_service *s = &c->svc[c->nsvc++];
+		const struct cf_service *f = &m.sv[i];
+		size_t len = 1;
+
+		for (int k = 0; k < CF_MASTER_FIELDS; k++)
+			len += strlen(f->f[k]) + 1;
+		for (size_t a = 0; a < f->nargs; a++)
+			len += strlen(f->args[a]) + 1;
+		s->name = strdup(f->f[0]);
+		s->type = strdup(f->f[1]);
+		for (int k = 0; k < 5; k++)
+			s->fields[k] = strdup(f->f[2 + k]);
+		s->command = strdup(f->f[7]);
+		if ((s->entry = malloc(len))) {
+			s->entry[0] = '\0';
+			for (int k = 0; k < CF_MASTER_FIELDS; k++)
+				sprintf(s->entry + strlen(s->entry), "%s%s", k ? " " : "", f->f[k]);
+			for (size_t a = 0; a < f->nargs; a++)
+				sprintf(s->entry + strlen(s->entry), " %s", f->args[a]);
+		}
+		if (!s->name || !s->type || !s->command || !s->entry)
+			r = -1;
+		for (int k = 0; k < 5; k++)
+			if (!s->fields[k])
+				r = -1;
+		for (size_t k = 0; k < c->master_cf.n; k++)
+			if (!strcmp(c->master_cf.sv[k].f[0], f->f[0]) &&
+			    !strcmp(c->master_cf.sv[k].f[1], f->f[1]))
+				s->line = c->master_cf.sv[k].line;
+	}
+	cf_master_free(&m);
+	return r;
 }
 
 static struct pcr_service *
@@ -215,28 +113,35 @@ find_svc(const struct pcr_conf *c, const char *name, size_t nlen, const char *ty
 
 /* postconf -P: "service/type/name = value". */
 static int
-override_line(void *arg, int line, const char *text)
+overrides(struct pcr_conf *c, const char *text)
 {
-	struct pcr_conf *c = arg;
-	const char *value, *s1, *s2;
-	struct pcr_service *s;
-	size_t nlen;
+	struct cf_main m = { 0 };
+	int r = cf_main_parse(&m, text, "postconf -P", 1);
 
-	(void)line;
-	if (split_def(text, &nlen, &value) < 0)
-		return -2;
-	for (s2 = text + nlen; s2 > text && s2[-1] != '/'; s2--)
-		;
-	if (s2 <= text + 1)
-		return -2;
-	for (s1 = s2 - 1; s1 > text && s1[-1] != '/'; s1--)
-		;
-	if (s1 <= text + 1)
-		return -2;
-	s = find_svc(c, text, (size_t)(s1 - 1 - text), s1, (size_t)(s2 - 1 - s1));
-	if (!s)
-		return 0;	/* not listed by -M: nothing runs it */
-	return push_param(&s->opts, &s->nopts, s2, (size_t)(text + nlen - s2), value, 0);
+	for (size_t i = 0; r == 0 && i < m.n; i++) {
+		const char *name = m.defs[i].name, *s1, *s2 = strrchr(name, '/');
+		struct pcr_service *s;
+
+		for (s1 = s2 ? s2 : name; s1 > name && s1[-1] != '/'; s1--)
+			;
+		if (!s2 || s1 <= name + 1) {
+			r = -2;
+			break;
+		}
+		s = find_svc(c, name, (size_t)(s1 - 1 - name), s1, (size_t)(s2 - s1));
+		if (s)		/* else not listed by -M: nothing runs it */
+			r = push_param(&s->opts, &s->nopts, s2 + 1, strlen(s2 + 1), m.defs[i].value, 0);
+	}
+	cf_main_free(&m);
+	return r;
+}
+
+static int
+blank_or_comment(const char *p, size_t len)
+{
+	size_t ws = strspn(p, " \t\r");
+
+	return ws >= len || p[ws] == '#';
 }
 
 /* The physical lines of master.cf: the entry each belongs to, and the
@@ -293,28 +198,27 @@ master_lines(struct pcr_conf *c, const char *text)
 int
 pcr_load(struct pcr_conf *c, const struct pcr_text *t, char *err, size_t errlen)
 {
-	struct params_arg a;
-	int r;
+	int r = 0;
 
 	memset(c, 0, sizeof *c);
-	a = (struct params_arg){ &c->set, &c->nset };
-	if ((r = pcr_logical_lines(t->n ? t->n : "", params_line, &a)) != 0)
-		goto fail;
-	a = (struct params_arg){ &c->all, &c->nall };
-	if ((r = pcr_logical_lines(t->x ? t->x : "", params_line, &a)) != 0)
-		goto fail;
-	if ((r = pcr_logical_lines(t->m ? t->m : "", master_entry, c)) != 0)
-		goto fail;
-	if ((r = pcr_logical_lines(t->p ? t->p : "", override_line, c)) != 0)
-		goto fail;
-	if (t->main_cf && (r = pcr_logical_lines(t->main_cf, main_line, c)) != 0)
-		goto fail;
-	if (t->master_cf)
+	if (t->main_cf)
+		r = cf_main_parse(&c->main_cf, t->main_cf, "main.cf", 1);
+	if (r == 0 && t->master_cf)
+		r = cf_master_parse(&c->master_cf, t->master_cf, "master.cf", 1);
+	if (r == 0)
+		r = params(t->n ? t->n : "", &c->main_cf, &c->set, &c->nset);
+	if (r == 0)
+		r = params(t->x ? t->x : "", NULL, &c->all, &c->nall);
+	if (r == 0)
+		r = services(c, t->m ? t->m : "");
+	if (r == 0)
+		r = overrides(c, t->p ? t->p : "");
+	if (r == 0 && t->master_cf)
 		master_lines(c, t->master_cf);
-	return 0;
-fail:
+	if (r == 0)
+		return 0;
 	set_err(err, errlen, r == -1 ? "out of memory" :
-		"postconf printed a line that is not 'name = value' or a master.cf entry");
+		"postconf -P printed a line that is not 'service/type/name = value'");
 	pcr_free(c);
 	return -1;
 }
@@ -348,6 +252,8 @@ pcr_free(struct pcr_conf *c)
 		free_params(s->opts, s->nopts);
 	}
 	free(c->svc);
+	cf_main_free(&c->main_cf);
+	cf_master_free(&c->master_cf);
 	memset(c, 0, sizeof *c);
 }
 

@@ -6,22 +6,23 @@
  * configuration sets), `postconf -c DIR -x` (every parameter, expanded),
  * `postconf -c DIR -M` (master.cf, one entry a line), `postconf -c DIR
  * -P -x` (the -o overrides, expanded), and the text of DIR/main.cf and
- * DIR/master.cf, from which it takes line numbers the way Postfix reads
- * those files (logical lines: a line starting with white space continues
- * the one before; comments and blank lines end nothing). Nothing here runs
- * a program or opens a file: cmd_init.c does, and the unit tests hand in
- * text.
+ * DIR/master.cf, from which it takes line numbers. Every text is read with
+ * pfconf.h (Postfix's logical lines). Nothing here runs a program or opens
+ * a file: cmd_init.c does, and the unit tests hand in text.
  *
  * Lookups: pcr_value() the effective main.cf value (Postfix's default
  * when not set), pcr_set() what main.cf writes (with its line),
  * pcr_svc_value() the value a master.cf service runs with (its -o, else
- * main.cf's). Errors: pcr_load() returns -1 with a message (out of
- * memory, or postconf text it cannot read).
+ * main.cf's). The files themselves stay available as pfconf's cf_main and
+ * cf_master (for pfrefs.h). Errors: pcr_load() returns -1 with a message
+ * (out of memory, or postconf text it cannot read).
  */
 #ifndef MX_PCREAD_H
 #define MX_PCREAD_H
 
 #include <stddef.h>
+
+#include "pfconf.h"
 
 struct pcr_param {
 	char *name;
@@ -48,6 +49,8 @@ struct pcr_conf {
 	size_t nall;
 	struct pcr_service *svc;	/* postconf -M, in master.cf order */
 	size_t nsvc;
+	struct cf_main main_cf;		/* DIR/main.cf as written (origin "main.cf") */
+	struct cf_master master_cf;	/* DIR/master.cf as written */
 };
 
 struct pcr_text {
@@ -76,14 +79,5 @@ const char *pcr_svc_value(const struct pcr_conf *c, const struct pcr_service *s,
 
 /* Boolean parameters as Postfix reads them ("yes", "true", "1"...). */
 int pcr_yes(const char *value);
-
-/*
- * Postfix's logical lines over text: calls fn for each, with the line
- * number where it starts and its text (the physical lines joined with a
- * space, the leading white space of continuations dropped). Returns what
- * fn last returned when it was not 0, else 0.
- */
-int pcr_logical_lines(const char *text, int (*fn)(void *arg, int line, const char *text),
-		      void *arg);
 
 #endif

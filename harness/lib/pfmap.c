@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pcread.h"
 #include "pfmap.h"
 
 static int
@@ -127,21 +126,76 @@ push_entry(struct entries *e, const char *key, size_t klen, const char *value, s
 	return 0;
 }
 
-static int
-source_line(void *arg, int line, const char *text)
-{
-	size_t klen = strcspn(text, " \t");
-	const char *v = text + klen + strspn(text + klen, " \t");
+/* A map source line: blank or comment (skipped, ends nothing), the start
+ * of an entry, or (leading white space) more of the entry before. */
+enum src_kind { SRC_SKIP, SRC_START, SRC_MORE };
 
-	return push_entry(arg, text, klen, v, strlen(v), line);
+static enum src_kind
+src_kind(const char *p, size_t len)
+{
+	size_t ws = strspn(p, " \t\r");
+
+	if (ws >= len || p[ws] == '#')
+		return SRC_SKIP;
+	return ws ? SRC_MORE : SRC_START;
+}
+
+/* The entry in buf (its logical line): "key value". */
+static int
+source_entry(struct entries *e, const char *buf, size_t n, int line)
+{
+	size_t klen = strcspn(buf, " \t\r");
+	const char *v = buf + klen + strspn(buf + klen, " \t\r");
+
+	while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	return push_entry(e, buf, klen, v, v < buf + n ? (size_t)(buf + n - v) : 0, line);
 }
 
 int
 pfm_parse(const char *text, struct pfm_entry **out, size_t *n)
 {
 	struct entries e = { NULL, 0 };
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int line = 1, start = 0, r = 0;
 
-	if (pcr_logical_lines(text, source_line, &e) != 0) {
+	for (const char *p = text;; line++) {
+		size_t l = strcspn(p, "\n");
+		enum src_kind k = *p ? src_kind(p, l) : SRC_START;
+
+		if (k == SRC_START && start) {
+			if ((r = source_entry(&e, buf, len, start)) < 0)
+				break;
+			start = 0;
+		}
+		if (!*p)
+			break;
+		if (k != SRC_SKIP && (k == SRC_START || start)) {
+			size_t ws = k == SRC_MORE ? strspn(p, " \t") : 0;
+
+			if (len + l + 2 > cap) {
+				char *nb = realloc(buf, cap = (len + l + 2) * 2);
+
+				if (!nb) {
+					r = -1;
+					break;
+				}
+				buf = nb;
+			}
+			if (k == SRC_START) {
+				len = 0;
+				start = line;
+			} else
+				buf[len++] = ' ';
+			memcpy(buf + len, p + ws, l - ws);
+			len += l - ws;
+			buf[len] = '\0';
+		}
+		p += l + (p[l] == '\n');
+	}
+	free(buf);
+	if (r < 0) {
 		pfm_entries_free(e.v, e.n);
 		errno = ENOMEM;
 		return -1;

@@ -173,6 +173,7 @@ pfm_parse(const char *text, struct pfm_entry **out, size_t *n)
 			break;
 		if (k != SRC_SKIP && (k == SRC_START || start)) {
 			size_t ws = k == SRC_MORE ? strspn(p, " \t") : 0;
+			size_t use = l && p[l - 1] == '\r' ? l - 1 : l;	/* CRLF */
 
 			if (len + l + 2 > cap) {
 				char *nb = realloc(buf, cap = (len + l + 2) * 2);
@@ -188,8 +189,8 @@ pfm_parse(const char *text, struct pfm_entry **out, size_t *n)
 				start = line;
 			} else
 				buf[len++] = ' ';
-			memcpy(buf + len, p + ws, l - ws);
-			len += l - ws;
+			memcpy(buf + len, p + ws, use - ws);
+			len += use - ws;
 			buf[len] = '\0';
 		}
 		p += l + (p[l] == '\n');

@@ -6,7 +6,8 @@
  * provides certificates, keys and CA files), a note for those missing
  * inside it; and what must be neutralised (relayhost, content filters,
  * milters, a mynetworks without 127.0.0.1, no CA file for secure and
- * verify), each with why. (The runner itself makes [sasl] Cyrus.)
+ * verify, TLS log levels of 0, under which the lines the checks read are
+ * not logged), each with why. (The runner itself makes [sasl] Cyrus.)
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -295,6 +296,23 @@ find_neutral(struct ig *g)
 			 "scenarios inject mail from: it must be allowed to relay.", at);
 		snprintf(line, sizeof line, "mynetworks = 127.0.0.0/8, %s", p->value);
 		if (neutral(g, line, why) < 0)
+			return -1;
+	}
+	/* The checks read Postfix's TLS lines, which level 0 does not log. */
+	if (g->npeer && atoi(pcr_value(g->c, "smtp_tls_loglevel")) < 1) {
+		ig_param_at(g, "smtp_tls_loglevel", at, sizeof at);
+		snprintf(why, sizeof why, "smtp_tls_loglevel = %s (%s) logs no TLS connection: the "
+			 "outbound checks read Postfix's \"... TLS connection established\" lines.",
+			 pcr_value(g->c, "smtp_tls_loglevel"), at);
+		if (neutral(g, "smtp_tls_loglevel = 1", why) < 0)
+			return -1;
+	}
+	if (g->nsvc && atoi(pcr_value(g->c, "smtpd_tls_loglevel")) < 1) {
+		ig_param_at(g, "smtpd_tls_loglevel", at, sizeof at);
+		snprintf(why, sizeof why, "smtpd_tls_loglevel = %s (%s) logs no TLS handshake: the "
+			 "protocol checks read smtpd's \"SSL_accept error\" lines.",
+			 pcr_value(g->c, "smtpd_tls_loglevel"), at);
+		if (neutral(g, "smtpd_tls_loglevel = 1", why) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < g->npeer; i++)

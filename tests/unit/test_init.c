@@ -321,6 +321,9 @@ test_initgen_files(void **state)
 	assert_non_null(strstr(t, "relayhost = [smarthost.example]:587 (main.cf:13)"));
 	assert_non_null(strstr(t, "\nrelayhost =\n"));
 	assert_non_null(strstr(t, "\nsmtp_tls_CAfile = ${pki}/ca/root.crt\n"));
+	/* Level 0 (the default) logs none of the lines the checks read. */
+	assert_non_null(strstr(t, "\nsmtp_tls_loglevel = 1\n"));
+	assert_non_null(strstr(t, "\nsmtpd_tls_loglevel = 1\n"));
 	assert_non_null(strstr(t, "\nmail.example.com A 127.0.0.1\n"));
 	assert_non_null(strstr(t, "\nmail.example.org A 127.0.0.1\n"));
 	assert_non_null(strstr(t, "\nbank.example MX 10 mx1.bank.example\n"));

@@ -282,7 +282,7 @@ write_variant(struct ig *g, const struct ig_peer *p, const struct ig_variant *v,
 	if (p->is_default)
 		snprintf(path, sizeof path, "outbound/default-%s-%s.scn", p->pol.level, v->name);
 	else
-		snprintf(path, sizeof path, "outbound/policy-%s-%s-%s.scn", p->domain, p->pol.level,
+		snprintf(path, sizeof path, "outbound/%s-%s-%s.scn", p->domain, p->pol.level,
 			 v->name);
 	ig_header(g, &b, "Outbound: Postfix's smtp client and one fake MX.");
 	igb_printf(&b, "[scenario]\nsummary = protects %s ", p->at);

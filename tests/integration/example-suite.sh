@@ -37,8 +37,10 @@ before=$(system_state)
 fresh() { rm -rf "${T:?}/$1" && cp -r "$EXAMPLES" "$T/$1"; }
 
 # run_suite NAME: mxlab run on $T/NAME/suite; output in $T/NAME.out, RC.
+# The work directory's path is short: Postfix's sockets live below it, and
+# a UNIX socket's path has at most 107 bytes.
 run_suite() {
-	"$MXLAB" run -j2 --workdir "$T/$1.work" "$T/$1/suite" >"$T/$1.out" 2>&1
+	"$MXLAB" run -j2 --workdir "$T/w$1" "$T/$1/suite" >"$T/$1.out" 2>&1
 	RC=$?
 	OUT=$(cat "$T/$1.out")
 }
@@ -57,7 +59,7 @@ if diff -r "$T/i1" "$T/i2" >"$T/i.diff" 2>&1; then ok "init twice: identical fil
 	not_ok "init twice: identical files"; diag_file "$T/i.diff"; fi
 check "init: suite.scn and one scenario per check" \
 	test -f "$T/i1/suite.scn" -a -f "$T/i1/inbound/submission-starttls.scn" \
-	-a -f "$T/i1/outbound/policy-partner.example-secure-leaf-only.scn"
+	-a -f "$T/i1/outbound/partner.example-secure-leaf-only.scn"
 
 OUT=$("$MXLAB" init --postfix-config "$T/ex/postfix" --out "$T/ex/suite" 2>&1)
 expect_eq "init over an existing suite: exit 2" 2 "$?"
@@ -100,7 +102,7 @@ check "(b) the mutation applies" sh -c "! grep -q '^partner.example' '$T/b/postf
 run_suite b
 expect_eq "(b) no secure line: exit 1" 1 "$RC"
 expect_match "(b) no secure line: the leaf-only check fails" \
-	'^FAIL +outbound/policy-partner\.example-secure-leaf-only ' "$OUT"
+	'^FAIL +outbound/partner\.example-secure-leaf-only ' "$OUT"
 expect_match "(b) no secure line: the leaf-only peer got the mail" \
 	'expected status deferred 4\.7\.5 for mxlab-test@partner\.example, saw sent' "$OUT"
 

@@ -340,7 +340,7 @@ test_initgen_files(void **state)
 	assert_non_null(strstr(t, "postmaster: root\n"));
 
 	/* Outbound: the level's peers, each naming the line it protects. */
-	assert_non_null(t = file_text(&o, "outbound/policy-bank.example-secure-leaf-only.scn"));
+	assert_non_null(t = file_text(&o, "outbound/bank.example-secure-leaf-only.scn"));
 	assert_non_null(strstr(t, "summary = protects tls_policy:3 smtp_tls_policy_maps entry "
 			       "bank.example secure (main.cf:12): "));
 	assert_non_null(strstr(t, "[server bank-example]\nlisten = 127.0.0.10:25\n"
@@ -348,13 +348,13 @@ test_initgen_files(void **state)
 	assert_non_null(strstr(t, "status = deferred 4.7.5\n"));
 	assert_non_null(strstr(t, "log smtp = certificate verification failed for "
 			       "mx1\\.bank\\.example\\[127\\.0\\.0\\.10\\]:25: untrusted issuer\n"));
-	assert_non_null(file_text(&o, "outbound/policy-bank.example-secure-good.scn"));
-	assert_non_null(file_text(&o, "outbound/policy-bank.example-secure-wrong-name.scn"));
-	assert_non_null(t = file_text(&o, "outbound/policy-legacy.example-encrypt-no-starttls.scn"));
+	assert_non_null(file_text(&o, "outbound/bank.example-secure-good.scn"));
+	assert_non_null(file_text(&o, "outbound/bank.example-secure-wrong-name.scn"));
+	assert_non_null(t = file_text(&o, "outbound/legacy.example-encrypt-no-starttls.scn"));
 	assert_non_null(strstr(t, "starttls = hide\n"));
 	assert_non_null(strstr(t, "status = deferred 4.7.4\n"));
-	assert_non_null(file_text(&o, "outbound/policy-legacy.example-encrypt-self-signed.scn"));
-	assert_null(file_text(&o, "outbound/policy-legacy.example-encrypt-good.scn"));
+	assert_non_null(file_text(&o, "outbound/legacy.example-encrypt-self-signed.scn"));
+	assert_null(file_text(&o, "outbound/legacy.example-encrypt-good.scn"));
 	assert_non_null(t = file_text(&o, "outbound/default-may-no-starttls.scn"));
 	assert_non_null(strstr(t, "summary = protects main.cf:11 smtp_tls_security_level = may"));
 

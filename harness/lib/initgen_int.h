@@ -102,6 +102,14 @@ struct ig {
 	size_t errlen;
 };
 
+/* The name the certificate of service s (NULL: main.cf's) is for, and
+ * where it is configured ("main.cf:26 smtpd_tls_chain_files"); "" when
+ * none is. */
+void ig_svc_cert(const struct ig *g, const struct pcr_service *s, char *name, size_t len,
+		 char *at, size_t atlen);
+/* The smtpd services with TLS into g->svc (initgen_svc.c). */
+int ig_find_services(struct ig *g);
+
 /* An entry of a map a parameter names; at is "FILE:LINE" (FILE relative
  * to the configuration directory), or the parameter's line for inline:. */
 struct ig_mapent {

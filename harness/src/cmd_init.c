@@ -27,6 +27,11 @@
 
 #define INIT_MAX_FILE (16u << 20)	/* a map source or postconf's output */
 
+/* Where mxlab run refuses a configuration directory (docs/runner.md). */
+static const char *const host_trees[] = { "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32",
+					  "/lib64", "/libx32", "/var/spool/postfix",
+					  "/var/lib/postfix", NULL };
+
 struct init_options {
 	const char *conf;	/* --postfix-config DIR */
 	const char *out;	/* --out SUITE */
@@ -252,11 +257,17 @@ cmd_init(int argc, char **argv)
 	snprintf(dir, sizeof dir, "%s", o.conf);
 	for (size_t l = strlen(dir); l > 1 && dir[l - 1] == '/'; l--)
 		dir[l - 1] = '\0';
+	errno = 0;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !realpath(dir, real)) {
 		mx_warn("init", "--postfix-config %s: %s", o.conf, errno ? strerror(errno) :
 			"not a directory");
 		return MXLAB_EXIT_USAGE;
 	}
+	for (const char *const *h = host_trees; *h; h++)
+		if (!strncmp(real, *h, strlen(*h)) && (real[strlen(*h)] == '/' || !real[strlen(*h)]))
+			mx_warn("init", "--postfix-config %s is inside %s: mxlab run will refuse it "
+				"(the sandbox covers the host's trees); copy it elsewhere, such as "
+				"a git checkout", o.conf, *h);
 	if (iw_check_out(o.out, o.force, err, sizeof err) < 0) {
 		mx_warn("init", "%s", err);
 		return MXLAB_EXIT_USAGE;

@@ -68,7 +68,8 @@ rn_layers(struct box *b)
 		bad = push_layer(&b->ml, &b->nml, sc_expand(sc, &b->vars, l->text), l->origin, l->line);
 	}
 	if (!bad && sc->sasl.present)
-		bad = push_layer(&b->ml, &b->nml, rn_sasl_layer(b), sc->file, sc->sasl.line);
+		bad = push_layer(&b->ml, &b->nml, rn_sasl_layer(b),
+				 sc->sasl.origin ? sc->sasl.origin : sc->file, sc->sasl.line);
 	if (!bad && sc->main_cf)
 		bad = push_layer(&b->ml, &b->nml, sc_expand(sc, &b->vars, sc->main_cf), sc->file,
 				 sc->main_cf_line);

@@ -70,7 +70,8 @@ rn_setup_sasl(struct box *b)
 
 		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
 		if (mx_run(argv, colon + 1, NULL, 0) != 0)
-			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s", b->sc->file,
+			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s",
+				    sa->origin ? sa->origin : b->sc->file,
 				    sa->line, user);
 	}
 	if (!gr || chown(db, 0, gr->gr_gid) < 0 || chmod(db, 0640) < 0)
@@ -141,12 +142,12 @@ rn_run_clients(struct box *b)
 			free(v);
 			if (r != MXLAB_OK) {
 				mxlab_client_config_free(cfg);
-				return rn_box_fail(b, "%s:%d: %s", sc->file, c->kv[k].line, e);
+				return rn_box_fail(b, "%s:%d: %s", c->origin ? c->origin : sc->file, c->kv[k].line, e);
 			}
 		}
 		if (mxlab_client_run(cfg, &b->cres[i], e, sizeof e) != MXLAB_OK) {
 			mxlab_client_config_free(cfg);
-			return rn_box_fail(b, "%s:%d: client %s: %s", sc->file, c->line, c->name, e);
+			return rn_box_fail(b, "%s:%d: client %s: %s", c->origin ? c->origin : sc->file, c->line, c->name, e);
 		}
 		mxlab_client_config_free(cfg);
 		b->exc[i].name = c->name;
@@ -214,7 +215,7 @@ rn_run_probes(struct box *b)
 		for (size_t k = 0; k < nv; k++)
 			free(vals[k]);
 		if (r != MXLAB_OK)
-			return rn_box_fail(b, "%s:%d: probe %s: %s", sc->file, p->line, p->name, e);
+			return rn_box_fail(b, "%s:%d: probe %s: %s", p->origin ? p->origin : sc->file, p->line, p->name, e);
 		b->exp[i].name = p->name;
 		b->exp[i].rep = &b->prep[i];
 		b->nprobes_run = i + 1;

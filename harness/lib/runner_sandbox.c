@@ -290,13 +290,13 @@ start_servers(struct box *b)
 			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
 				free(v);
 				mxlab_server_config_free(cfg);
-				return rn_box_fail(b, "%s:%d: %s", sc->file, ss->kv[k].line, v ? e : "out of memory");
+				return rn_box_fail(b, "%s:%d: %s", ss->origin ? ss->origin : sc->file, ss->kv[k].line, v ? e : "out of memory");
 			}
 			free(v);
 		}
 		if (mxlab_server_start(cfg, &b->srv[s], e, sizeof e) != MXLAB_OK) {
 			mxlab_server_config_free(cfg);
-			return rn_box_fail(b, "%s:%d: server %s: %s", sc->file, ss->line, ss->name, e);
+			return rn_box_fail(b, "%s:%d: server %s: %s", ss->origin ? ss->origin : sc->file, ss->line, ss->name, e);
 		}
 		mxlab_server_config_free(cfg);
 		b->exs[s].name = ss->name;

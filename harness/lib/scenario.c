@@ -38,12 +38,11 @@ static const struct {
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
-void
-sc_rd_err(struct rd *r, int line, const char *fmt, ...)
+static void
+err_v(struct rd *r, const char *file, int line, const char *fmt, va_list ap)
 {
 	char msg[1200], full[1600];
 	char **nm;
-	va_list ap;
 
 	/* At most SC_ERRORS_MAX messages, then one that says so, then none:
 	 * whichever check finds them (lines, or the whole file at the end). */
@@ -54,20 +53,37 @@ sc_rd_err(struct rd *r, int line, const char *fmt, ...)
 		return;
 	if (r->nerr > SC_ERRORS_MAX)
 		snprintf(msg, sizeof msg, "too many errors, giving up");
-	else {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-	}
-	if (line > 0)
-		snprintf(full, sizeof full, "%s:%d: %s", r->file, line, msg);
 	else
-		snprintf(full, sizeof full, "%s: %s", r->file, msg);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+	if (line > 0)
+		snprintf(full, sizeof full, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(full, sizeof full, "%s: %s", file, msg);
 	if (!(nm = realloc(r->errs->msg, (r->errs->n + 1) * sizeof *nm)))
 		return;
 	r->errs->msg = nm;
 	if ((nm[r->errs->n] = strdup(full)) != NULL)
 		r->errs->n++;
+}
+
+void
+sc_rd_err(struct rd *r, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_v(r, r->file, line, fmt, ap);
+	va_end(ap);
+}
+
+void
+sc_rd_err_in(struct rd *r, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_v(r, file, line, fmt, ap);
+	va_end(ap);
 }
 
 int
@@ -415,6 +431,10 @@ header(struct rd *r, int line, char *t)
 	}
 	if (!sections[i].labelled && label) {
 		sc_rd_err(r, line, "section [%s] takes no name", inner);
+		return;
+	}
+	if (r->suite && (sections[i].s == S_SEND || sections[i].s == S_EXPECT)) {
+		sc_rd_err(r, line, "[%s] belongs in a scenario, not in a suite", inner);
 		return;
 	}
 	if (label && !name_ok(label)) {

@@ -20,6 +20,15 @@
  * What the runner gets is stored raw: struct sc_kv values are as written,
  * ${...} included. sc_server_config() turns a [server NAME] into a server
  * configuration the way the loader checked it.
+ *
+ * Suites: a file named suite.scn is not a scenario; its sections are the
+ * defaults of every scenario in its directory and below. sc_load() applies
+ * the suite.scn of the scenario's directory and of every directory above
+ * it, outermost first, then the scenario itself; the merge rules are in
+ * docs/scenario-format.md ("Suites") and in the comments of struct
+ * scenario below. Every check that needs the whole scenario (servers named
+ * by [expect], recipients) runs on the result. Whatever came from a suite
+ * records it: the origin fields name the file that said it.
  */
 #ifndef MX_SCENARIO_H
 #define MX_SCENARIO_H
@@ -31,6 +40,8 @@
 #include "mxlab/client.h"
 #include "dnsd.h"
 #include "expect.h"
+
+struct sc_suite;		/* a suite.scn (sc_suite_load) */
 
 struct sc_kv {
 	int line;
@@ -85,6 +96,15 @@ struct sc_file {
 	size_t len;		/* bytes of value (for PKI, its strlen) */
 };
 
+/* A suite's [main.cf] or [master.cf] text. The runner applies its base
+ * configuration, then each layer in order, then the scenario's own text,
+ * each replacing parameters by name (services by name and type). */
+struct sc_layer {
+	char *origin;		/* the suite.scn that said it */
+	int line;		/* of its first text line, as main_cf_line */
+	char *text;		/* verbatim, as main_cf */
+};
+
 struct sc_send {
 	int present;		/* the file has a [send] section */
 	int line;
@@ -105,17 +125,24 @@ struct sc_send {
 	char *helo;		/* EHLO name (default "client.example.test") */
 };
 
-struct sc_layer {		/* a suite's [main.cf] or [master.cf] */
-	char *origin;
-	int line;
-	char *text;
-};
-
+/*
+ * A scenario, with its suites applied (outer first, then the scenario):
+ * the scalars of [scenario] (timeout, faketime, postfix-config) and
+ * [dns] dnssec are the innermost file's that gives them; tags, requires
+ * and pki_hosts the union (outer first, no duplicates); servers, clients,
+ * probes and files replace one of the same NAME (PATH) in an outer file,
+ * in its place, or are added after; dns records are added, outer first;
+ * [sasl] is the innermost file's. summary, seed, [send] and [expect] are
+ * the scenario's own.
+ */
 struct scenario {
 	char *file;		/* as given */
 	char *dir;		/* its directory */
 	char *name;		/* file name without directory and ".scn" */
 	int line;		/* of [scenario] */
+	char **suites;		/* the suite.scn files applied, outer first (absolute
+				   paths with sc_load) */
+	size_t nsuites;
 	char *summary;
 	char **seed;		/* "S6", ... */
 	size_t nseed;
@@ -140,6 +167,11 @@ struct scenario {
 				   after the header), for mapping Postfix errors */
 	char *master_cf;
 	int master_cf_line;
+	struct sc_layer *main_cf_layers;	/* the suites' [main.cf], outer first;
+						   main_cf is the scenario's own */
+	size_t nmain_cf_layers;
+	struct sc_layer *master_cf_layers;	/* the suites' [master.cf] */
+	size_t nmaster_cf_layers;
 	int dnssec;		/* [dns] dnssec = yes: answers carry AD */
 	struct dnsd_record *dns;
 	size_t ndns;
@@ -153,12 +185,6 @@ struct scenario {
 	struct sc_file *files;	/* [files], in file order */
 	size_t nfiles;
 	struct sc_send send;
-	struct sc_layer *main_cf_layers;	/* the suites', outer first */
-	size_t nmain_cf_layers;
-	struct sc_layer *master_cf_layers;
-	size_t nmaster_cf_layers;
-	char **suites;
-	size_t nsuites;
 	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty) */
 	int expect_line;	/* of [expect], 0 without one */
 };
@@ -172,15 +198,39 @@ struct sc_errors {
 };
 void sc_errors_free(struct sc_errors *e);
 
-/* Load and check one file. Returns the scenario, or NULL when there were
- * errors (all appended to errs, which may be NULL; at most 50 per file). */
+/* Load and check one file, with its suites: every suite.scn in the
+ * directory of path (realpath'd) and in each directory above it, up to
+ * "/". Returns the scenario, or NULL when there were errors (all appended
+ * to errs, which may be NULL; at most 50 per file). An error in a suite
+ * (reported as SUITE:LINE) fails the load, and so does a suite.scn that
+ * is not owned by root, by the effective user or by the owner of path,
+ * or that anyone may write. A file named suite.scn is refused ("is a
+ * suite, not a scenario"). */
 struct scenario *sc_load(const char *path, struct sc_errors *errs);
 /* The same on text already in memory (len bytes, no NUL needed), read as
  * the file path, which names the scenario and its directory in messages
- * and ${scenario} but is not opened. For tests and the fuzzer. */
+ * and ${scenario} but is not opened; no suite is looked for. Paths the
+ * text names (postfix-config, [files] file:PATH) are relative to the
+ * directory of path. For tests and the fuzzer. */
 struct scenario *sc_load_mem(const char *path, const char *text, size_t len,
 			     struct sc_errors *errs);
+/* sc_load_mem with these n suites applied, suites[0] the outermost (none
+ * NULL). They stay the caller's, and may be applied to several scenarios. */
+struct scenario *sc_load_mem_suites(const char *path, const char *text, size_t len,
+				    const struct sc_suite *const *suites, size_t n,
+				    struct sc_errors *errs);
 void sc_free(struct scenario *sc);		/* NULL ok */
+
+/* One suite.scn, read and checked on its own: the sections of a scenario
+ * but [send] and [expect] ([scenario] optional, summary allowed and not
+ * inherited, seed refused). Paths it names are relative to its directory;
+ * variables are left for the scenario's run. NULL on errors, appended to
+ * errs as "PATH:LINE: ...". Any file name is accepted here; no ownership
+ * check (that is sc_load's). */
+struct sc_suite *sc_suite_load(const char *path, struct sc_errors *errs);
+struct sc_suite *sc_suite_load_mem(const char *path, const char *text, size_t len,
+				   struct sc_errors *errs);
+void sc_suite_free(struct sc_suite *s);		/* NULL ok */
 
 struct sc_vars {
 	const char *pki;

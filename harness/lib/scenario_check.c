@@ -166,9 +166,11 @@ sc_rd_file_checks(struct rd *r)
 {
 	struct scenario *sc = r->sc;
 
-	if (!r->seen[S_SCENARIO])
+	if (r->suite)
+		;	/* [scenario] optional, no summary needed */
+	else if (!r->seen[S_SCENARIO])
 		sc_rd_err(r, 1, "no [scenario] section (every file needs one, with a summary)");
-	else if (!sc->summary && !r->once_sc[0])
+	else if (!sc->summary && !r->once_sc[SCN_SUMMARY])
 		sc_rd_err(r, sc->line, "[scenario] has no summary");
 	if (sc->master_cf) {
 		char e[600];
@@ -177,7 +179,7 @@ sc_rd_file_checks(struct rd *r)
 		if (pf_master_cf_check(sc->master_cf, sc->master_cf_line, &line, e, sizeof e) < 0)
 			sc_rd_err(r, line, "%s", e);
 	}
-	if (sc->send.present && !sc->send.nto && !r->once_send[1])
+	if (sc->send.present && !sc->send.nto && !r->once_send[SEND_TO])
 		sc_rd_err(r, sc->send.line, "[send] has no 'to' (at least one recipient)");
 	if (sc->send.present && !r->nexpect)
 		sc_rd_err(r, sc->send.line, "nothing to expect: [send] without [expect] lines");
@@ -205,8 +207,9 @@ sc_rd_final_checks(struct rd *r)
 		for (j = 0; r->refs[i].kind == 2 && j < sc->nprobes; j++)
 			found |= !strcmp(sc->probes[j].name, r->refs[i].name);
 		if (!found)
-			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file",
-			       kinds[r->refs[i].kind], r->refs[i].name);
+			sc_rd_err(r, r->refs[i].line, "no [%s %s] in this file%s",
+				  kinds[r->refs[i].kind], r->refs[i].name,
+				  sc->nsuites ? " or its suites" : "");
 	}
 	check_status_rcpts(r);
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);

@@ -89,6 +89,26 @@ sc_path_absolute(const char *base, const char *path, char **out)
 
 /* ---- postfix-config */
 
+static const char *const system_trees[] = {
+	"/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/var/spool/postfix",
+	"/var/lib/postfix", "/proc", "/sys", "/dev", NULL
+};
+
+/* The system tree path is in, or NULL. */
+static const char *
+system_tree(const char *path)
+{
+	if (!strcmp(path, "/"))
+		return "/";
+	for (const char *const *t = system_trees; *t; t++) {
+		size_t n = strlen(*t);
+
+		if (!strncmp(path, *t, n) && (path[n] == '/' || path[n] == '\0'))
+			return *t;
+	}
+	return NULL;
+}
+
 int
 sc_rd_postfix_config(struct rd *r, const char *v, char *err, size_t errlen)
 {
@@ -100,16 +120,34 @@ sc_rd_postfix_config(struct rd *r, const char *v, char *err, size_t errlen)
 
 	if (sc_path_absolute(sc->dir, v, &dir) < 0)
 		return BAD("postfix-config %s: %s", v, strerror(errno));
+	/* Not even looked at: the host's system trees, where the system's own
+	 * Postfix configuration lives (the runner refuses its exact
+	 * directories too, and the real path behind links). */
+	{
+		char *real = realpath(dir, NULL);
+		const char *tree = system_tree(dir);
+
+		if (!tree && real)
+			tree = system_tree(real);
+		if (tree) {
+			rc = BAD("postfix-config %s: refused: it is%s part of the host's system tree "
+				 "(%s); keep the configuration in a directory of its own, such as a git "
+				 "checkout", dir, system_tree(dir) ? "" : " (through a link)", tree);
+			free(real);
+			free(dir);
+			return rc;
+		}
+		free(real);
+	}
 	if (stat(dir, &st) < 0)
 		rc = BAD("postfix-config %s: %s", dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		rc = BAD("postfix-config %s: not a directory (%s)", dir, sc_mode_name(st.st_mode));
 	for (size_t i = 0; rc == 0 && i < sizeof need / sizeof need[0]; i++) {
 		snprintf(file, sizeof file, "%s/%s", strcmp(dir, "/") ? dir : "", need[i]);
-		if (stat(file, &st) < 0 && errno == ENOENT)
-			rc = BAD("postfix-config %s: no %s", dir, need[i]);
-		else if (stat(file, &st) < 0)
-			rc = BAD("postfix-config %s: %s: %s", dir, need[i], strerror(errno));
+		if (stat(file, &st) < 0)
+			rc = errno == ENOENT ? BAD("postfix-config %s: no %s", dir, need[i]) :
+			     BAD("postfix-config %s: %s: %s", dir, need[i], strerror(errno));
 		else if (!S_ISREG(st.st_mode))
 			rc = BAD("postfix-config %s: %s is not a regular file (%s)", dir, need[i],
 				 sc_mode_name(st.st_mode));

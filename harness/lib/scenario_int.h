@@ -10,6 +10,7 @@
  *   scenario_check.c  the checks that need the whole file
  *   scenario_file.c   sc_load: reading the file (regular files only)
  *   scenario_files.c  [files] and postfix-config: paths, host files
+ *   scenario_suite.c  suites: sc_suite_load_mem, the merge
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H
@@ -29,6 +30,9 @@
 #define SC_FHOST_MAX	(1u << 20)	/* bytes of one file:REL */
 #define SC_FILES_BYTES	(16u << 20)	/* bytes of one file's [files] contents */
 
+/* Where [scenario]'s keys are in its table (once_sc). */
+enum { SCN_SUMMARY, SCN_SEED, SCN_TAGS, SCN_REQUIRES, SCN_TIMEOUT, SCN_FAKETIME,
+       SCN_PKI_HOST, SCN_POSTFIX_CONFIG };
 /* Where [send]'s keys are in its table (once_send). */
 enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
        SEND_VIA, SEND_HELO };
@@ -55,6 +59,7 @@ struct ref {			/* a server, client or probe named in [expect] */
 
 struct rd {
 	const char *file;
+	int suite;		/* reading a suite.scn: no [send], [expect], seed */
 	struct scenario *sc;
 	struct sc_errors *errs;
 	size_t nerr;
@@ -69,7 +74,7 @@ struct rd {
 	int srv_bad, srv_listen;
 	int *srv_once;		/* line of each server key, per section */
 	size_t nsrvkeys;
-	int once_sc[8], once_send[12], once_dnssec;
+	int once_sc[12], once_send[12], once_dnssec;
 	int nexpect;		/* [expect] lines read */
 	int line;		/* the line being read */
 	size_t files_bytes;	/* contents of [files] so far */
@@ -79,8 +84,10 @@ struct rd {
 	int oom;
 };
 
-/* Append "FILE:LINE: message" (line 0: "FILE: message") to r->errs. */
+/* Append "FILE:LINE: message" (line 0: "FILE: message") to r->errs;
+ * sc_rd_err_in names another file (a suite's, for what came from it). */
 void sc_rd_err(struct rd *r, int line, const char *fmt, ...) PRINTF(3, 4);
+void sc_rd_err_in(struct rd *r, const char *file, int line, const char *fmt, ...) PRINTF(4, 5);
 /* Append one item of size bytes to a growing array; 0 or -1. */
 int sc_rd_push(void *arrp, size_t *n, size_t size, const void *item);
 int sc_rd_push_str(char ***arr, size_t *n, const char *s);
@@ -126,6 +133,23 @@ void sc_rd_release(struct rd *r);
 /* scenario_load.c: a new r->sc named after path, its lines, and
  * sc_rd_file_checks; 0, or -1 with nothing read (r->sc NULL). */
 int sc_rd_file(struct rd *r, const char *path, const char *text, size_t len);
+
+/* A suite.scn, read on its own (scenario_suite.c). */
+struct sc_suite {
+	struct scenario *sc;	/* its sections, read as a scenario's */
+	int timeout_line;	/* of its [scenario] timeout, 0 without */
+	int dnssec_line;	/* of its [dns] dnssec, 0 without */
+};
+/* Is path's file name suite.scn? Then it is not loaded as a scenario. */
+#define SC_SUITE_NOT_SCENARIO "is a suite, not a scenario (its sections are the defaults " \
+	"of the scenarios in its directory and below)"
+int sc_is_suite_name(const char *path);
+/* Apply the suites (outer first) to r->sc, the scenario's own file, read
+ * and checked; what cannot be allocated sets r->oom. */
+void sc_rd_merge(struct rd *r, const struct sc_suite *const *suites, size_t n);
+/* scenario_load.c */
+void sc_rd_free_kv(struct sc_kv *kv, size_t n);
+void sc_rd_free_strv(char **v, size_t n);
 
 /* scenario_check.c: the checks that need the whole file, and those that
  * need the whole scenario. */

@@ -575,7 +575,11 @@ sc_rd_scenario_line(struct rd *r, int line, char *t)
 {
 	char *k, *v;
 
-	if (sc_rd_kv_split(r, line, t, &k, &v) == 0)
+	if (sc_rd_kv_split(r, line, t, &k, &v) < 0)
+		return;
+	if (r->suite && !strcmp(k, "seed"))
+		sc_rd_err(r, line, "seed: belongs in a scenario, not in a suite");
+	else
 		table_line(r, line, "[scenario]", scenario_keys,
 			   sizeof scenario_keys / sizeof scenario_keys[0], r->once_sc, k, v);
 }

@@ -1,7 +1,8 @@
 /*
- * scenario_load.c: sc_load_mem (scenario.h), the order of a load: a new
- * struct scenario named after its path, the lines (sc_rd_text in
- * scenario.c), the checks of the file (sc_rd_file_checks) and of the
+ * scenario_load.c: sc_load_mem and sc_load_mem_suites (scenario.h), the
+ * order of a load: a new struct scenario named after its path, the lines
+ * (sc_rd_text in scenario.c), the checks of the file (sc_rd_file_checks),
+ * the suites applied (sc_rd_merge, scenario_suite.c), the checks of the
  * whole scenario (sc_rd_final_checks), then the defaults. Also sc_free,
  * sc_errors_free and sc_has_tag.
  */
@@ -104,16 +105,32 @@ sc_rd_file(struct rd *r, const char *path, const char *text, size_t len)
 	return 0;
 }
 
+int
+sc_is_suite_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return !strcmp(base ? base + 1 : path, "suite.scn");
+}
+
 struct scenario *
-sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *errs)
+sc_load_mem_suites(const char *path, const char *text, size_t len,
+		   const struct sc_suite *const *suites, size_t n, struct sc_errors *errs)
 {
 	struct rd r = { 0 };
 	struct scenario *sc;
 
 	r.errs = errs;
+	if (path && sc_is_suite_name(path)) {
+		r.file = path;
+		sc_rd_err(&r, 0, SC_SUITE_NOT_SCENARIO);
+		return NULL;
+	}
 	if (sc_rd_file(&r, path, text, len) < 0)
 		return NULL;
 	if (r.checked && !r.oom) {
+		if (n)
+			sc_rd_merge(&r, suites, n);
 		sc_rd_final_checks(&r);
 		apply_defaults(&r);
 	}
@@ -128,22 +145,38 @@ sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *er
 	return sc;
 }
 
-static void
-free_strv(char **v, size_t n)
+struct scenario *
+sc_load_mem(const char *path, const char *text, size_t len, struct sc_errors *errs)
+{
+	return sc_load_mem_suites(path, text, len, NULL, 0, errs);
+}
+
+void
+sc_rd_free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
 }
 
-static void
-free_kv(struct sc_kv *kv, size_t n)
+void
+sc_rd_free_kv(struct sc_kv *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(kv[i].key);
 		free(kv[i].value);
 	}
 	free(kv);
+}
+
+static void
+free_layers(struct sc_layer *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].origin);
+		free(l[i].text);
+	}
+	free(l);
 }
 
 void
@@ -154,33 +187,36 @@ sc_free(struct scenario *sc)
 	free(sc->file);
 	free(sc->dir);
 	free(sc->name);
+	sc_rd_free_strv(sc->suites, sc->nsuites);
 	free(sc->summary);
-	free_strv(sc->seed, sc->nseed);
-	free_strv(sc->tags, sc->ntags);
-	free_strv(sc->requires, sc->nrequires);
+	sc_rd_free_strv(sc->seed, sc->nseed);
+	sc_rd_free_strv(sc->tags, sc->ntags);
+	sc_rd_free_strv(sc->requires, sc->nrequires);
 	free(sc->faketime);
-	free_strv(sc->pki_hosts, sc->npki_hosts);
+	sc_rd_free_strv(sc->pki_hosts, sc->npki_hosts);
 	free(sc->main_cf);
 	free(sc->master_cf);
+	free_layers(sc->main_cf_layers, sc->nmain_cf_layers);
+	free_layers(sc->master_cf_layers, sc->nmaster_cf_layers);
 	free(sc->dns);
 	free(sc->postfix_config);
 	free(sc->postfix_config_origin);
 	for (size_t i = 0; i < sc->nservers; i++) {
 		free(sc->servers[i].name);
 		free(sc->servers[i].origin);
-		free_kv(sc->servers[i].kv, sc->servers[i].nkv);
+		sc_rd_free_kv(sc->servers[i].kv, sc->servers[i].nkv);
 	}
 	free(sc->servers);
 	for (size_t i = 0; i < sc->nclients; i++) {
 		free(sc->clients[i].name);
 		free(sc->clients[i].origin);
-		free_kv(sc->clients[i].kv, sc->clients[i].nkv);
+		sc_rd_free_kv(sc->clients[i].kv, sc->clients[i].nkv);
 	}
 	free(sc->clients);
 	for (size_t i = 0; i < sc->nprobes; i++) {
 		free(sc->probes[i].name);
 		free(sc->probes[i].origin);
-		free_kv(sc->probes[i].kv, sc->probes[i].nkv);
+		sc_rd_free_kv(sc->probes[i].kv, sc->probes[i].nkv);
 	}
 	free(sc->probes);
 	free(sc->sasl.origin);
@@ -196,9 +232,9 @@ sc_free(struct scenario *sc)
 	}
 	free(sc->files);
 	free(sc->send.from);
-	free_strv(sc->send.to, sc->send.nto);
+	sc_rd_free_strv(sc->send.to, sc->send.nto);
 	free(sc->send.subject);
-	free_strv(sc->send.headers, sc->send.nheaders);
+	sc_rd_free_strv(sc->send.headers, sc->send.nheaders);
 	free(sc->send.body);
 	free(sc->send.via);
 	free(sc->send.helo);
@@ -211,7 +247,7 @@ sc_errors_free(struct sc_errors *e)
 {
 	if (!e)
 		return;
-	free_strv(e->msg, e->n);
+	sc_rd_free_strv(e->msg, e->n);
 	e->msg = NULL;
 	e->n = 0;
 }

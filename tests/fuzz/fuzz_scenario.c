@@ -14,6 +14,11 @@
  * runner computes before it starts anything: sc_server_config for every
  * server and sc_expand on the verbatim sections.
  *
+ * The same bytes are then read as a suite ("suite.scn", sc_suite_load_mem)
+ * and, when that loads, applied to a small scenario of its own (a server
+ * and a [files] line a suite may replace) with sc_load_mem_suites: the
+ * merge and the checks of the whole scenario on the result.
+ *
  * Besides the sanitizers, it checks and aborts on a violation:
  * sc_load_mem returns a scenario exactly when it reported no error, every
  * message is "fuzz.scn:..." and there are at most SC_ERRORS_MAX of them
@@ -22,7 +27,10 @@
  * a body ending in CRLF, a timeout in range, "faketime" required when
  * faketime is set, verbatim text ending in a newline), and every [server NAME] the loader accepted gives a server
  * configuration with sc_server_config (the loader checked it the same
- * way, with placeholder paths).
+ * way, with placeholder paths). A suite loads exactly when it reported no
+ * error, all "suite.scn:..."; the merged scenario's messages are its own
+ * or the suite's, it names the suite, and it passes the same checks, its
+ * layers too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +41,13 @@
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 #define NAME "fuzz.scn"
+#define SUITE "suite.scn"
+
+/* The scenario a suite is applied to. */
+static const char under[] =
+	"[scenario]\nsummary = under a suite\n"
+	"[server own]\nlisten = 127.0.0.1:2525\n"
+	"[files]\n/etc/own = own\n";
 
 static int
 ends_with(const char *s, const char *tail)
@@ -96,6 +111,49 @@ check_loaded(const struct scenario *sc)
 	}
 }
 
+/* Every message is about one of the two files. */
+static void
+check_messages(const struct sc_errors *errs, int suite_too)
+{
+	CHECK(errs->n <= 2 * (SC_ERRORS_MAX + 2));
+	for (size_t i = 0; i < errs->n; i++)
+		CHECK(strncmp(errs->msg[i], NAME ":", sizeof NAME) == 0 ||
+		      (suite_too && strncmp(errs->msg[i], SUITE ":", sizeof SUITE) == 0));
+}
+
+static void
+fuzz_suite(const uint8_t *data, size_t size)
+{
+	struct sc_errors errs = { NULL, 0 };
+	struct sc_suite *s;
+	struct scenario *sc;
+
+	s = sc_suite_load_mem(SUITE, (const char *)data, size, &errs);
+	CHECK((s == NULL) == (errs.n > 0));
+	CHECK(errs.n <= SC_ERRORS_MAX + 2);
+	for (size_t i = 0; i < errs.n; i++)
+		CHECK(strncmp(errs.msg[i], SUITE ":", sizeof SUITE) == 0);
+	sc_errors_free(&errs);
+	if (!s)
+		return;
+	sc = sc_load_mem_suites(NAME, under, sizeof under - 1, (const struct sc_suite *const *)&s,
+				1, &errs);
+	CHECK((sc == NULL) == (errs.n > 0));
+	check_messages(&errs, 1);
+	if (sc) {
+		check_loaded(sc);
+		CHECK(sc->nsuites == 1 && strcmp(sc->suites[0], SUITE) == 0);
+		for (size_t i = 0; i < sc->nmain_cf_layers; i++)
+			check_verbatim(sc, sc->main_cf_layers[i].text);
+		for (size_t i = 0; i < sc->nmaster_cf_layers; i++)
+			check_verbatim(sc, sc->master_cf_layers[i].text);
+		CHECK(sc->nservers >= 1 && sc->nfiles >= 1);
+	}
+	sc_free(sc);
+	sc_errors_free(&errs);
+	sc_suite_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -113,5 +171,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_loaded(sc);
 	sc_free(sc);
 	sc_errors_free(&errs);
+	fuzz_suite(data, size);
 	return 0;
 }

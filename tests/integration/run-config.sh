@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 39
+plan 46
 chmod 755 "$T"
 
 # A production-style configuration: Debian's chroot column, certbot paths,
@@ -137,6 +137,56 @@ expect_match "main.cf: the user's owned value a comment" \
 	'^# owned by the mxlab sandbox: queue_directory = /var/spool/postfix$' "$(cat "$MAIN")"
 check "the user's directory is unchanged (no .db beside the source)" test ! -e "$C/postfix/tls_policy.db"
 
+# The same as a suite: suite.scn two levels up holds the configuration,
+# [files], DNS and the peer; its [main.cf] is a layer the scenario's own
+# [main.cf] writes over.
+mkdir -p "$C/suite/outbound"
+cat >"$C/suite/suite.scn" <<'EOF2'
+[scenario]
+postfix-config = ../postfix
+tags = mine
+
+[main.cf]
+smtp_tls_loglevel = 2
+smtpd_banner = $myhostname ESMTP suite
+
+[files]
+/etc/mailname = mail.example.com
+/etc/aliases = postmaster: root
+
+[dns]
+partner.example     MX 10 mx.partner.example
+mx.partner.example  A  127.0.0.10
+
+[server mx]
+listen = 127.0.0.10:25
+cert   = mx.partner.example
+EOF2
+cat >"$C/suite/outbound/secure.scn" <<'EOF2'
+[scenario]
+summary = the suite's configuration, peer and DNS
+
+[main.cf]
+smtp_tls_loglevel = 1
+
+[send]
+to = bob@partner.example
+
+[expect]
+status bob@partner.example = sent
+log smtp = Verified TLS connection established to mx\.partner\.example
+server mx tls = yes
+EOF2
+OUT=$("$MXLAB" run --keep --workdir "$T/w-suite" "$C/suite" 2>&1)
+RC=$?
+expect_eq "suite: exit 0" 0 "$RC"
+expect_match "suite: the scenario below it ran (suite.scn did not)" '^PASS +outbound/secure' "$OUT"
+MAIN=$(cat "$T"/w-suite/*/postfix/etc/main.cf)
+expect_match "suite: its [main.cf] is a layer, named" '^# --- from .*/suite/suite\.scn:6 ---$' "$MAIN"
+expect_match "suite: the scenario's layer replaced its smtp_tls_loglevel" \
+	'^# \(replaced below\) smtp_tls_loglevel = 2$' "$MAIN"
+expect_match "suite: its other parameters stay" '^smtpd_banner = \$myhostname ESMTP suite$' "$MAIN"
+
 # The policy line removed: the same mail is no longer Verified (may).
 sed -i 's/secure/may/' "$C/postfix/tls_policy"
 run may "$C/good.scn"
@@ -175,6 +225,13 @@ run system "$C/system.scn"
 expect_eq "postfix-config /etc/postfix: exit 2" 2 "$RC"
 expect_match "postfix-config /etc/postfix: refused, with the reason" \
 	'postfix-config /etc/postfix: refused' "$OUT"
+
+ln -s /etc/postfix "$C/syslink"
+sed 's|^postfix-config = postfix|postfix-config = syslink|' "$C/good.scn" >"$C/syslink.scn"
+run syslink "$C/syslink.scn"
+expect_eq "postfix-config a link to /etc/postfix: exit 2" 2 "$RC"
+expect_match "postfix-config a link to /etc/postfix: refused" \
+	'postfix-config .*/syslink: refused: it is \(through a link\) part of the host' "$OUT"
 
 # Links are copied as links and resolve inside the sandbox only: a map
 # source that points at the host's /etc/shadow finds nothing there.

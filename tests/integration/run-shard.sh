@@ -136,7 +136,7 @@ expect_match "empty shard: says why" 'shard 2/2 is empty \(1 scenario selected f
 # one that would read as a scenario.
 mkdir -p "$T/suite/sub"
 printf '[scenario]\nsummary = the only scenario here\n' >"$T/suite/x.scn"
-printf '[defaults]\nthis = is not a scenario the loader reads\n' >"$T/suite/suite.scn"
+printf '[scenario]\ntags = s\n' >"$T/suite/suite.scn"
 cp "$T/suite/suite.scn" "$T/suite/sub/suite.scn"
 names "$T/suite"
 expect_eq "suite.scn in a directory: only x is listed (exit 0)" "0 x" "$RC $NAMES"

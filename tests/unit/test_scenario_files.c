@@ -408,6 +408,12 @@ test_postfix_config(void **state)
 	fails_with(HEAD "postfix-config = ${scenario}/pf\n", "3: postfix-config: ${scenario} is "
 		   "not expanded in [scenario] (only in [main.cf], [master.cf], [server NAME] and "
 		   "[client NAME])", NULL);
+	/* The host's system trees are refused before anything is looked at. */
+	fails_with(HEAD "postfix-config = /etc/postfix\n", "3: postfix-config /etc/postfix: refused: "
+		   "it is part of the host's system tree (/etc)" "; keep the configuration in a directory of its own, such as a git checkout", NULL);
+	fails_with(HEAD "postfix-config = /usr/../etc/./postfix-x\n", "3: postfix-config "
+		   "/etc/postfix-x: refused: it is part of the host's system tree (/etc)" "; keep the configuration in a directory of its own, such as a git checkout", NULL);
+	fails_with(HEAD "postfix-config = /\n", "3: postfix-config /: refused: it is part of the host's system tree (/)" "; keep the configuration in a directory of its own, such as a git checkout", NULL);
 	fails_with(HEAD "postfix-config = pf\npostfix-config = pf\n",
 		   "4: postfix-config: given twice (first at line 3)", NULL);
 	fails_with(HEAD "postfix-config =\n", "3: postfix-config: empty value", NULL);

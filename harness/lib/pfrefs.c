@@ -179,22 +179,35 @@ cf_refs_find(struct cf_refs *out, const struct cf_main *m, const struct cf_maste
 int
 cf_refs_sni(struct cf_refs *out, const char *text, const char *origin, const char *map_what)
 {
-	int line = 0;
+	char key[1024] = "", what[1100] = "";
+	size_t first = out->n;
+	int line = 0, n = 0;
 
+	/* Postfix's logical lines: a line that starts with white space
+	 * continues the entry before it (its files go on there); comments and
+	 * blank lines end nothing. */
 	for (const char *p = text; p && *p;) {
 		size_t len = strcspn(p, "\n");
-		char buf[4096], *save = NULL, *key, *t, what[700];
-		size_t first = out->n;
-		int n = 0;
+		char buf[4096], *save = NULL, *t, *s;
+		int more;
 
 		line++;
 		snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf - 1 ? len : sizeof buf - 1), p);
 		p += len + (p[len] == '\n');
-		if (buf[0] == '#' || buf[0] == ' ' || buf[0] == '\t' ||
-		    !(key = strtok_r(buf, " \t\r", &save)))
+		s = buf + strspn(buf, " \t\r");
+		if (!*s || *s == '#')
 			continue;
-		snprintf(what, sizeof what, "%s entry %s", map_what, key);
-		while ((t = strtok_r(NULL, " \t,\r", &save)) != NULL) {
+		more = s != buf;
+		if (!more) {
+			t = strtok_r(buf, " \t\r", &save);
+			snprintf(key, sizeof key, "%s", t);
+			snprintf(what, sizeof what, "%s entry %s", map_what, key);
+			first = out->n;
+			n = 0;
+		} else if (!key[0])
+			continue;
+		while ((t = strtok_r(more ? s : NULL, " \t,\r", &save)) != NULL) {
+			more = 0;
 			if (t[0] != '/')
 				continue;
 			if (add(out, CF_REF_CHAIN, t, what, NULL, origin, line) < 0 ||

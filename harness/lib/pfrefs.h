@@ -24,7 +24,8 @@
  * references. proxy: is looked through.
  *
  * cf_refs_sni() reads the source text of a tls_server_sni_maps table: each
- * "NAME file..." line gives CHAIN references that serve NAME.
+ * "NAME file..." entry (its files may go on over continuation lines, as
+ * postmap reads them) gives CHAIN references that serve NAME.
  */
 #ifndef MX_PFREFS_H
 #define MX_PFREFS_H

@@ -21,6 +21,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "certs", cmd_certs, "write a test PKI: CAs, good leaves and every broken profile" },
+	{ "init", cmd_init, "write a starter suite of scenarios from a Postfix configuration" },
 	{ "probe", cmd_probe, "check one SMTP server's TLS: chain, SNI, names, protocols, AUTH" },
 	{ "run", cmd_run, "run scenarios against a private Postfix in namespaces" },
 	{ "send", cmd_send, "run an SMTP session with the fake client: TLS verdict, chain, replies" },

@@ -18,6 +18,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 /* "mxlab SUBCOMMAND: " + message + newline, on stderr. */
 void mx_warn(const char *sub, const char *fmt, ...)

@@ -191,6 +191,19 @@ test_refs(void **state)
 	assert_string_equal(r.r[2].name, ".example.net");
 	assert_int_equal(r.r[2].nfiles, 1);
 	cf_refs_free(&r);
+	/* An entry's files on continuation lines (a comment between) are its. */
+	assert_int_equal(cf_refs_sni(&r, "mail.example.org /le/org/privkey.pem\n# c\n"
+				     "    /le/org/fullchain.pem\n\nb.example /b.pem\n", "sni",
+				     "tls_server_sni_maps"), 0);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.r[1].path, "/le/org/fullchain.pem");
+	assert_string_equal(r.r[1].name, "mail.example.org");
+	assert_int_equal(r.r[1].line, 3);
+	assert_int_equal(r.r[1].index, 1);
+	assert_int_equal(r.r[0].nfiles, 2);
+	assert_string_equal(r.r[2].name, "b.example");
+	assert_int_equal(r.r[2].nfiles, 1);
+	cf_refs_free(&r);
 	cf_main_free(&m);
 	cf_master_free(&ms);
 }

@@ -441,7 +441,10 @@ rn_conf_maps(struct box *b)
 
 			if (!r->sni)
 				argv[4] = NULL;
-			if (mx_run(argv, NULL, out, sizeof out) != 0)
+			/* postmap -F skips an entry whose file it cannot read, with
+			 * only a warning: that name would quietly get the default
+			 * certificate, so a warning is an error here. */
+			if (mx_run(argv, NULL, out, sizeof out) != 0 || (r->sni && strstr(out, "warning:")))
 				return rn_box_config_fail(b, "%s:%d: %s: %s %s%s failed: %s", r->origin, r->line,
 							  r->what, alias ? "postalias" : "postmap",
 							  r->sni ? "-F " : "", map, out);

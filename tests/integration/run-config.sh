@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 46
+plan 48
 chmod 755 "$T"
 
 # A production-style configuration: Debian's chroot column, certbot paths,
@@ -218,6 +218,17 @@ expect_eq "master.cf syntax error: exit 2" 2 "$RC"
 expect_match "master.cf syntax error: Postfix's words, file and line" \
 	'master\.cf: line 23: bad field count' "$OUT"
 expect_match "master.cf syntax error: a configuration error in result.txt" '^configuration error: ' "$RES"
+
+# An SNI entry postmap -F would skip with only a warning (its "chain" is a
+# directory): the name would quietly get the default certificate.
+cp -a "$C/postfix" "$C/badsni"
+echo "tls_server_sni_maps = hash:/etc/postfix/sni" >>"$C/badsni/main.cf"
+echo "other.example.com /etc/postfix" >"$C/badsni/sni"
+sed 's|^postfix-config = postfix|postfix-config = badsni|' "$C/good.scn" >"$C/badsni.scn"
+run badsni "$C/badsni.scn"
+expect_eq "SNI entry postmap -F skips: exit 2" 2 "$RC"
+expect_match "SNI entry postmap -F skips: postmap's warning shown" \
+	'tls_server_sni_maps: postmap -F hash:/etc/postfix/sni failed: .*Is a directory: skipping this entry' "$OUT"
 
 # Hostile configurations. The system's configuration cannot be named.
 sed 's|^postfix-config = postfix|postfix-config = /etc/postfix|' "$C/good.scn" >"$C/system.scn"

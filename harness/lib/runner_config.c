@@ -22,6 +22,8 @@
  * - rn_conf_maps(), once main.cf is written: every file named exists (or
  *   the error names the parameter, its file and line), and the indexed
  *   maps are built with postmap / postalias.
+ * Without postfix-config, [files] alone is planned, shown and written the
+ * same way (rn_conf_plan_files).
  * Problems of the user's configuration are rn_box_config_fail (exit 2).
  */
 #include <dirent.h>
@@ -265,7 +267,7 @@ rn_conf_prepare(struct box *b)
 	int sfd = -1, dfd = -1, r = -1;
 
 	if (!sc->postfix_config)
-		return 0;
+		return rn_conf_plan_files(b);
 	c->on = 1;
 	if (!realpath(sc->postfix_config, real))
 		return rn_box_config_fail(b, "%s:%d: postfix-config %s: %s", sc->postfix_config_origin,
@@ -327,6 +329,9 @@ out:
 void
 rn_conf_fs(struct box *b, struct rn_fs *f)
 {
+	f->fs.private_dirs = b->conf.private_dirs;
+	for (size_t i = 0; i < b->conf.nprov; i++)
+		f->fs.etc_rw |= rn_path_inside(b->conf.prov[i].path, "/etc");
 	if (!b->conf.on)
 		return;
 	f->cover[0].src = b->conf.copy;
@@ -334,7 +339,6 @@ rn_conf_fs(struct box *b, struct rn_fs *f)
 	f->etc_skip[1] = NULL;
 	f->fs.etc_rw = 1;
 	f->fs.etc_skip = f->etc_skip;
-	f->fs.private_dirs = b->conf.private_dirs;
 }
 
 void

@@ -125,6 +125,7 @@ int rn_layers(struct box *b);		/* b->ml / b->msl from the scenario */
 void rn_layers_free(struct box *b);
 int rn_conf_prepare(struct box *b);	/* before sb_enter: copy, read, plan */
 int rn_conf_plan(struct box *b);	/* runner_provide.c: the files to show */
+int rn_conf_plan_files(struct box *b);	/* [files] alone (also without postfix-config) */
 int rn_path_inside(const char *path, const char *dir);	/* dir itself or below */
 void rn_conf_fs(struct box *b, struct rn_fs *f);	/* what the sandbox adds */
 int rn_conf_provide(struct box *b);	/* after the PKI: write the files */

@@ -75,7 +75,8 @@ placeable(struct box *b, const char *path, const char *cfgdir)
 	size_t n;
 
 	if (rn_path_inside(path, cfgdir))
-		return NULL;
+		return b->conf.on ? NULL : "without postfix-config, the instance's configuration is "
+		       "not there but in ${instance}/etc, and the system's is covered";
 	for (const char *const *t = no_go; *t; t++)
 		if (rn_path_inside(path, *t))
 			return "that tree is the host's, read-only, in the sandbox";
@@ -246,6 +247,23 @@ in_copy(struct box *b, const char *path, const char *cfgdir)
 }
 
 int
+rn_conf_plan_files(struct box *b)
+{
+	const struct scenario *sc = b->sc;
+
+	for (size_t i = 0; i < sc->nfiles; i++) {
+		const struct sc_file *f = &sc->files[i];
+		char why[1400];
+
+		snprintf(why, sizeof why, "[files] %s:%d", f->origin, f->line);
+		if (plan(b, f->path, f->kind == SC_FILE_PKI ? f->value : NULL,
+			 f->kind == SC_FILE_PKI ? NULL : f, why) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 rn_conf_plan(struct box *b)
 {
 	const struct scenario *sc = b->sc;
@@ -294,14 +312,8 @@ rn_conf_plan(struct box *b)
 		free(t);
 	}
 	/* [files] first: they win over what would be provided. */
-	for (size_t i = 0; i < sc->nfiles && !bad; i++) {
-		const struct sc_file *f = &sc->files[i];
-		char why[1400];
-
-		snprintf(why, sizeof why, "[files] %s:%d", f->origin, f->line);
-		bad = plan(b, f->path, f->kind == SC_FILE_PKI ? f->value : NULL,
-			   f->kind == SC_FILE_PKI ? NULL : f, why);
-	}
+	if (!bad)
+		bad = rn_conf_plan_files(b);
 	for (size_t i = 0; i < c->refs.n && !bad; i++) {
 		const struct cf_ref *r = &c->refs.r[i];
 		char why[1400];

@@ -642,7 +642,7 @@ rn_sandbox_main(void *arg)
 		}
 	}
 	rn_box_phase(&b, "sandbox");
-	if (make_pki(&b) < 0 || (b.conf.on && rn_conf_provide(&b) < 0))
+	if (make_pki(&b) < 0 || (b.conf.nprov && rn_conf_provide(&b) < 0))
 		goto out;
 	rn_box_phase(&b, "pki");
 	if (start_dns(&b) < 0 || start_servers(&b) < 0)

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 48
+plan 51
 chmod 755 "$T"
 
 # A production-style configuration: Debian's chroot column, certbot paths,
@@ -281,6 +281,41 @@ sed 's|^/etc/aliases = postmaster: root|&\n/srv/mxlab-probe/x = y|' "$C/good.scn
 run srv "$C/srv.scn"
 expect_eq "[files] in /srv: the scenario runs" 0 "$RC"
 check "[files] in /srv: nothing on the host" test ! -e /srv/mxlab-probe
+
+# [files] without postfix-config: a table for the base configuration.
+cat >"$C/base-files.scn" <<'EOF2'
+[scenario]
+summary = [files] without postfix-config
+
+[main.cf]
+header_checks = regexp:/etc/mxlab/header_checks
+
+[files]
+/etc/mxlab/header_checks = /^Subject:/ WARN subject seen
+
+[dns]
+partner.example     MX 10 mx.partner.example
+mx.partner.example  A  127.0.0.10
+
+[server mx]
+listen = 127.0.0.10:25
+cert   = mx.partner.example
+
+[send]
+to = bob@partner.example
+
+[expect]
+status bob@partner.example = sent
+log cleanup = warning: header Subject: .*: subject seen
+EOF2
+run basefiles "$C/base-files.scn"
+expect_eq "[files] without postfix-config: Postfix reads them" 0 "$RC"
+sed 's|^/etc/mxlab/header_checks|/etc/postfix/header_checks|; s|regexp:/etc/mxlab/|regexp:/etc/postfix/|' \
+	"$C/base-files.scn" >"$C/base-etc-postfix.scn"
+run baseetc "$C/base-etc-postfix.scn"
+expect_eq "[files] in /etc/postfix without postfix-config: exit 2" 2 "$RC"
+expect_match "[files] in /etc/postfix without postfix-config: why" \
+	'cannot provide /etc/postfix/header_checks .*without postfix-config' "$OUT"
 
 AFTER=$(sys_hash)
 expect_eq "/etc/postfix, /var/spool/postfix, /var/lib/postfix unchanged" "$BEFORE" "$AFTER"

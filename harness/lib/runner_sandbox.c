@@ -67,17 +67,25 @@ record(FILE *out, const char *kind, int n, const char *const *fields)
 	fflush(out);
 }
 
-int
-rn_box_config_fail(struct box *b, const char *fmt, ...)
+/* An "error" or "config-error" record. */
+static void
+box_error(struct box *b, const char *kind, const char *fmt, va_list ap)
 {
 	char msg[4096];
 	const char *f[1] = { msg };
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	record(b->out, kind, 1, f);
+}
+
+int
+rn_box_config_fail(struct box *b, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	box_error(b, "config-error", fmt, ap);
 	va_end(ap);
-	record(b->out, "config-error", 1, f);
 	return -1;
 }
 
@@ -106,17 +114,13 @@ rn_box_phase(struct box *b, const char *name)
 int
 rn_box_fail(struct box *b, const char *fmt, ...)
 {
-	char msg[4096];
-	const char *f[1] = { msg };
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	box_error(b, "error", fmt, ap);
 	va_end(ap);
-	record(b->out, "error", 1, f);
 	return -1;
 }
-
 int
 rn_write_text(const char *path, const char *text)
 {

@@ -20,40 +20,10 @@
 
 #include "scenario.h"
 
-static char dir[PATH_MAX];
-static char path[PATH_MAX + 64];
+#define TMPDIR_PREFIX "/tmp/mxlab-test-scenario"
+#include "test_tmpdir.h"
+
 static struct sc_errors errs;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/mxlab-test-scenario-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Write text (len bytes, or strlen when 0) to DIR/file; path holds it. */
-static void
-write_file(const char *file, const char *text, size_t len)
-{
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len ? len : strlen(text), f), len ? len : strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
 
 static struct scenario *
 load(const char *text)

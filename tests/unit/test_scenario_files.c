@@ -22,52 +22,10 @@
 
 #include "scenario_int.h"
 
-static char dir[PATH_MAX];	/* the test directory, realpath'd */
-static char path[PATH_MAX + 64];
+#define TMPDIR_PREFIX "/tmp/mxlab-test-files"
+#include "test_tmpdir.h"
+
 static struct sc_errors errs;
-
-static int
-setup(void **state)
-{
-	char tmp[] = "/tmp/mxlab-test-files-XXXXXX";
-
-	(void)state;
-	if (!mkdtemp(tmp) || !realpath(tmp, dir))
-		return -1;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Write len bytes of text (strlen when 0) to DIR/file; path holds it. */
-static void
-write_file(const char *file, const char *text, size_t len)
-{
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len ? len : strlen(text), f), len ? len : strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
-make_dir(const char *d)
-{
-	char p[PATH_MAX + 64];
-
-	snprintf(p, sizeof p, "%s/%s", dir, d);
-	assert_int_equal(mkdir(p, 0700), 0);
-}
 
 static struct scenario *
 load(const char *text)

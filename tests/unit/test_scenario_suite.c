@@ -24,55 +24,14 @@
 
 #include "scenario.h"
 
-static char dir[PATH_MAX];	/* the test directory, realpath'd */
-static char path[PATH_MAX + 64];
+#define TMPDIR_PREFIX "/tmp/mxlab-test-suite"
+#include "test_tmpdir.h"
+
 static struct sc_errors errs;
 
 #define OUTER "/s/suite.scn"
 #define INNER "/s/in/suite.scn"
 #define SCN "/s/in/t.scn"
-
-static int
-setup(void **state)
-{
-	char tmp[] = "/tmp/mxlab-test-suite-XXXXXX";
-
-	(void)state;
-	if (!mkdtemp(tmp) || !realpath(tmp, dir))
-		return -1;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[PATH_MAX + 16];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void
-write_file(const char *file, const char *text)
-{
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
-make_dir(const char *d)
-{
-	char p[PATH_MAX + 64];
-
-	snprintf(p, sizeof p, "%s/%s", dir, d);
-	assert_int_equal(mkdir(p, 0700), 0);
-}
 
 static void
 show_errors(void)
@@ -432,18 +391,18 @@ test_lookup(void **state)
 	make_dir("pf2");
 	make_dir("a");
 	make_dir("a/b");
-	write_file("pf/main.cf", "");
-	write_file("pf/master.cf", "");
-	write_file("pf2/main.cf", "");
-	write_file("pf2/master.cf", "");
-	write_file("data/h", "from the top\n");
+	write_file("pf/main.cf", "", 0);
+	write_file("pf/master.cf", "", 0);
+	write_file("pf2/main.cf", "", 0);
+	write_file("pf2/master.cf", "", 0);
+	write_file("data/h", "from the top\n", 0);
 	write_file("suite.scn", "[scenario]\ntags = top\npostfix-config = pf\n"
-		   "[files]\n/etc/h = file:data/h\n/etc/x = top\n");
+		   "[files]\n/etc/h = file:data/h\n/etc/x = top\n", 0);
 	snprintf(top, sizeof top, "%s", path);
 	write_file("a/suite.scn", "[scenario]\ntags = mid\n\n\npostfix-config = ../pf2\n"
-		   "[files]\n/etc/x = mid\n");
+		   "[files]\n/etc/x = mid\n", 0);
 	snprintf(mid, sizeof mid, "%s", path);
-	write_file("a/b/t.scn", HEAD "tags = own\n");
+	write_file("a/b/t.scn", HEAD "tags = own\n", 0);
 	snprintf(scn, sizeof scn, "%s", path);
 	sc = sc_load(scn, &errs);
 	show_errors();
@@ -481,7 +440,7 @@ test_lookup(void **state)
 	/* An error in a suite fails every scenario below it, reported at the
 	 * suite's line. */
 	write_file("a/suite.scn", "[scenario]\ntags = mid\n[expect]\nstatus = sent\n"
-		   "[files]\n/etc/y = file:../x\n");
+		   "[files]\n/etc/y = file:../x\n", 0);
 	{
 		char m1[PATH_MAX * 3], m2[PATH_MAX * 3], m3[PATH_MAX * 3];
 
@@ -498,7 +457,7 @@ test_lookup(void **state)
 		errors_are(m1, NULL);
 	}
 	/* So does one anyone may write. */
-	write_file("a/suite.scn", "[scenario]\ntags = mid\n");
+	write_file("a/suite.scn", "[scenario]\ntags = mid\n", 0);
 	assert_int_equal(chmod(mid, 0646), 0);
 	{
 		char m1[PATH_MAX * 3], m2[PATH_MAX * 3];

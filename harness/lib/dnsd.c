@@ -320,8 +320,9 @@ bound_port(int fd)
 		     : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* UDP, then TCP on the port UDP got. */
-static int
+/* UDP, then TCP on the port UDP got. MXLAB_OK, MXLAB_ERR_USAGE for an
+ * address that does not parse, MXLAB_ERR_IO when it cannot be bound. */
+static mxlab_err
 bind_both(struct dnsd *d, const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -329,7 +330,7 @@ bind_both(struct dnsd *d, const char *spec, char *err, size_t errlen)
 	int want, one = 1;
 
 	if (addr_parse(spec, &ss, &sslen, err, errlen) < 0)
-		return -1;
+		return MXLAB_ERR_USAGE;
 	want = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 		     : ((struct sockaddr_in *)&ss)->sin_port);
 	for (int tries = 0; tries < DNSD_BIND_TRIES; tries++) {
@@ -347,7 +348,7 @@ bind_both(struct dnsd *d, const char *spec, char *err, size_t errlen)
 		set_port(&ss, d->port);
 		if (bind(d->tcp, (struct sockaddr *)&ss, sslen) == 0 &&
 		    listen(d->tcp, 16) == 0)
-			return 0;
+			return MXLAB_OK;
 		if (errno != EADDRINUSE || want != 0)
 			break;
 		close(d->tcp);
@@ -355,7 +356,7 @@ bind_both(struct dnsd *d, const char *spec, char *err, size_t errlen)
 		d->tcp = d->udp = -1;
 	}
 	snprintf(err, errlen, "dnsd: %s: %s", spec, strerror(errno));
-	return -1;
+	return MXLAB_ERR_IO;
 }
 
 mxlab_err
@@ -383,11 +384,9 @@ dnsd_start(const char *addr, const struct dnsd_record *recs, size_t n,
 	}
 	if (n)
 		memcpy(d->recs, recs, n * sizeof *recs);
-	if (bind_both(d, addr, err, errlen) < 0) {
-		if (strstr(err, "bad address"))
-			rc = MXLAB_ERR_USAGE;
+	if ((rc = bind_both(d, addr, err, errlen)) != MXLAB_OK)
 		goto fail;
-	}
+	rc = MXLAB_ERR_IO;
 	if (pipe2(d->wake, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "dnsd: pipe: %s", strerror(errno));
 		goto fail;

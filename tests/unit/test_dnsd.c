@@ -1139,6 +1139,10 @@ test_start_errors(void **state)
 	assert_non_null(strstr(err, "bad address 'nonsense'"));
 	assert_int_equal(dnsd_start("127.0.0.1:99999", &rec, 1, 0, &d, err, sizeof err), MXLAB_ERR_USAGE);
 	assert_int_equal(dnsd_start("localhost:53", &rec, 1, 0, &d, err, sizeof err), MXLAB_ERR_USAGE);
+	/* A good address that cannot be bound here is not the caller's mistake. */
+	assert_int_equal(dnsd_start("192.0.2.1:0", &rec, 1, 0, &d, err, sizeof err), MXLAB_ERR_IO);
+	assert_null(d);
+	assert_non_null(strstr(err, "dnsd: 192.0.2.1:0: "));
 	/* IPv6 form, if the host has ::1 */
 	if (dnsd_start("[::1]:0", &rec, 1, 0, &d, err, sizeof err) == MXLAB_OK) {
 		assert_true(dnsd_port(d) > 0);

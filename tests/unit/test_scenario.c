@@ -983,6 +983,10 @@ test_inbound_sections(void **state)
 	fails_like(HEAD "[client c]\ntls = sometimes\n", "4: tls: bad value 'sometimes'");
 	fails_like(HEAD "[client c]\nservice = pop3\n", "4: service: bad value 'pop3'");
 	fails_like(HEAD "[client c]\nwhatever = 1\n", "4: whatever: unknown");
+	/* Without connect (the service gives the address) the other checks
+	 * still run: AUTH without a user is an error when the file is read. */
+	fails_like(HEAD "[client c]\nservice = submission\nauth = plain\n",
+		   "3: auth: needs user and password");
 	fails_like(HEAD "[probe p]\nflavour = 1\n", "4: flavour: unknown key in [probe]");
 	fails_like(HEAD "[probe p]\nimplicit-tls = maybe\n", "4: implicit-tls: bad value 'maybe'");
 	fails_like(HEAD "[probe p]\n[probe p]\n", "4: probe 'p' declared twice");

@@ -324,28 +324,18 @@ set_stop_after(struct mxlab_client_config *c, const char *k, const char *v, char
 static int
 set_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	unsigned ms;
-
-	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 10s, 500ms, 2m)", k, v);
-	c->timeout_ms = ms;
-	return 0;
+	return mx_cfg_duration(k, v, 1, "10s, 500ms, 2m", &c->timeout_ms, err, errlen);
 }
 
 static int
 set_session_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err,
 		    size_t errlen)
 {
-	unsigned ms;
-
 	if (!strcmp(v, "none")) {
 		c->session_timeout_ms = 0;
 		return 0;
 	}
-	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 2m, 30s, or none)", k, v);
-	c->session_timeout_ms = ms;
-	return 0;
+	return mx_cfg_duration(k, v, 1, "2m, 30s, or none", &c->session_timeout_ms, err, errlen);
 }
 
 static int

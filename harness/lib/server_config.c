@@ -10,6 +10,7 @@
  * Errors: MXLAB_ERR_USAGE with "KEY: what is wrong" in err.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,18 +422,24 @@ static const struct key_row keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* The public table: keys[].pub with a NULL row, copied once. The library
+ * is used from threads: pthread_once orders the copy before every read
+ * (a plain "done" flag did not). */
+static struct mxlab_server_key pub_keys[NKEYS + 1];
+static pthread_once_t pub_once = PTHREAD_ONCE_INIT;
+
+static void
+pub_init(void)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		pub_keys[i] = keys[i].pub;
+}
+
 const struct mxlab_server_key *
 mxlab_server_keys(void)
 {
-	static struct mxlab_server_key pub[NKEYS + 1];
-	static int done;
-
-	if (!done) {	/* constant data: a race writes the same bytes */
-		for (size_t i = 0; i < NKEYS; i++)
-			pub[i] = keys[i].pub;
-		done = 1;
-	}
-	return pub;
+	pthread_once(&pub_once, pub_init);
+	return pub_keys;
 }
 
 mxlab_server_config *

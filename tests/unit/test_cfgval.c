@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,40 @@ test_scenario(void **state)
 	sc_errors_free(&errs);
 }
 
+/* The key tables are asked for from threads at once (the library serves
+ * and runs scenarios on threads): each sees the whole table. Run under
+ * -Db_sanitize=thread to see the old unsynchronised first copy race. */
+static void *
+ask_keys(void *arg)
+{
+	size_t n = 0;
+
+	(void)arg;
+	for (const struct mxlab_server_key *k = mxlab_server_keys(); k->key; k++)
+		n++;
+	for (const struct mxlab_client_key *k = mxlab_client_keys(); k->key; k++)
+		n++;
+	return (void *)n;
+}
+
+static void
+test_key_tables_threads(void **state)
+{
+	pthread_t t[8];
+	void *n[8];
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ask_keys, NULL), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_join(t[i], &n[i]), 0);
+	for (int i = 1; i < 8; i++)
+		assert_ptr_equal(n[i], n[0]);
+	assert_true((size_t)n[0] > 40);
+	assert_string_equal(mxlab_server_keys()[0].key, "listen");
+	assert_string_equal(mxlab_client_keys()[0].key, "connect");
+}
+
 int
 main(void)
 {
@@ -332,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_server_keys),
 		cmocka_unit_test(test_client_keys),
 		cmocka_unit_test(test_scenario),
+		cmocka_unit_test(test_key_tables_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,7 @@ usage(FILE *fp)
 	    "  --implicit-tls    TLS from the first byte (SMTPS), not STARTTLS\n"
 	    "  --timeout D       deadline of each stage of a session as a whole: the\n"
 	    "                    connect, the TLS handshake, each command with its\n"
-	    "                    whole reply (default 10s; 500ms, 2s, 1m)\n"
+	    "                    whole reply (default 10s; 500ms, 1.5s, 1m; at most 1h)\n"
 	    "  --total-timeout D deadline of the whole probe, every session included\n"
 	    "                    (default 6 x --timeout); when it runs out the probe\n"
 	    "                    reports what it has, with probe-incomplete\n"

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,28 +325,18 @@ set_stop_after(struct mxlab_client_config *c, const char *k, const char *v, char
 static int
 set_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	unsigned ms;
-
-	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 10s, 500ms, 2m)", k, v);
-	c->timeout_ms = ms;
-	return 0;
+	return mx_cfg_duration(k, v, 1, "10s, 500ms, 2m", &c->timeout_ms, err, errlen);
 }
 
 static int
 set_session_timeout(struct mxlab_client_config *c, const char *k, const char *v, char *err,
 		    size_t errlen)
 {
-	unsigned ms;
-
 	if (!strcmp(v, "none")) {
 		c->session_timeout_ms = 0;
 		return 0;
 	}
-	if (mx_parse_duration_ms(v, &ms) < 0 || ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 2m, 30s, or none)", k, v);
-	c->session_timeout_ms = ms;
-	return 0;
+	return mx_cfg_duration(k, v, 1, "2m, 30s, or none", &c->session_timeout_ms, err, errlen);
 }
 
 static int
@@ -401,18 +392,24 @@ static const struct key_row keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* The public table: keys[].pub with a NULL row, copied once. The library
+ * is used from threads: pthread_once orders the copy before every read
+ * (a plain "done" flag did not). */
+static struct mxlab_client_key pub_keys[NKEYS + 1];
+static pthread_once_t pub_once = PTHREAD_ONCE_INIT;
+
+static void
+pub_init(void)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		pub_keys[i] = keys[i].pub;
+}
+
 const struct mxlab_client_key *
 mxlab_client_keys(void)
 {
-	static struct mxlab_client_key pub[NKEYS + 1];
-	static int done;
-
-	if (!done) {	/* constant data: a race writes the same bytes */
-		for (size_t i = 0; i < NKEYS; i++)
-			pub[i] = keys[i].pub;
-		done = 1;
-	}
-	return pub;
+	pthread_once(&pub_once, pub_init);
+	return pub_keys;
 }
 
 mxlab_client_config *

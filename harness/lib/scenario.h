@@ -274,9 +274,10 @@ mxlab_err sc_server_config(const struct scenario *sc, const struct sc_server *sr
  * runner and to tools. Each returns 0, or -1 with err set to the reason
  * without the key ("bad duration '5x' (...)").
  */
-/* "500ms", "20s", "2m", or a bare number of seconds. */
+/* DURATION: "500ms", "1.5s", "20s", "2m", or a bare number of seconds
+ * (mx_duration_parse in cfgval.h: the one grammar). */
 int sc_duration_parse(const char *s, unsigned *ms, char *err, size_t errlen);
-/* Bytes: "2000", "64k" (1024), "2M" (1024 * 1024). */
+/* BYTES: "2000", "64k" (1024), "2M" (1024 * 1024), "1G" (mx_bytes_parse). */
 int sc_size_parse(const char *s, size_t *bytes, char *err, size_t errlen);
 /* "S1" to "S17". */
 int sc_seed_check(const char *s, char *err, size_t errlen);

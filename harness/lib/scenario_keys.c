@@ -484,7 +484,7 @@ sc_rd_probe_line(struct rd *r, int line, char *t)
 		return;
 	}
 	if (!strcmp(k, "timeout") && sc_duration_parse(v, &ms, e, sizeof e) < 0) {
-		sc_rd_err(r, line, "timeout: bad value '%.60s' (a duration such as 5s)", v);
+		sc_rd_err(r, line, "timeout: %s", e);
 		return;
 	}
 	if (kv_push(&pr->kv, &pr->nkv, line, k, v) < 0)

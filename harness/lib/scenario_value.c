@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgval.h"
 #include "scenario.h"
 
 #define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -40,50 +41,17 @@ parse_digits(const char *s, unsigned long long *n, const char **end)
 	return 0;
 }
 
+/* The one grammar of each, shared with the command line and the peers' keys. */
 int
 sc_duration_parse(const char *s, unsigned *ms, char *err, size_t errlen)
 {
-	unsigned long long n, mult;
-	const char *u;
-
-	if (parse_digits(s, &n, &u) < 0)
-		goto bad;
-	if (!strcmp(u, "ms"))
-		mult = 1;
-	else if (!strcmp(u, "s") || !*u)
-		mult = 1000;
-	else if (!strcmp(u, "m"))
-		mult = 60000;
-	else
-		goto bad;
-	if (n > 0xffffffffULL / mult)
-		return BAD("duration '%s' is too long", s);
-	*ms = (unsigned)(n * mult);
-	return 0;
-bad:
-	return BAD("bad duration '%s' (such as 500ms, 20s, 2m; a bare number is seconds)", s);
+	return mx_duration_parse(s, ms, err, errlen);
 }
 
 int
 sc_size_parse(const char *s, size_t *bytes, char *err, size_t errlen)
 {
-	unsigned long long n, mult = 1;
-	const char *u;
-
-	if (parse_digits(s, &n, &u) < 0)
-		goto bad;
-	if (!strcmp(u, "k") || !strcmp(u, "K"))
-		mult = 1024;
-	else if (!strcmp(u, "M"))
-		mult = 1024 * 1024;
-	else if (*u)
-		goto bad;
-	if (n > (unsigned long long)SIZE_MAX / mult)
-		return BAD("size '%s' is too large", s);
-	*bytes = (size_t)(n * mult);
-	return 0;
-bad:
-	return BAD("bad size '%s' (bytes, such as 2000, 64k, 2M)", s);
+	return mx_bytes_parse(s, bytes, err, errlen);
 }
 
 int

@@ -10,7 +10,7 @@
  * Errors: MXLAB_ERR_USAGE with "KEY: what is wrong" in err.
  */
 #include <ctype.h>
-#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,35 +50,6 @@ parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
 		*out = 0;
 	else
 		return BAD("%s: bad value '%s' (yes or no)", key, v);
-	return 0;
-}
-
-/* NUMBER[k|K|m|M|g|G] bytes, within [min, max]. */
-static int
-parse_size(const char *key, const char *v, size_t min, size_t max, size_t *out,
-	   char *err, size_t errlen)
-{
-	char *end;
-	unsigned long long n;
-	unsigned shift = 0;
-
-	if (!isdigit((unsigned char)v[0]))
-		return BAD("%s: bad value '%s' (a number, with k, M or G if you like)", key, v);
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (*end == 'k' || *end == 'K')
-		shift = 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		shift = 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		shift = 30, end++;
-	if (errno || n > max >> shift)	/* also keeps the shift from wrapping */
-		n = (unsigned long long)max + 1;
-	else
-		n <<= shift;
-	if (*end || n < min || n > max)
-		return BAD("%s: bad value '%s' (from %zu to %zu)", key, v, min, max);
-	*out = (size_t)n;
 	return 0;
 }
 
@@ -299,22 +270,28 @@ set_tls_fault(struct mxlab_server_config *c, const char *k, const char *v, char 
 static int
 set_max_line(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return parse_size(k, v, 64, 65536, &c->max_line, err, errlen);
+	return mx_cfg_bytes(k, v, 64, 65536, &c->max_line, err, errlen);
 }
 
 static int
 set_size(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	return parse_size(k, v, 1, (size_t)1 << 30, &c->size, err, errlen);
+	return mx_cfg_bytes(k, v, 1, (size_t)1 << 30, &c->size, err, errlen);
 }
 
 static int
 set_max_conn(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	size_t n;
+	unsigned long long n = 0;
 
-	if (parse_size(k, v, 1, 100000, &n, err, errlen) < 0)
-		return -1;
+	/* a count, not BYTES: whole digits, no suffix */
+	for (const char *p = v; *p && n <= 100000; p++) {
+		if (!isdigit((unsigned char)*p))
+			return BAD("%s: bad value '%s' (from 1 to 100000)", k, v);
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (!*v || n < 1 || n > 100000)
+		return BAD("%s: bad value '%s' (from 1 to 100000)", k, v);
 	c->max_connections = (unsigned)n;
 	return 0;
 }
@@ -322,9 +299,7 @@ set_max_conn(struct mxlab_server_config *c, const char *k, const char *v, char *
 static int
 set_timeout(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	if (mx_parse_duration_ms(v, &c->timeout_ms) < 0 || c->timeout_ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 30s, 500ms, 2m)", k, v);
-	return 0;
+	return mx_cfg_duration(k, v, 1, "30s, 500ms, 2m", &c->timeout_ms, err, errlen);
 }
 
 static int
@@ -335,9 +310,7 @@ set_session_timeout(struct mxlab_server_config *c, const char *k, const char *v,
 		c->session_timeout_ms = 0;
 		return 0;
 	}
-	if (mx_parse_duration_ms(v, &c->session_timeout_ms) < 0 || c->session_timeout_ms == 0)
-		return BAD("%s: bad value '%s' (a duration such as 5m, 30s, or none)", k, v);
-	return 0;
+	return mx_cfg_duration(k, v, 1, "5m, 30s, or none", &c->session_timeout_ms, err, errlen);
 }
 
 static int
@@ -386,9 +359,7 @@ set_stage(struct mxlab_server_config *c, const char *k, const char *v, char *err
 	struct mx_reply_rule *r = &c->rules[s];
 
 	if (delay) {
-		if (mx_parse_duration_ms(v, &r->delay_ms) < 0)
-			return BAD("%s: bad value '%s' (a duration such as 500ms, 2s)", k, v);
-		return 0;
+		return mx_cfg_duration(k, v, 0, "500ms, 2s", &r->delay_ms, err, errlen);
 	}
 	if (!strcmp(v, "disconnect")) {
 		r->disconnect = 1;
@@ -451,18 +422,24 @@ static const struct key_row keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* The public table: keys[].pub with a NULL row, copied once. The library
+ * is used from threads: pthread_once orders the copy before every read
+ * (a plain "done" flag did not). */
+static struct mxlab_server_key pub_keys[NKEYS + 1];
+static pthread_once_t pub_once = PTHREAD_ONCE_INIT;
+
+static void
+pub_init(void)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		pub_keys[i] = keys[i].pub;
+}
+
 const struct mxlab_server_key *
 mxlab_server_keys(void)
 {
-	static struct mxlab_server_key pub[NKEYS + 1];
-	static int done;
-
-	if (!done) {	/* constant data: a race writes the same bytes */
-		for (size_t i = 0; i < NKEYS; i++)
-			pub[i] = keys[i].pub;
-		done = 1;
-	}
-	return pub;
+	pthread_once(&pub_once, pub_init);
+	return pub_keys;
 }
 
 mxlab_server_config *

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mxlab/mxlab.h"
+#include "cfgval.h"
 #include "mxlab.h"
 
 #define MAX_SNI MXLAB_PROBE_MAX_SNI
@@ -58,7 +59,7 @@ usage(FILE *fp)
 	    "  --implicit-tls    TLS from the first byte (SMTPS), not STARTTLS\n"
 	    "  --timeout D       deadline of each stage of a session as a whole: the\n"
 	    "                    connect, the TLS handshake, each command with its\n"
-	    "                    whole reply (default 10s; 500ms, 2s, 1m)\n"
+	    "                    whole reply (default 10s; 500ms, 1.5s, 1m; at most 1h)\n"
 	    "  --total-timeout D deadline of the whole probe, every session included\n"
 	    "                    (default 6 x --timeout); when it runs out the probe\n"
 	    "                    reports what it has, with probe-incomplete\n"
@@ -93,25 +94,24 @@ usage(FILE *fp)
 	    "server cannot be reached), 2 bad option.\n", MAX_SNI);
 }
 
-/* "10s", "500ms", "2m", "7" (seconds) -> milliseconds; -1 when bad. */
+/* --timeout, --total-timeout: a DURATION (cfgval.h) from 1ms to an hour;
+ * 0, or -1 after a message naming the option and the value. */
 static int
-duration_ms(const char *s, unsigned *ms)
+duration_opt(const char *key, const char *s, const char *example, unsigned *ms)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	unsigned long mult = 1000;
+	char e[200];
+	unsigned v;
 
-	if (end == s || *s == '-')
+	if (mx_duration_parse(s, &v, e, sizeof e) < 0) {
+		mx_warn("probe", "--%s: %s", key, e);
 		return -1;
-	if (!strcmp(end, "ms"))
-		mult = 1;
-	else if (!strcmp(end, "m"))
-		mult = 60000;
-	else if (*end && strcmp(end, "s"))
+	}
+	if (v == 0 || v > 3600000U) {
+		mx_warn("probe", "--%s: bad value '%s' (a duration such as %s): out of range, "
+			"1ms to 1h", key, s, example);
 		return -1;
-	if (v == 0 || v > 3600000UL / mult)
-		return -1;
-	*ms = (unsigned)(v * mult);
+	}
+	*ms = v;
 	return 0;
 }
 
@@ -143,17 +143,11 @@ set_option(struct options *o, const char *key, const char *value)
 	else if (!strcmp(key, "json"))
 		o->json = 1;
 	else if (!strcmp(key, "timeout")) {
-		if (duration_ms(value, &o->timeout_ms) < 0) {
-			mx_warn("probe", "--timeout: bad value '%s' (a duration such as 10s, "
-				"500ms, 2m)", value);
+		if (duration_opt(key, value, "10s, 500ms, 2m", &o->timeout_ms) < 0)
 			return -1;
-		}
 	} else if (!strcmp(key, "total-timeout")) {
-		if (duration_ms(value, &o->total_timeout_ms) < 0) {
-			mx_warn("probe", "--total-timeout: bad value '%s' (a duration such as "
-				"1m, 30s)", value);
+		if (duration_opt(key, value, "1m, 30s", &o->total_timeout_ms) < 0)
 			return -1;
-		}
 	} else {
 		mx_warn("probe", "unknown option '--%s' (see mxlab probe --help)", key);
 		return -1;

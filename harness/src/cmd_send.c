@@ -51,7 +51,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "\n"
 	    "Stages: connect greeting ehlo starttls tls ehlo-tls auth mail rcpt data dot quit.\n"
-	    "DURATION: 500ms, 2s, 1m (a bare number is seconds).\n"
+	    "DURATION: 250ms, 1.5s, 2m (a bare number is seconds; rounded to the\n"
+	    "millisecond; at most a day).\n"
 	    "Verification reasons: untrusted-issuer self-signed expired not-yet-valid\n"
 	    "name-mismatch bad-usage no-chain other.\n"
 	    "\n"

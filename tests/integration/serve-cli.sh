@@ -44,6 +44,15 @@ cases=(
 	"--max-line abc"
 	"--max-connections none"
 	"--timeout forever"
+	# one DURATION grammar: no exponent, hex, sign; one BYTES grammar: no
+	# wrap past 2^64 (17179869185G is 2^64 + 1G), no fraction
+	"--rcpt-delay 1e3s"
+	"--timeout 0x10s"
+	"--timeout -1s"
+	"--timeout 18446744073709551616"
+	"--size 17179869185G"
+	"--size 18446744073709551616"
+	"--max-line 1.5k"
 )
 plan $((${#cases[@]} + 9))
 

@@ -554,7 +554,11 @@ test_scenario_keys(void **state)
 	fails_with(HEAD "tags = a b!\n",
 		   "3: tags: bad tag 'b!' (letters, digits, '.', '_' and '-')", NULL);
 	fails_with(HEAD "timeout = 5x\n",
-		   "3: timeout: bad duration '5x' (such as 500ms, 20s, 2m; a bare number is seconds)", NULL);
+		   "3: timeout: bad duration '5x' (such as 500ms, 1.5s, 20s, 2m; a bare number is seconds)", NULL);
+	fails_with(HEAD "timeout = 1e3s\n",
+		   "3: timeout: bad duration '1e3s' (such as 500ms, 1.5s, 20s, 2m; a bare number is seconds)", NULL);
+	fails_with(HEAD "timeout = 4294967296ms\n",
+		   "3: timeout: duration '4294967296ms' is too long (at most 4294967295ms)", NULL);
 	fails_with(HEAD "timeout = 11m\n",
 		   "3: timeout: '11m' is out of range (more than 0, at most 10m)", NULL);
 	fails_with(HEAD "timeout = 0\n",
@@ -576,6 +580,23 @@ test_scenario_keys(void **state)
 
 #define SEND_TAIL "[expect]\nstatus = sent\n"
 
+/* A fraction of a second is a duration in [scenario] as in [server NAME]. */
+static void
+test_fractions(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = load(HEAD "timeout = 1.5s\n[server mx]\nlisten = 127.0.0.1:0\ntimeout = 1.5s\n"
+		  "[send]\nto = b@x.test\nsize = 1m\n" SEND_TAIL);
+	if (!sc)
+		fail_msg("refused: %s", errs.n ? errs.msg[0] : "?");
+	assert_int_equal(sc->timeout_ms, 1500);
+	assert_int_equal(sc->send.size, 1 << 20);
+	sc_free(sc);
+	sc_errors_free(&errs);
+}
+
 static void
 test_send_keys(void **state)
 {
@@ -591,7 +612,14 @@ test_send_keys(void **state)
 	fails_with(HEAD "[send]\nto = b@x.test\nheader = no colon\n" SEND_TAIL,
 		   "5: header: bad header 'no colon' (Name: value)", NULL);
 	fails_with(HEAD "[send]\nto = b@x.test\nsize = 10 k\n" SEND_TAIL,
-		   "5: size: bad size '10 k' (bytes, such as 2000, 64k, 2M)", NULL);
+		   "5: size: bad size '10 k' "
+		   "(a whole number of bytes, such as 2000, 64k, 2M, 1G; k, M, G are 1024-based)", NULL);
+	/* 2^34 + 1 GiB: shifted without a check it would be 1G */
+	fails_like(HEAD "[send]\nto = b@x.test\nsize = 17179869185G\n" SEND_TAIL,
+		   "t.scn:5: size: size '17179869185G' is too large (at most ");
+	fails_with(HEAD "[send]\nto = b@x.test\nsize = 1.5M\n" SEND_TAIL,
+		   "5: size: bad size '1.5M' "
+		   "(a whole number of bytes, such as 2000, 64k, 2M, 1G; k, M, G are 1024-based)", NULL);
 	fails_with(HEAD "[send]\nto = b@x.test\ncount = 1001\n" SEND_TAIL,
 		   "5: count: bad count '1001' (1 to 1000)", NULL);
 	fails_with(HEAD "[send]\nto = b@x.test\nvia = localhost\n" SEND_TAIL,
@@ -848,7 +876,7 @@ test_several(void **state)
 		   "[expect]\n"
 		   "server nosuch tls = yes\n",
 		   "3: seed: unknown seed point 'S0' (S1 to S17)",
-		   "4: timeout: bad duration 'forever' (such as 500ms, 20s, 2m; a bare number is seconds)",
+		   "4: timeout: bad duration 'forever' (such as 500ms, 1.5s, 20s, 2m; a bare number is seconds)",
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
 		   "9: [bogus]: unknown section (known: scenario, main.cf, master.cf, dns, "
@@ -897,7 +925,8 @@ test_values(void **state)
 	assert_int_equal(n, 2000);
 	assert_int_equal(sc_size_parse("2M", &n, e, sizeof e), 0);
 	assert_int_equal(n, 2 << 20);
-	assert_int_equal(sc_size_parse("2m", &n, e, sizeof e), -1);
+	assert_int_equal(sc_size_parse("2m", &n, e, sizeof e), 0);	/* m and M alike */
+	assert_int_equal(n, 2 << 20);
 	assert_int_equal(sc_seed_check("S17", e, sizeof e), 0);
 	assert_int_equal(sc_seed_check("S18", e, sizeof e), -1);
 	assert_int_equal(sc_seed_check("s1", e, sizeof e), -1);
@@ -1012,6 +1041,7 @@ main(void)
 		cmocka_unit_test(test_verbatim),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_scenario_keys),
+		cmocka_unit_test(test_fractions),
 		cmocka_unit_test(test_send_keys),
 		cmocka_unit_test(test_server_keys),
 		cmocka_unit_test(test_dns_errors),

@@ -95,7 +95,7 @@ test_reply_table(void **state)
 	assert_int_equal(set(c, "mail", "25"), MXLAB_ERR_USAGE);
 	assert_int_equal(set(c, "mail", "2500"), MXLAB_ERR_USAGE);
 	assert_int_equal(set(c, "mail-delay", "soon"), MXLAB_ERR_USAGE);
-	assert_non_null(strstr(err, "mail-delay: bad value 'soon'"));
+	assert_non_null(strstr(err, "mail-delay: bad duration 'soon'"));
 	assert_int_equal(set(c, "mail-delay", "5h"), MXLAB_ERR_USAGE);
 	assert_int_equal(set(c, "rcpt", "550 bad\001text"), MXLAB_ERR_USAGE);
 	assert_non_null(strstr(err, "control characters"));
@@ -126,14 +126,14 @@ test_bad_values(void **state)
 		{ "sni", "a=x/rotten", "unknown profile 'rotten'" },
 		{ "sni", "a=file:", "empty path after file:" },
 		{ "max-line", "10", "max-line: bad value '10' (from 64 to 65536)" },
-		{ "size", "lots", "size: bad value 'lots'" },
+		{ "size", "lots", "size: bad size 'lots'" },
 		{ "size", "2G", "size: bad value '2G'" },
 		/* 2^54 + 1 kilobytes would wrap to 1024 bytes when shifted */
-		{ "size", "18014398509481985k", "size: bad value '18014398509481985k'" },
+		{ "size", "18014398509481985k", "size: size '18014398509481985k' is too large" },
 		{ "max-connections", "99999999999999999999", "bad value '99999999999999999999'" },
 		{ "timeout", "0", "timeout: bad value '0'" },
 		{ "session-timeout", "0", "session-timeout: bad value '0' (a duration such as 5m, 30s, or none)" },
-		{ "session-timeout", "later", "session-timeout: bad value 'later'" },
+		{ "session-timeout", "later", "session-timeout: bad duration 'later'" },
 		{ "hostname", "two words", "hostname: bad value 'two words'" },
 		{ "cert", "a/b", "cert: bad value 'a/b'" },
 		{ "sni-unknown", "maybe", "sni-unknown: bad value 'maybe'" },

@@ -310,7 +310,14 @@ set_session_timeout(struct mxlab_server_config *c, const char *k, const char *v,
 		c->session_timeout_ms = 0;
 		return 0;
 	}
-	return mx_cfg_duration(k, v, 1, "5m, 30s, or none", &c->session_timeout_ms, err, errlen);
+	if (mx_cfg_duration(k, v, 1, "5m, 30s, or none", &c->session_timeout_ms, err, errlen) < 0) {
+		size_t n = strlen(err);
+
+		if (n + sizeof " (or none: no deadline)" <= errlen && !strstr(err, "none"))
+			strcpy(err + n, " (or none: no deadline)");
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +14,26 @@
 #include "fsutil.h"
 
 int
+mx_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = len ? vsnprintf(buf, len, fmt, ap) : -1;
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return (errno = ENAMETOOLONG), -1;
+	}
+	return 0;
+}
+
+int
 mx_mkdir_p(const char *path)
 {
-	char tmp[4096];
+	char tmp[MX_PATH_MAX];
 	size_t n = strlen(path);
 
 	if (n >= sizeof tmp)

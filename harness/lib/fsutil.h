@@ -9,7 +9,7 @@
  *   not be a way up for the host's users.
  * - mx_run: run a program (no shell), feed it input on stdin, collect its
  *   stdout and stderr into out; returns its exit status (128 + signal), or
- *   -1 when it could not be started.
+ *   -1 when it could not be started or not be given all of its input.
  * - mx_path: snprintf for paths, exact or an error: 0, or -1 with errno
  *   ENAMETOOLONG (and buf "") when the result does not fit len bytes.
  *   Paths are never cut off: a cut path would make root write elsewhere.

@@ -77,6 +77,9 @@ rn_setup_sasl(struct box *b)
 		char *argv[] = { "/usr/sbin/saslpasswd2", "-p", "-c", "-f", db, "-u",
 				 INSTANCE_REALM, user, NULL };
 
+		if ((size_t)(colon - sa->users[i]) >= sizeof user)
+			return rn_box_fail(b, "%s:%d: [sasl] user name too long",
+					   sa->origin ? sa->origin : b->sc->file, sa->line);
 		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
 		if (mx_run(argv, colon + 1, NULL, 0) != 0)
 			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s",

@@ -397,6 +397,10 @@ rn_conf_provide(struct box *b)
 			if (asprintf(&pki, "%s/%s", b->pki, p->pki_rel) >= 0 && (fp = fopen(pki, "re"))) {
 				if ((data = malloc(1u << 20)))
 					len = fread(data, 1, 1u << 20, fp);
+				if (data && ferror(fp)) {	/* not part of the file */
+					free(data);
+					data = NULL;
+				}
 				fclose(fp);
 			}
 		}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +14,26 @@
 #include "fsutil.h"
 
 int
+mx_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = len ? vsnprintf(buf, len, fmt, ap) : -1;
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return (errno = ENAMETOOLONG), -1;
+	}
+	return 0;
+}
+
+int
 mx_mkdir_p(const char *path)
 {
-	char tmp[4096];
+	char tmp[MX_PATH_MAX];
 	size_t n = strlen(path);
 
 	if (n >= sizeof tmp)
@@ -53,9 +71,16 @@ static int
 strip_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
-	if (flag == FTW_F && S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)))
-		(void)fchmodat(AT_FDCWD, path, st->st_mode & 0777, AT_SYMLINK_NOFOLLOW);
-	return 0;
+	int fd, r;
+
+	if (flag != FTW_F || !S_ISREG(st->st_mode) || !(st->st_mode & (S_ISUID | S_ISGID)))
+		return 0;
+	/* the file itself, never what a link put in its place points to */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -1;
+	r = fchmod(fd, st->st_mode & 0777);
+	close(fd);
+	return r;
 }
 
 int
@@ -67,7 +92,7 @@ mx_strip_setid(const char *path)
 int
 mx_run(char *const argv[], const char *input, char *out, size_t outlen)
 {
-	int in[2], op[2], st;
+	int in[2], op[2], st, werr = 0;
 	size_t n = 0;
 	pid_t pid;
 
@@ -94,8 +119,15 @@ mx_run(char *const argv[], const char *input, char *out, size_t outlen)
 	}
 	close(in[0]);
 	close(op[1]);
-	if (input)	/* small (a password): fits the pipe, no deadlock */
-		(void)!write(in[1], input, strlen(input));
+	if (input) {	/* small (a password): fits the pipe, no deadlock */
+		size_t len = strlen(input);
+		ssize_t w;
+
+		while ((w = write(in[1], input, len)) < 0 && errno == EINTR)
+			;
+		if (w < 0 || (size_t)w != len)
+			werr = w < 0 ? errno : EIO;
+	}
 	close(in[1]);
 	for (;;) {
 		char tmp[512];
@@ -118,5 +150,7 @@ mx_run(char *const argv[], const char *input, char *out, size_t outlen)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (werr)	/* the program did not get its input */
+		return (errno = werr), -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -9,17 +9,26 @@
  *   not be a way up for the host's users.
  * - mx_run: run a program (no shell), feed it input on stdin, collect its
  *   stdout and stderr into out; returns its exit status (128 + signal), or
- *   -1 when it could not be started.
+ *   -1 when it could not be started or not be given all of its input.
+ * - mx_path: snprintf for paths, exact or an error: 0, or -1 with errno
+ *   ENAMETOOLONG (and buf "") when the result does not fit len bytes.
+ *   Paths are never cut off: a cut path would make root write elsewhere.
  * Errors: -1 with errno set.
  */
 #ifndef MX_FSUTIL_H
 #define MX_FSUTIL_H
 
+#include <limits.h>
 #include <stddef.h>
+
+/* A buffer that holds any path the kernel takes. */
+#define MX_PATH_MAX PATH_MAX
 
 int mx_mkdir_p(const char *path);
 int mx_rm_tree(const char *path);
 int mx_strip_setid(const char *path);
+int mx_path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int mx_run(char *const argv[], const char *input, char *out, size_t outlen);
 
 #endif

@@ -28,15 +28,17 @@
 const char *
 pf_faketime_lib(void)
 {
-	static char path[512];
+	static char path[MX_PATH_MAX];
 	glob_t g;
 
 	if (path[0])
 		return path;
 	if (glob("/usr/lib/*/faketime/libfaketime.so.1", 0, NULL, &g) == 0 && g.gl_pathc > 0) {
-		snprintf(path, sizeof path, "%s", g.gl_pathv[0]);
+		int r = mx_path(path, sizeof path, "%s", g.gl_pathv[0]);
+
 		globfree(&g);
-		return path;
+		if (r == 0)
+			return path;
 	}
 	if (access("/usr/lib/faketime/libfaketime.so.1", R_OK) == 0) {
 		snprintf(path, sizeof path, "/usr/lib/faketime/libfaketime.so.1");
@@ -87,15 +89,22 @@ pf_system_load(struct pf_system *sys, char *err, size_t errlen)
 	}
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
-			close(fd);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			break;
+		}
+		close(fd);
 	}
-	r = mx_run(argv, NULL, out, outlen);
+	r = fd < 0 ? -1 : mx_run(argv, NULL, out, outlen);
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, i ? "master.cf" : "main.cf");
 		unlink(path);
 	}
 	rmdir(dir);
+	if (fd < 0) {		/* err says which */
+		free(out);
+		return -1;
+	}
 	if (r != 0) {
 		snprintf(err, errlen, "%s -d failed (%d): is Postfix installed? %.300s", POSTCONF, r, out);
 		free(out);
@@ -140,16 +149,27 @@ write_file(const char *path, const char *text, char *err, size_t errlen)
 	FILE *fp = fopen(path, "we");
 	struct timespec ts[2];
 
-	if (!fp || fputs(text, fp) < 0 || fclose(fp) != 0) {
+	if (!fp) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fp)
-			fclose(fp);
+		return -1;
+	}
+	if (fputs(text, fp) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(fp);
+		return -1;
+	}
+	/* a write error shows here; fp is gone either way */
+	if (fclose(fp) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts[0]);
 	ts[0].tv_sec -= 60;
 	ts[1] = ts[0];
-	utimensat(AT_FDCWD, path, ts, 0);
+	if (utimensat(AT_FDCWD, path, ts, 0) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -178,13 +198,13 @@ static size_t clone_from_len;
 static int
 clone_dir(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char to[1400];
+	char to[MX_PATH_MAX];
 
 	(void)ftw;
 	if (flag != FTW_D)
 		return 0;
-	snprintf(to, sizeof to, "%s%s", clone_to, path + clone_from_len);
-	if ((mkdir(to, 0700) < 0 && errno != EEXIST) ||
+	if (mx_path(to, sizeof to, "%s%s", clone_to, path + clone_from_len) < 0 ||
+	    (mkdir(to, 0700) < 0 && errno != EEXIST) ||
 	    chown(to, st->st_uid, st->st_gid) < 0 || chmod(to, st->st_mode & 07777) < 0)
 		return -1;
 	return 0;
@@ -225,50 +245,56 @@ int
 pf_write_config(struct pf_instance *pf, const char *dir, const struct pf_config *cfg,
 		const struct pf_system *sys, struct pf_changes *ch, char *err, size_t errlen)
 {
-	char path[1200], *m = NULL;
+	char path[MX_PATH_MAX], *m = NULL;
 	int r = -1;
 
 	memset(pf, 0, sizeof *pf);
 	pf->master_pid = -1;
-	if ((size_t)snprintf(pf->dir, sizeof pf->dir, "%s", dir) >= sizeof pf->dir ||
-	    (cfg->etc && strlen(cfg->etc) >= sizeof pf->etc)) {
-		snprintf(err, errlen, "%s: path too long", dir);
+	if (mx_path(pf->dir, sizeof pf->dir, "%s", dir) < 0 ||
+	    (cfg->etc ? mx_path(pf->etc, sizeof pf->etc, "%s", cfg->etc) :
+			mx_path(pf->etc, sizeof pf->etc, "%s/etc", dir)) < 0 ||
+	    mx_path(pf->maillog, sizeof pf->maillog, "%s/maillog", dir) < 0 ||
+	    mx_path(pf->spool, sizeof pf->spool, "%s/spool", dir) < 0 ||
+	    mx_path(pf->data, sizeof pf->data, "%s/data", dir) < 0) {
+		snprintf(err, errlen, "%s: path too long", cfg->etc && strlen(cfg->etc) >= sizeof pf->etc ?
+			 cfg->etc : dir);
 		return -1;
 	}
-	if (cfg->etc)
-		snprintf(pf->etc, sizeof pf->etc, "%s", cfg->etc);
-	else
-		snprintf(pf->etc, sizeof pf->etc, "%s/etc", dir);
-	snprintf(pf->maillog, sizeof pf->maillog, "%s/maillog", dir);
-	snprintf(pf->spool, sizeof pf->spool, "%s/spool", dir);
-	snprintf(pf->data, sizeof pf->data, "%s/data", dir);
-	snprintf(pf->faketime, sizeof pf->faketime, "%s", cfg->faketime ? cfg->faketime : "");
+	if ((size_t)snprintf(pf->faketime, sizeof pf->faketime, "%s",
+			     cfg->faketime ? cfg->faketime : "") >= sizeof pf->faketime) {
+		snprintf(err, errlen, "faketime %s: too long", cfg->faketime);
+		return -1;
+	}
 	if (asprintf(&pf->master, "%s/master", sys->v[PF_SYS_DAEMON_DIR]) < 0 ||
 	    asprintf(&pf->postfix, "%s/postfix", sys->v[PF_SYS_COMMAND_DIR]) < 0) {
 		pf->master = pf->postfix = NULL;
 		goto nomem;
 	}
-	snprintf(path, sizeof path, "%s/spool", dir);
 	if (mkdir_owned(dir, NULL, err, errlen) < 0 ||
 	    mkdir_owned(pf->etc, NULL, err, errlen) < 0 ||
-	    mkdir_owned(path, NULL, err, errlen) < 0)
+	    mkdir_owned(pf->spool, NULL, err, errlen) < 0)
 		goto out;
-	snprintf(path, sizeof path, "%s/data", dir);
-	if (mkdir_owned(path, sys->v[PF_SYS_MAIL_OWNER], err, errlen) < 0)
+	if (mkdir_owned(pf->data, sys->v[PF_SYS_MAIL_OWNER], err, errlen) < 0)
 		goto out;
 	if (cfg->spool_template) {
-		char from[1200];
+		char from[MX_PATH_MAX];
 
-		snprintf(from, sizeof from, "%s/spool", cfg->spool_template);
-		snprintf(path, sizeof path, "%s/spool", dir);
-		if (clone_tree(from, path) < 0) {
-			snprintf(err, errlen, "copying the queue template %s: %s", from, strerror(errno));
+		if (mx_path(from, sizeof from, "%s/spool", cfg->spool_template) < 0) {
+			snprintf(err, errlen, "%s/spool: path too long", cfg->spool_template);
+			goto out;
+		}
+		if (clone_tree(from, pf->spool) < 0) {
+			snprintf(err, errlen, "copying the queue template %s: %s", from,
+				 errno == ENAMETOOLONG ? "path too long" : strerror(errno));
 			goto out;
 		}
 	}
 	if (!(m = pf_main_cf_text(pf, sys, cfg, ch)))
 		goto nomem;
-	snprintf(path, sizeof path, "%s/main.cf", pf->etc);
+	if (mx_path(path, sizeof path, "%s/main.cf", pf->etc) < 0) {
+		snprintf(err, errlen, "%s/main.cf: path too long", pf->etc);
+		goto out;
+	}
 	if (write_file(path, m, err, errlen) < 0)
 		goto out;
 	free(m);
@@ -283,7 +309,10 @@ pf_write_config(struct pf_instance *pf, const char *dir, const struct pf_config 
 			goto out;
 		}
 	}
-	snprintf(path, sizeof path, "%s/master.cf", pf->etc);
+	if (mx_path(path, sizeof path, "%s/master.cf", pf->etc) < 0) {
+		snprintf(err, errlen, "%s/master.cf: path too long", pf->etc);
+		goto out;
+	}
 	if (write_file(path, m, err, errlen) < 0)
 		goto out;
 	r = 0;

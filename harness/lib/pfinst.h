@@ -27,6 +27,7 @@
 #ifndef MX_PFINST_H
 #define MX_PFINST_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -60,11 +61,11 @@ void pf_system_free(struct pf_system *sys);
 extern const char *const pf_meta_files[];
 
 struct pf_instance {
-	char dir[1024];
-	char etc[1100];
-	char maillog[1100];
-	char spool[1100];
-	char data[1100];
+	char dir[PATH_MAX];	/* each exact: pf_write_config() refuses longer */
+	char etc[PATH_MAX];
+	char maillog[PATH_MAX];
+	char spool[PATH_MAX];
+	char data[PATH_MAX];
 	char *master;		/* the system's master daemon */
 	char *postfix;		/* the system's postfix command */
 	pid_t master_pid;

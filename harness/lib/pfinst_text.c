@@ -264,10 +264,13 @@ layered(const char *start, const struct pf_layer *layers, size_t n, int master)
 	char *t = strdup(start);
 
 	for (size_t i = 0; t && i < n; i++) {
-		char origin[1200], *next;
+		char *origin, *next = NULL;
 
-		snprintf(origin, sizeof origin, "%s:%d", layers[i].file, layers[i].line);
-		next = cf_overlay(t, layers[i].text, origin, master);
+		/* the whole file name, never a cut one */
+		if (asprintf(&origin, "%s:%d", layers[i].file, layers[i].line) >= 0) {
+			next = cf_overlay(t, layers[i].text, origin, master);
+			free(origin);
+		}
 
 		free(t);
 		t = next;

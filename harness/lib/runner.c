@@ -290,21 +290,23 @@ parse_results(struct rn_job *j, const char **done)
 	}
 }
 
-static void
+/* 0, or -1 with errno set. */
+static int
 write_result_file(struct rn_job *j)
 {
-	char path[1400];
+	char path[MX_PATH_MAX];
 	FILE *fp;
 	int fd;
 
 	/* The sandbox could leave a link here: replace, never follow it. */
-	snprintf(path, sizeof path, "%s/result.txt", j->res.dir);
-	(void)unlink(path);
+	if (mx_path(path, sizeof path, "%s/result.txt", j->res.dir) < 0 ||
+	    (unlink(path) < 0 && errno != ENOENT))
+		return -1;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
-		return;
+		return -1;
 	if (!(fp = fdopen(fd, "w"))) {
 		close(fd);
-		return;
+		return -1;
 	}
 	fprintf(fp, "%s: %s\n", j->label, j->res.status == RN_PASS ? "pass" :
 		j->res.status == RN_FAIL ? "fail" : "error");
@@ -324,7 +326,24 @@ write_result_file(struct rn_job *j)
 		if (!c->passed)
 			fprintf(fp, "  %s\n%s%s", c->why, c->evidence, *c->evidence ? "\n" : "");
 	}
-	fclose(fp);
+	if (ferror(fp)) {
+		fclose(fp);
+		return (errno = EIO), -1;
+	}
+	return fclose(fp);
+}
+
+/* What keeping the scenario's directory failed at: the run's error. */
+static void
+keep_failed(struct rn_job *j, const char *what)
+{
+	char m[MX_PATH_MAX + 200];
+
+	snprintf(m, sizeof m, "%s %s: %s", what, j->res.dir,
+		 errno == ENAMETOOLONG ? "path too long" : strerror(errno));
+	j->res.status = RN_ERROR;
+	if (!j->res.message)
+		j->res.message = strdup(m);
 }
 
 void
@@ -367,8 +386,11 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	free(j->buf);
 	j->buf = NULL;
 	if (opt->keep || j->res.status != RN_PASS) {
-		mx_strip_setid(j->res.dir);	/* what stays must be inert */
-		write_result_file(j);
+		/* what stays must be inert */
+		if (mx_strip_setid(j->res.dir) < 0)
+			keep_failed(j, "clearing set-ID bits in");
+		if (write_result_file(j) < 0)
+			keep_failed(j, "writing result.txt in");
 		j->res.kept = 1;
 	} else
 		mx_rm_tree(j->res.dir);

@@ -222,8 +222,16 @@ read_text(const char *path)
 			close(fd);
 		return NULL;
 	}
-	while (n < (ssize_t)TEXT_MAX && (r = read(fd, t + n, TEXT_MAX - (size_t)n)) > 0)
+	while (n < (ssize_t)TEXT_MAX && (r = read(fd, t + n, TEXT_MAX - (size_t)n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {	/* a read error: no text, not part of one */
+			close(fd);
+			free(t);
+			return NULL;
+		}
 		n += r;
+	}
 	close(fd);
 	t[n] = '\0';
 	return t;

@@ -43,7 +43,7 @@ int
 rn_setup_sasl(struct box *b)
 {
 	const struct sc_sasl *sa = &b->sc->sasl;
-	char dir[1300], conf[1400], db[1400], text[2048];
+	char dir[MX_PATH_MAX], conf[MX_PATH_MAX], db[MX_PATH_MAX], text[MX_PATH_MAX], *ctext;
 	struct group *gr = getgrnam("postfix");
 
 	if (!sa->present)
@@ -51,23 +51,35 @@ rn_setup_sasl(struct box *b)
 	if (access("/usr/sbin/saslpasswd2", X_OK) != 0)
 		return rn_box_fail(b, "[sasl]: /usr/sbin/saslpasswd2 is missing (Debian packages "
 			    "sasl2-bin and libsasl2-modules)");
-	snprintf(dir, sizeof dir, "%s/etc/sasl", b->inst);
-	snprintf(db, sizeof db, "%s/etc/sasldb2", b->inst);
-	snprintf(conf, sizeof conf, "%s/smtpd.conf", dir);
-	mkdir(b->inst, 0755);
-	snprintf(text, sizeof text, "%s/etc", b->inst);
-	mkdir(text, 0755);
-	mkdir(dir, 0755);
-	snprintf(text, sizeof text, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
-		 "mech_list: %s\nsasldb_path: %s\n", sa->mechanisms, db);
-	if (rn_write_text(conf, text) < 0)
+	if (rn_box_path(b, dir, sizeof dir, "%s/etc/sasl", b->inst) < 0 ||
+	    rn_box_path(b, db, sizeof db, "%s/etc/sasldb2", b->inst) < 0 ||
+	    rn_box_path(b, conf, sizeof conf, "%s/smtpd.conf", dir) < 0 ||
+	    rn_box_path(b, text, sizeof text, "%s/etc", b->inst) < 0)
+		return -1;
+	{
+		const char *mk[] = { b->inst, text, dir };
+
+		for (size_t i = 0; i < sizeof mk / sizeof mk[0]; i++)
+			if (mkdir(mk[i], 0755) < 0 && errno != EEXIST)
+				return rn_box_fail(b, "%s: %s", mk[i], strerror(errno));
+	}
+	if (asprintf(&ctext, "pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+		     "mech_list: %s\nsasldb_path: %s\n", sa->mechanisms, db) < 0)
+		return rn_box_fail(b, "out of memory");
+	if (rn_write_text(conf, ctext) < 0) {
+		free(ctext);
 		return rn_box_fail(b, "%s: %s", conf, strerror(errno));
+	}
+	free(ctext);
 	for (size_t i = 0; i < sa->nusers; i++) {
 		const char *colon = strchr(sa->users[i], ':');
 		char user[256];
 		char *argv[] = { "/usr/sbin/saslpasswd2", "-p", "-c", "-f", db, "-u",
 				 INSTANCE_REALM, user, NULL };
 
+		if ((size_t)(colon - sa->users[i]) >= sizeof user)
+			return rn_box_fail(b, "%s:%d: [sasl] user name too long",
+					   sa->origin ? sa->origin : b->sc->file, sa->line);
 		snprintf(user, sizeof user, "%.*s", (int)(colon - sa->users[i]), sa->users[i]);
 		if (mx_run(argv, colon + 1, NULL, 0) != 0)
 			return rn_box_fail(b, "%s:%d: [sasl] saslpasswd2 failed for user %s",
@@ -114,16 +126,19 @@ rn_run_clients(struct box *b)
 	for (size_t i = 0; i < sc->nclients; i++) {
 		const struct sc_client *c = &sc->clients[i];
 		mxlab_client_config *cfg = mxlab_client_config_new();
-		char e[1400], addr[300];
+		char e[MX_PATH_MAX + 200], addr[300];
 		int has_connect = kv_has(c, "connect");
 
 		if (!cfg)
 			return rn_box_fail(b, "out of memory");
-		if (!kv_has(c, "pki") && !kv_has(c, "ca-file") && !kv_has(c, "ca-dir"))
-			mxlab_client_config_set(cfg, "pki", b->pki, e, sizeof e);
-		if (!has_connect && !kv_has(c, "service")) {
-			service_address("smtp", addr, sizeof addr);
-			mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
+		if ((!kv_has(c, "pki") && !kv_has(c, "ca-file") && !kv_has(c, "ca-dir") &&
+		     mxlab_client_config_set(cfg, "pki", b->pki, e, sizeof e) != MXLAB_OK) ||
+		    (!has_connect && !kv_has(c, "service") &&
+		     (service_address("smtp", addr, sizeof addr),
+		      mxlab_client_config_set(cfg, "connect", addr, e, sizeof e) != MXLAB_OK))) {
+			mxlab_client_config_free(cfg);
+			return rn_box_fail(b, "%s:%d: client %s: %s", c->origin ? c->origin : sc->file,
+					   c->line, c->name, e);
 		}
 		for (size_t k = 0; k < c->nkv; k++) {
 			char *v = sc_expand(sc, &b->vars, c->kv[k].value);
@@ -177,14 +192,16 @@ rn_run_probes(struct box *b)
 	for (size_t i = 0; i < sc->nprobes; i++) {
 		const struct sc_client *p = &sc->probes[i];
 		struct mxlab_probe_options o = { 0 };
-		char target[300] = "", ca[1400], e[1024];
+		char target[300] = "", ca[MX_PATH_MAX], e[1024];
 		char *vals[64] = { 0 };
 		const char *snis[17] = { 0 };
 		size_t nsni = 0, nv = 0;
+		int toolong = 0;
 		mxlab_err r;
 
 		service_address("smtp", target, sizeof target);
-		snprintf(ca, sizeof ca, "%s/ca/root.crt", b->pki);
+		if (rn_box_path(b, ca, sizeof ca, "%s/ca/root.crt", b->pki) < 0)
+			return -1;
 		o.ca_file = ca;
 		for (size_t k = 0; k < p->nkv && nv < 64; k++) {
 			char *v = sc_expand(sc, &b->vars, p->kv[k].value);
@@ -202,7 +219,11 @@ rn_run_probes(struct box *b)
 			else if (!strcmp(key, "ca-file"))
 				o.ca_file = v;
 			else if (!strcmp(key, "pki")) {
-				snprintf(ca, sizeof ca, "%s/ca/root.crt", v);
+				if (mx_path(ca, sizeof ca, "%s/ca/root.crt", v) < 0) {
+					snprintf(e, sizeof e, "pki %.900s: path too long", v);
+					toolong = 1;
+					break;
+				}
 				o.ca_file = ca;
 			} else if (!strcmp(key, "implicit-tls"))
 				o.implicit_tls = !strcmp(v, "yes");
@@ -211,7 +232,7 @@ rn_run_probes(struct box *b)
 		}
 		o.target = target;
 		o.sni_names = nsni ? snis : NULL;
-		r = mxlab_probe_run(&o, &b->prep[i], e, sizeof e);
+		r = toolong ? MXLAB_ERR_USAGE : mxlab_probe_run(&o, &b->prep[i], e, sizeof e);
 		for (size_t k = 0; k < nv; k++)
 			free(vals[k]);
 		if (r != MXLAB_OK)

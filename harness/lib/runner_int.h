@@ -9,6 +9,7 @@
 
 #include "mxlab/server.h"
 #include "dnsd.h"
+#include "fsutil.h"
 #include "expect.h"
 #include "maillog.h"
 #include "pfinst.h"
@@ -86,7 +87,7 @@ struct box {
 	const struct scenario *sc;
 	FILE *out;
 	long t0;
-	char pki[1200], inst[1200];
+	char pki[MX_PATH_MAX], inst[MX_PATH_MAX];
 	struct sc_vars vars;
 	struct dnsd *dns;
 	mxlab_server **srv;
@@ -112,6 +113,9 @@ struct box {
 int rn_box_fail(struct box *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rn_box_phase(struct box *b, const char *name);
 int rn_write_text(const char *path, const char *text);
+/* mx_path() into buf, or rn_box_fail "PATH: path too long": 0 or -1. */
+int rn_box_path(struct box *b, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* A problem of the user's configuration (postfix-config): like
  * rn_box_fail, and the run exits 2. */

@@ -173,11 +173,11 @@ plan_cert(struct box *b, const struct cf_ref *r, const char *myhostname)
 	} else {
 		const char *slash = strrchr(r->path, '/');
 
-		if (r->name)
-			snprintf(name, sizeof name, "%s%s", r->name[0] == '.' ? "*" : "", r->name);
-		else
-			snprintf(name, sizeof name, "%s", myhostname);
-		host_dir(name, dir, sizeof dir);
+		if (r->name ? mx_path(name, sizeof name, "%s%s", r->name[0] == '.' ? "*" : "", r->name) < 0 :
+			      mx_path(name, sizeof name, "%s", myhostname) < 0)
+			return rn_box_config_fail(b, "%s:%d: %s: host name too long", r->origin, r->line,
+						  r->what);
+		host_dir(name, dir, sizeof dir);	/* fits: dir is larger than name */
 		if (r->kind == CF_REF_KEY)
 			file = "leaf.key";
 		else if (r->kind == CF_REF_CERT)
@@ -381,7 +381,14 @@ rn_conf_provide(struct box *b)
 			return rn_box_fail(b, "out of memory");
 		if ((slash = strrchr(dir, '/')) && slash != dir) {
 			*slash = '\0';
-			mx_mkdir_p(dir);
+			if (mx_mkdir_p(dir) < 0) {
+				int e = errno;
+
+				rn_box_config_fail(b, "cannot provide %s (%s): %s: %s", p->path, p->why,
+						   dir, e == ENAMETOOLONG ? "path too long" : strerror(e));
+				free(dir);
+				return -1;
+			}
 		}
 		if (p->pki_rel) {
 			FILE *fp;
@@ -390,6 +397,10 @@ rn_conf_provide(struct box *b)
 			if (asprintf(&pki, "%s/%s", b->pki, p->pki_rel) >= 0 && (fp = fopen(pki, "re"))) {
 				if ((data = malloc(1u << 20)))
 					len = fread(data, 1, 1u << 20, fp);
+				if (data && ferror(fp)) {	/* not part of the file */
+					free(data);
+					data = NULL;
+				}
 				fclose(fp);
 			}
 		}
@@ -426,7 +437,7 @@ rn_conf_maps(struct box *b)
 	for (size_t i = 0; i < c->refs.n; i++) {
 		const struct cf_ref *r = &c->refs.r[i];
 		struct stat st;
-		char map[1200], cmd[600], out[2048], *line = NULL;
+		char map[MX_PATH_MAX + 64], cmd[MX_PATH_MAX], out[2048], *line = NULL;
 		int dup = 0, alias;
 
 		if (stat(r->path, &st) < 0)
@@ -446,8 +457,12 @@ rn_conf_maps(struct box *b)
 			alias |= c->refs.r[k].kind == CF_REF_MAP && c->refs.r[k].alias &&
 				 !strcmp(c->refs.r[k].path, r->path) &&
 				 !strcmp(c->refs.r[k].maptype, r->maptype);
-		snprintf(map, sizeof map, "%s:%s", r->maptype, r->path);
-		snprintf(cmd, sizeof cmd, "%s/%s", sys->v[PF_SYS_COMMAND_DIR], alias ? "postalias" : "postmap");
+		if (mx_path(map, sizeof map, "%s:%s", r->maptype, r->path) < 0)
+			return rn_box_config_fail(b, "%s:%d: %s: %s: path too long", r->origin, r->line,
+						  r->what, r->path);
+		if (rn_box_path(b, cmd, sizeof cmd, "%s/%s", sys->v[PF_SYS_COMMAND_DIR],
+				alias ? "postalias" : "postmap") < 0)
+			return -1;
 		{
 			char *argv[] = { cmd, "-c", (char *)cfgdir, r->sni ? "-F" : map, map, NULL };
 

@@ -71,7 +71,7 @@ record(FILE *out, const char *kind, int n, const char *const *fields)
 static void
 box_error(struct box *b, const char *kind, const char *fmt, va_list ap)
 {
-	char msg[4096];
+	char msg[3 * MX_PATH_MAX];
 	const char *f[1] = { msg };
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -128,8 +128,41 @@ rn_write_text(const char *path, const char *text)
 
 	if (!fp)
 		return -1;
-	fputs(text, fp);
+	if (fputs(text, fp) < 0) {
+		int e = errno;
+
+		fclose(fp);
+		return (errno = e), -1;
+	}
 	return fclose(fp);
+}
+
+int
+rn_box_path(struct box *b, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = len ? vsnprintf(buf, len, fmt, ap) : -1;
+	va_end(ap);
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+	{
+		/* the whole path, for the message */
+		char *whole = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&whole, fmt, ap) < 0)
+			whole = NULL;
+		va_end(ap);
+		if (len)
+			buf[0] = '\0';
+		rn_box_fail(b, "%s: path too long", whole ? whole : fmt);
+		free(whole);
+	}
+	errno = ENAMETOOLONG;
+	return -1;
 }
 
 /* /etc/hosts and /etc/resolv.conf as the sandbox sees them. */
@@ -156,8 +189,11 @@ write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 			continue;
 		o += sprintf(o, "%s\t%s\n", a, r->name);
 	}
-	snprintf(hosts, len, "%s/hosts", b->a->dir);
-	snprintf(resolv, len, "%s/resolv.conf", b->a->dir);
+	if (rn_box_path(b, hosts, len, "%s/hosts", b->a->dir) < 0 ||
+	    rn_box_path(b, resolv, len, "%s/resolv.conf", b->a->dir) < 0) {
+		free(t);
+		return -1;
+	}
 	if (rn_write_text(hosts, t) < 0 ||
 	    rn_write_text(resolv, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
 		free(t);
@@ -257,8 +293,9 @@ start_servers(struct box *b)
 	for (size_t s = 0; s < sc->nservers; s++) {
 		const struct sc_server *ss = &sc->servers[s];
 		mxlab_server_config *cfg = mxlab_server_config_new();
-		char path[1400], e[1400];
+		char path[MX_PATH_MAX], e[1400];
 		int has_pki = 0, has_tr = 0, has_mb = 0;
+		const char *origin = ss->origin ? ss->origin : sc->file;
 
 		if (!cfg)
 			return rn_box_fail(b, "out of memory");
@@ -267,16 +304,23 @@ start_servers(struct box *b)
 			has_tr |= !strcmp(ss->kv[k].key, "transcript");
 			has_mb |= !strcmp(ss->kv[k].key, "mailbox");
 		}
-		snprintf(path, sizeof path, "%s/servers/%s", b->a->dir, ss->name);
-		mkdir(path, 0755);
-		if (!has_pki)
-			mxlab_server_config_set(cfg, "pki", b->pki, e, sizeof e);
-		snprintf(path, sizeof path, "%s/servers/%s/transcript.jsonl", b->a->dir, ss->name);
-		if (!has_tr)
-			mxlab_server_config_set(cfg, "transcript", path, e, sizeof e);
-		snprintf(path, sizeof path, "%s/servers/%s/mailbox", b->a->dir, ss->name);
-		if (!has_mb)
-			mxlab_server_config_set(cfg, "mailbox", path, e, sizeof e);
+		if (rn_box_path(b, path, sizeof path, "%s/servers/%s", b->a->dir, ss->name) < 0)
+			goto failed;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			rn_box_fail(b, "%s: %s", path, strerror(errno));
+			goto failed;
+		}
+		if (!has_pki && mxlab_server_config_set(cfg, "pki", b->pki, e, sizeof e) != MXLAB_OK)
+			goto set_failed;
+		if (rn_box_path(b, path, sizeof path, "%s/servers/%s/transcript.jsonl", b->a->dir,
+				ss->name) < 0)
+			goto failed;
+		if (!has_tr && mxlab_server_config_set(cfg, "transcript", path, e, sizeof e) != MXLAB_OK)
+			goto set_failed;
+		if (rn_box_path(b, path, sizeof path, "%s/servers/%s/mailbox", b->a->dir, ss->name) < 0)
+			goto failed;
+		if (!has_mb && mxlab_server_config_set(cfg, "mailbox", path, e, sizeof e) != MXLAB_OK)
+			goto set_failed;
 		for (size_t k = 0; k < ss->nkv; k++) {
 			char *v = sc_expand(sc, &b->vars, ss->kv[k].value), *o, *slash;
 
@@ -286,26 +330,41 @@ start_servers(struct box *b)
 				o = sc_output_path(b->a->dir, v);
 				free(v);
 				if ((v = o) != NULL && (slash = strrchr(o, '/')) != NULL) {
+					int r;
+
 					*slash = '\0';
-					mx_mkdir_p(o);
+					r = mx_mkdir_p(o);
+					if (r < 0)
+						rn_box_fail(b, "%s:%d: %s: %s", origin, ss->kv[k].line, o,
+							    errno == ENAMETOOLONG ? "path too long" : strerror(errno));
 					*slash = '/';
+					if (r < 0) {
+						free(v);
+						goto failed;
+					}
 				}
 			}
 			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
 				free(v);
 				mxlab_server_config_free(cfg);
-				return rn_box_fail(b, "%s:%d: %s", ss->origin ? ss->origin : sc->file, ss->kv[k].line, v ? e : "out of memory");
+				return rn_box_fail(b, "%s:%d: %s", origin, ss->kv[k].line, v ? e : "out of memory");
 			}
 			free(v);
 		}
 		if (mxlab_server_start(cfg, &b->srv[s], e, sizeof e) != MXLAB_OK) {
 			mxlab_server_config_free(cfg);
-			return rn_box_fail(b, "%s:%d: server %s: %s", ss->origin ? ss->origin : sc->file, ss->line, ss->name, e);
+			return rn_box_fail(b, "%s:%d: server %s: %s", origin, ss->line, ss->name, e);
 		}
 		mxlab_server_config_free(cfg);
 		b->exs[s].name = ss->name;
 		b->exs[s].srv = b->srv[s];
 		b->nsrv = s + 1;
+		continue;
+set_failed:
+		rn_box_fail(b, "%s:%d: server %s: %s", origin, ss->line, ss->name, e);
+failed:
+		mxlab_server_config_free(cfg);
+		return -1;
 	}
 	return 0;
 }
@@ -340,19 +399,18 @@ static int
 start_postfix(struct box *b)
 {
 	const struct scenario *sc = b->sc;
-	char etc[1300];
+	char etc[MX_PATH_MAX];
 	const struct pf_config cfg = {
 		.user_main = b->conf.main_text, .user_master = b->conf.master_text,
 		.etc = b->conf.on ? b->a->sys->v[PF_SYS_CONFIG_DIR] : etc,
 		.main_layers = b->ml, .nmain = b->nml, .master_layers = b->msl, .nmaster = b->nmsl,
 		.faketime = sc->faketime, .spool_template = b->a->spool_template,
 	};
-	char e[4096];
+	char e[2 * MX_PATH_MAX];
 
 	/* The configuration directory at the scenario directory's own path:
 	 * `master -c ...` names the scenario from outside too. */
-	snprintf(etc, sizeof etc, "%s/etc", b->inst);
-	if (rn_setup_sasl(b) < 0)
+	if (rn_box_path(b, etc, sizeof etc, "%s/etc", b->inst) < 0 || rn_setup_sasl(b) < 0)
 		return -1;
 	if (pf_write_config(&b->pf, RN_BOX_INSTANCE, &cfg, b->a->sys, &b->conf.changes, e, sizeof e) < 0)
 		return b->conf.on ? rn_box_config_fail(b, "%s: %s", sc->postfix_config, e) :
@@ -386,7 +444,7 @@ send_mail(struct box *b)
 {
 	const struct sc_send *s = &b->sc->send;
 	struct mxlab_client_result *res;
-	char e[2048], path[1400];
+	char e[MX_PATH_MAX + 200], path[MX_PATH_MAX];
 
 	if (!s->present)
 		return 0;
@@ -405,8 +463,10 @@ send_mail(struct box *b)
 
 		if (bad)
 			snprintf(e, sizeof e, "out of memory");
-		snprintf(path, sizeof path, "%s/send-%u.eml", b->a->dir, i + 1);
-		if (!bad && rn_write_text(path, text) < 0) {
+		else if (mx_path(path, sizeof path, "%s/send-%u.eml", b->a->dir, i + 1) < 0) {
+			snprintf(e, sizeof e, "%s/send-%u.eml: path too long", b->a->dir, i + 1);
+			bad = 1;
+		} else if (rn_write_text(path, text) < 0) {
 			snprintf(e, sizeof e, "%s: %s", path, strerror(errno));
 			bad = 1;
 		}
@@ -590,7 +650,7 @@ rn_template_main(void *arg)
 	const struct rn_sandbox_arg *a = arg;
 	struct rn_sandbox_arg t = *a;
 	struct rn_fs f;
-	char e[4096];
+	char e[2 * MX_PATH_MAX];
 	int ok;
 	FILE *out = fdopen(a->result_fd, "w");
 
@@ -613,7 +673,7 @@ rn_sandbox_main(void *arg)
 {
 	const struct rn_sandbox_arg *a = arg;
 	struct box b;
-	char hosts[1300], resolv[1300], e[1024];
+	char hosts[MX_PATH_MAX], resolv[MX_PATH_MAX], e[MX_PATH_MAX + 100];
 	const char *outcome = "error";
 	int fd;
 
@@ -625,12 +685,16 @@ rn_sandbox_main(void *arg)
 	if (!(b.out = fdopen(fd, "w")))
 		return 3;
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(b.pki, sizeof b.pki, "%s/pki", a->dir);
-	snprintf(b.inst, sizeof b.inst, "%s/postfix", a->dir);
 	b.vars.pki = b.pki;
 	b.vars.instance = RN_BOX_INSTANCE;
-	snprintf(e, sizeof e, "%s/servers", a->dir);
-	mkdir(e, 0755);
+	if (rn_box_path(&b, b.pki, sizeof b.pki, "%s/pki", a->dir) < 0 ||
+	    rn_box_path(&b, b.inst, sizeof b.inst, "%s/postfix", a->dir) < 0 ||
+	    rn_box_path(&b, e, sizeof e, "%s/servers", a->dir) < 0)
+		goto out;
+	if (mkdir(e, 0755) < 0 && errno != EEXIST) {
+		rn_box_fail(&b, "%s: %s", e, strerror(errno));
+		goto out;
+	}
 
 	if (write_net_files(&b, hosts, resolv, sizeof hosts) < 0 || rn_layers(&b) < 0 ||
 	    rn_conf_prepare(&b) < 0)

@@ -147,6 +147,11 @@ done:
 	return r;
 }
 
+/* A sandbox mounts the work directory's scenario directories at their own
+ * paths below WORKDIR/.sandbox-root: that path holds the work directory
+ * twice, and must stay below PATH_MAX with room for a scenario's name. */
+#define WORKDIR_MAX ((MX_PATH_MAX - 64) / 2)
+
 /*
  * The work directory is shown in every sandbox at its own path, writable:
  * never inside the trees the sandbox shows read-only from the host, nor
@@ -219,12 +224,14 @@ find_files(const char *dir, char ***out, size_t *n)
 	if (nn)
 		qsort(names, nn, sizeof *names, cmp_str);
 	for (size_t i = 0; i < nn; i++) {
-		char path[4096];
+		char path[MX_PATH_MAX];
 		struct stat st;
 		size_t l = strlen(names[i]);
 
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (mx_path(path, sizeof path, "%s/%s", dir, names[i]) < 0) {
+			mx_warn("run", "%s/%s: path too long", dir, names[i]);
+			r = -1;
+		} else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (find_files(path, out, n) < 0)
 				r = -1;
 		} else if (l > 4 && !strcmp(names[i] + l - 4, ".scn") &&
@@ -460,17 +467,22 @@ load_all(char **paths, size_t npaths, struct item **items, size_t *nitems)
 	return errors;
 }
 
-/* A directory name for a label: "outbound/x" -> "outbound_x". */
-static void
+/* A directory name for a label: "outbound/x" -> "outbound_x". 0, or -1
+ * (errno ENAMETOOLONG) when the path would not fit: never cut off. */
+static int
 dir_for(char *buf, size_t len, const char *workdir, const char *label, size_t idx)
 {
-	char safe[512];
-	size_t i;
+	char *safe = strdup(label);
+	int r;
 
-	for (i = 0; label[i] && i + 1 < sizeof safe; i++)
-		safe[i] = label[i] == '/' ? '_' : label[i];
-	safe[i] = '\0';
-	snprintf(buf, len, "%.3000s/%03zu-%.400s", workdir, idx + 1, safe);
+	if (!safe)
+		return -1;
+	for (char *p = safe; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	r = mx_path(buf, len, "%s/%03zu-%s", workdir, idx + 1, safe);
+	free(safe);
+	return r;
 }
 
 static int
@@ -500,7 +512,7 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 
 		/* Start what fits, skipping what cannot run here. */
 		for (int k = 0; k < o->jobs && next < nsel && !interrupted; k++) {
-			char dir[4096], err[1024], why[512];
+			char dir[MX_PATH_MAX], err[3 * MX_PATH_MAX], why[512];
 
 			if (jobs[k].pid > 0 || jobs[k].fd >= 0)
 				continue;
@@ -515,8 +527,10 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 				k--;
 				continue;
 			}
-			dir_for(dir, sizeof dir, workdir, sel[next]->label, next);
-			if (rn_job_start(&jobs[k], sel[next]->sc, sel[next]->label, dir, &ro,
+			if (dir_for(dir, sizeof dir, workdir, sel[next]->label, next) < 0)
+				snprintf(err, sizeof err, "%.900s/%03zu-...: %s", workdir, next + 1,
+					 errno == ENAMETOOLONG ? "path too long" : strerror(errno));
+			if (!*dir || rn_job_start(&jobs[k], sel[next]->sc, sel[next]->label, dir, &ro,
 					 err, sizeof err) < 0) {
 				ent[next].res.status = RN_ERROR;
 				ent[next].res.message = strdup(err);
@@ -599,7 +613,7 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_options o = { .jobs = 1 };
-	char **paths = NULL, workdir[PATH_MAX], tmpl[4200], root[4200], err[2048];
+	char **paths = NULL, workdir[MX_PATH_MAX], tmpl[MX_PATH_MAX], root[MX_PATH_MAX], err[3 * MX_PATH_MAX];
 	struct pf_system sys = { { 0 } };
 	struct rn_options ro = { 0 };
 	size_t npaths = 0, nitems = 0, nsel = 0, nall, errors;
@@ -680,6 +694,12 @@ cmd_run(int argc, char **argv)
 			mx_warn("run", "%s", err);
 			goto out;
 		}
+		if (strlen(workdir) > WORKDIR_MAX) {
+			mx_warn("run", "--workdir %s: path too long (%zu bytes, at most %d: each "
+				"sandbox shows it at its own path below %s/.sandbox-root)", workdir,
+				strlen(workdir), WORKDIR_MAX, workdir);
+			goto out;
+		}
 		if (mkdir(workdir, 0700) < 0 && errno != EEXIST) {
 			mx_warn("run", "--workdir %s: %s", o.workdir, strerror(errno));
 			goto out;
@@ -698,9 +718,10 @@ cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Sandboxes build their root on an empty directory (a mount point in
 	 * their own namespaces; nothing is written to it here). */
-	snprintf(root, sizeof root, "%.4000s/.sandbox-root", workdir);
-	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
-		mx_warn("run", "%s: %s", root, strerror(errno));
+	if (mx_path(root, sizeof root, "%s/.sandbox-root", workdir) < 0 ||
+	    (mkdir(root, 0700) < 0 && errno != EEXIST)) {
+		mx_warn("run", "%s/.sandbox-root: %s", workdir,
+			errno == ENAMETOOLONG ? "path too long" : strerror(errno));
 		rc = MXLAB_EXIT_FAIL;
 		goto out;
 	}
@@ -709,7 +730,12 @@ cmd_run(int argc, char **argv)
 	ro.sys = &sys;
 	ro.sandbox_root = root;
 	/* One queue for the whole run: `postfix check` makes one slowly. */
-	snprintf(tmpl, sizeof tmpl, "%.4000s/.postfix-template", workdir);
+	if (mx_path(tmpl, sizeof tmpl, "%s/.postfix-template", workdir) < 0) {
+		mx_warn("run", "%s/.postfix-template: path too long", workdir);
+		rc = MXLAB_EXIT_FAIL;
+		rmdir(root);
+		goto out;
+	}
 	if (rn_template_make(tmpl, &ro, err, sizeof err) < 0) {
 		mx_warn("run", "%s", err);
 		rc = MXLAB_EXIT_FAIL;

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 52
+plan 59
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory below one only root may enter still works: inside the
@@ -27,6 +27,35 @@ for w in /etc/postfix/mxlab-work /var/spool/postfix/mxlab-work /usr/mxlab-work; 
 	expect_match "workdir $w: refused with the reason" "--workdir $w: inside" "$OUT"
 	check "workdir $w: not created" test ! -e "$w"
 done
+
+# Long work directories: every path the runner builds is exact or an
+# error, never cut off (which would make root write elsewhere). A path of
+# about LEN bytes below BASE, made of 100-byte names:
+long_dir() { # BASE LEN
+	local p=$1 n
+	n=$(printf 'x%.0s' $(seq 1 99))
+	while [ ${#p} -lt "$2" ]; do p="$p/L$n"; done
+	echo "$p"
+}
+# Entries below ROOT other than W, what W holds, and the way to W.
+stray() { # ROOT W
+	find "$1" -mindepth 1 -path "$2" -prune -o -print | while read -r p; do
+		case "$2/" in "$p/"*) ;; *) echo "$p" ;; esac
+	done
+}
+W=$(long_dir "$T/long1" 1300)	# beyond the runner's old 1200-byte buffers
+mkdir -p "$W"
+OUT=$("$MXLAB" run --workdir "$W/work" "$BAD/server-fact.scn" 2>&1)
+expect_eq "1300-byte workdir: exit 1" 1 "$?"
+expect_match "1300-byte workdir: the scenario runs" 'expected server mx messages = 2, saw 1' "$OUT"
+expect_eq "1300-byte workdir: nothing written outside it" "" "$(stray "$T/long1" "$W/work")"
+W=$(long_dir "$T/long2" 4040)	# past what a sandbox can show (its paths hold it twice)
+mkdir -p "$W"
+OUT=$("$MXLAB" run --workdir "$W/work" "$BAD/server-fact.scn" 2>&1)
+expect_eq "4040-byte workdir: exit 2" 2 "$?"
+expect_match "4040-byte workdir: says path too long" "^mxlab run: --workdir $W/work: path too long" "$OUT"
+expect_eq "4040-byte workdir: nothing written" "" "$(find "$T/long2" -mindepth 1 ! -type d)"
+expect_eq "4040-byte workdir: nothing written outside it" "" "$(stray "$T/long2" "$W")"
 
 run() { # NAME ARGS... -> $OUT, $RC
 	OUT=$("$MXLAB" run --workdir "$T/work-$1" "${@:2}" 2>&1)

@@ -123,6 +123,8 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	memset(j, 0, sizeof *j);
 	j->sc = sc;
 	j->label = label;
+	j->log = opt->log;
+	j->log_arg = opt->log_arg;
 	j->pid = -1;
 	j->fd = -1;
 	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || chmod(dir, 0755) < 0) {
@@ -155,6 +157,53 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	return 0;
 }
 
+/* Undo the escapes of one field in place; returns the next field or NULL. */
+static char *
+field(char **p)
+{
+	char *s = *p, *o = s, *r = s;
+
+	if (!s)
+		return NULL;
+	while (*r && *r != '\t') {
+		if (*r == '\\' && r[1]) {
+			r++;
+			*o++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+			r++;
+		} else
+			*o++ = *r++;
+	}
+	*p = *r == '\t' ? r + 1 : NULL;
+	*o = '\0';
+	return s;
+}
+
+/* Hand the complete "log" records that came to j->log, and take them out
+ * of the buffer: the lines of a chatty -v run must not fill it. */
+static void
+take_logs(struct rn_job *j)
+{
+	while (j->scanned < j->len) {
+		char *p = j->buf + j->scanned, *eol = memchr(p, '\n', j->len - j->scanned), *rest;
+		size_t n;
+
+		if (!eol)
+			break;
+		n = (size_t)(eol - p) + 1;
+		if (n <= 4 || strncmp(p, "log\t", 4) != 0) {
+			j->scanned += n;
+			continue;
+		}
+		*eol = '\0';
+		rest = p + 4;
+		if (j->log)
+			j->log(j->log_arg, j->label, field(&rest));
+		memmove(p, eol + 1, j->len - j->scanned - n);
+		j->len -= n;
+		j->buf[j->len] = '\0';
+	}
+}
+
 int
 rn_job_read(struct rn_job *j)
 {
@@ -181,6 +230,7 @@ rn_job_read(struct rn_job *j)
 			j->buf[j->len] = '\0';
 			continue;
 		}
+		take_logs(j);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		close(j->fd);	/* EOF: the sandbox is gone or done */
@@ -207,26 +257,6 @@ rn_job_kill(struct rn_job *j)
 		kill(j->pid, SIGKILL);
 }
 
-/* Undo the escapes of one field in place; returns the next field or NULL. */
-static char *
-field(char **p)
-{
-	char *s = *p, *o = s, *r = s;
-
-	if (!s)
-		return NULL;
-	while (*r && *r != '\t') {
-		if (*r == '\\' && r[1]) {
-			r++;
-			*o++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
-			r++;
-		} else
-			*o++ = *r++;
-	}
-	*p = *r == '\t' ? r + 1 : NULL;
-	*o = '\0';
-	return s;
-}
 
 static void
 parse_results(struct rn_job *j, const char **done)

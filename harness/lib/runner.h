@@ -61,7 +61,13 @@ struct rn_result {
 void rn_result_free(struct rn_result *r);
 
 struct rn_options {
-	int verbose;		/* stream the maillog to stderr */
+	int verbose;		/* stream the maillog, the configuration changes and
+				   the clients' ends through log */
+	/* Called, in the runner's process, with each such line as it comes
+	 * (label: the scenario's display name). The library prints nothing
+	 * itself. NULL: the lines are dropped. */
+	void (*log)(void *arg, const char *label, const char *line);
+	void *log_arg;
 	int keep;		/* keep every scenario directory */
 	const char *spool_template;	/* a Postfix queue made once per run */
 	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
@@ -80,6 +86,10 @@ struct rn_job {
 	size_t len, cap;
 	long start_ms, deadline_ms;
 	int killed;		/* hard deadline passed */
+	size_t scanned;		/* buf up to here holds whole records, log
+				   records taken out */
+	void (*log)(void *arg, const char *label, const char *line);
+	void *log_arg;
 	struct rn_result res;
 };
 

@@ -168,10 +168,9 @@ rn_run_clients(struct box *b)
 		b->exc[i].name = c->name;
 		b->exc[i].res = &b->cres[i];
 		b->nclients_run = i + 1;
-		if (b->a->verbose)
-			fprintf(stderr, "%s | client %s: stopped at %s%s%s\n", b->a->label, c->name,
-				mxlab_client_stage_name(b->cres[i].failed_stage),
-				b->cres[i].error[0] ? ": " : "", b->cres[i].error);
+		rn_box_log(b, "client %s: stopped at %s%s%s", c->name,
+			   mxlab_client_stage_name(b->cres[i].failed_stage),
+			   b->cres[i].error[0] ? ": " : "", b->cres[i].error);
 	}
 	rn_box_phase(b, "clients");
 	return 0;

@@ -123,6 +123,8 @@ int rn_box_config_fail(struct box *b, const char *fmt, ...) __attribute__((forma
 /* A change the sandbox made to the user's configuration (recorded, and
  * printed with -v). */
 void rn_box_change(struct box *b, const char *text);
+/* A line for the runner's log (-v only): a "log" record on the pipe. */
+void rn_box_log(struct box *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* runner_config.c and runner_provide.c */
 int rn_layers(struct box *b);		/* b->ml / b->msl from the scenario */

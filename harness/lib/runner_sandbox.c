@@ -95,10 +95,22 @@ rn_box_change(struct box *b, const char *text)
 	const char *f[1] = { text };
 
 	record(b->out, "change", 1, f);
-	if (b->a->verbose) {
-		fprintf(stderr, "%s | configuration: %s\n", b->a->label, text);
-		fflush(stderr);
-	}
+	rn_box_log(b, "configuration: %s", text);
+}
+
+void
+rn_box_log(struct box *b, const char *fmt, ...)
+{
+	char line[8192];
+	const char *f[1] = { line };
+	va_list ap;
+
+	if (!b->a->verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	record(b->out, "log", 1, f);
 }
 
 void
@@ -369,7 +381,7 @@ failed:
 	return 0;
 }
 
-/* Every maillog line: to the expectations, to stderr with -v, and note
+/* Every maillog line: to the expectations, to the runner's log with -v, and note
  * which recipients have a status. */
 static void
 on_line(void *arg, const struct ml_event *ev)
@@ -377,10 +389,7 @@ on_line(void *arg, const struct ml_event *ev)
 	struct box *b = arg;
 
 	ex_feed(b->sc->expect, ev);
-	if (b->a->verbose) {
-		fprintf(stderr, "%s | %s\n", b->a->label, ev->line);
-		fflush(stderr);
-	}
+	rn_box_log(b, "%s", ev->line);
 	if (ev->status[0] && ev->rcpt[0]) {
 		char **ns;
 

@@ -609,6 +609,15 @@ run_selection(struct run_options *o, struct item **sel, size_t nsel, const char 
 	return failed || interrupted ? MXLAB_EXIT_FAIL : MXLAB_EXIT_OK;
 }
 
+/* -v: a scenario's maillog line, configuration change or client's end. */
+static void
+print_log(void *arg, const char *label, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s | %s\n", label, line);
+	fflush(stderr);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -726,6 +735,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ro.verbose = o.verbose;
+	ro.log = print_log;
 	ro.keep = o.keep;
 	ro.sys = &sys;
 	ro.sandbox_root = root;

@@ -146,6 +146,16 @@ report(const struct mxlab_client_result *r)
 		       mxlab_client_exit_code(r), r->error);
 }
 
+/* Is key one of the library's keys (not a typo of the user's)? */
+static int
+client_key_known(const char *key)
+{
+	for (const struct mxlab_client_key *k = mxlab_client_keys(); k->key; k++)
+		if (!strcmp(k->key, key))
+			return 1;
+	return 0;
+}
+
 int
 cmd_send(int argc, char **argv)
 {
@@ -183,11 +193,12 @@ cmd_send(int argc, char **argv)
 			*(key[0] == 'j' ? &json : &quiet) = 1;
 			continue;
 		}
+		if (!client_key_known(key)) {
+			mx_warn("send", "unknown option '--%s' (see mxlab send --help)", key);
+			goto out;
+		}
 		if (mxlab_client_config_set(cfg, key, value, err, sizeof err) != MXLAB_OK) {
-			if (strstr(err, ": unknown key"))
-				mx_warn("send", "unknown option '--%s' (see mxlab send --help)", key);
-			else
-				mx_warn("send", "--%s", err);
+			mx_warn("send", "--%s", err);
 			goto out;
 		}
 	}

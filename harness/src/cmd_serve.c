@@ -62,6 +62,16 @@ usage(FILE *fp)
 	    "See docs/serve.md for the transcript and mailbox formats.\n");
 }
 
+/* Is key one of the library's keys (not a typo of the user's)? */
+static int
+server_key_known(const char *key)
+{
+	for (const struct mxlab_server_key *k = mxlab_server_keys(); k->key; k++)
+		if (!strcmp(k->key, key))
+			return 1;
+	return 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -94,11 +104,12 @@ cmd_serve(int argc, char **argv)
 			rc = MXLAB_EXIT_OK;
 			goto out;
 		}
+		if (!server_key_known(key)) {
+			mx_warn("serve", "unknown option '--%s' (see mxlab serve --help)", key);
+			goto out;
+		}
 		if (mxlab_server_config_set(cfg, key, value, err, sizeof err) != MXLAB_OK) {
-			if (strstr(err, ": unknown key"))
-				mx_warn("serve", "unknown option '--%s' (see mxlab serve --help)", key);
-			else
-				mx_warn("serve", "--%s", err);
+			mx_warn("serve", "--%s", err);
 			goto out;
 		}
 	}

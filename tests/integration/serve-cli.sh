@@ -54,7 +54,7 @@ cases=(
 	"--size 18446744073709551616"
 	"--max-line 1.5k"
 )
-plan $((${#cases[@]} + 9))
+plan $((${#cases[@]} + 10))
 
 for c in "${cases[@]}"; do
 	# shellcheck disable=SC2086
@@ -64,6 +64,12 @@ done
 timeout -k 2 10 "$MXLAB" serve --starttls x >/dev/null 2>"$T/msg.err" </dev/null
 expect_eq "the message names the option, the value and the choices" \
 	"mxlab serve: --starttls: bad value 'x' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)" "$(head -n 1 "$T/msg.err")"
+
+# A known option whose value happens to read like another error is still
+# that option's bad value, not an unknown option.
+timeout -k 2 10 "$MXLAB" serve --chain 'x: unknown key' >/dev/null 2>"$T/msg.err" </dev/null
+expect_eq "a value that reads like an error: the option's own message" \
+	"mxlab serve: --chain: bad value 'x: unknown key' (full, leaf-only)" "$(head -n 1 "$T/msg.err")"
 
 timeout -k 2 10 "$MXLAB" serve --help >"$T/help.txt" 2>&1
 expect_eq "--help exits 0" 0 "$?"

@@ -94,7 +94,7 @@ struct mxlab_pki_options {
  * "ca/root.key: Permission denied").
  */
 MXLAB_API mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
-			     char *err, size_t errlen);
+			               char *err, size_t errlen);
 
 /* How many files mxlab_pki_generate() writes for nhosts hosts (0 counts
  * as the one default host), manifest.json included. */
@@ -109,8 +109,8 @@ MXLAB_API size_t mxlab_pki_file_count(size_t nhosts);
  * NULL or empty.
  */
 MXLAB_API mxlab_err mxlab_pki_path(char *buf, size_t buflen, const char *dir,
-			 const char *host, const char *profile,
-			 const char *role);
+			           const char *host, const char *profile,
+			           const char *role);
 
 #ifdef __cplusplus
 }

@@ -40,9 +40,9 @@ MXLAB_API const struct mxlab_client_key *mxlab_client_keys(void);	/* ends with k
 MXLAB_API mxlab_client_config *mxlab_client_config_new(void);
 MXLAB_API void mxlab_client_config_free(mxlab_client_config *cfg);	/* NULL ok */
 MXLAB_API mxlab_err mxlab_client_config_set(mxlab_client_config *cfg, const char *key,
-				  const char *value, char *err, size_t errlen);
+				            const char *value, char *err, size_t errlen);
 MXLAB_API mxlab_err mxlab_client_config_check(const mxlab_client_config *cfg,
-				    char *err, size_t errlen);
+				              char *err, size_t errlen);
 
 /* The stages of a session, in order. */
 enum mxlab_client_stage {
@@ -121,8 +121,8 @@ struct mxlab_client_result {
 /* Run the session(s). MXLAB_OK even when the session failed (see
  * res->failed_stage); an error only for a configuration problem. */
 MXLAB_API mxlab_err mxlab_client_run(const mxlab_client_config *cfg,
-			   struct mxlab_client_result *res,
-			   char *err, size_t errlen);
+			             struct mxlab_client_result *res,
+			             char *err, size_t errlen);
 
 /* Exit status of `mxlab send` for a result (swaks-like): 0 done,
  * 20 connect, 21 greeting, 22 EHLO, 29 STARTTLS or TLS (handshake or a

@@ -148,7 +148,7 @@ MXLAB_API const char *mxlab_probe_severity_name(enum mxlab_probe_severity s);	/*
 /* Runs every check; MXLAB_OK even when the server is broken (that is what
  * the findings say); an error only for bad options (err says which). */
 MXLAB_API mxlab_err mxlab_probe_run(const struct mxlab_probe_options *opt,
-			  struct mxlab_probe_report *rep, char *err, size_t errlen);
+			            struct mxlab_probe_report *rep, char *err, size_t errlen);
 
 /* Recompute rep->findings from the facts in rep (everything above
  * nfindings). Pure: no network, no clock (rep->now is used for dates). */
@@ -158,13 +158,13 @@ MXLAB_API void mxlab_probe_analyse(struct mxlab_probe_report *rep);
  * or smtp (25), submission (587), smtps/submissions (465). 0, or -1 with
  * err set. */
 MXLAB_API int mxlab_probe_parse_target(const char *target, char *host, size_t hostlen,
-			     unsigned *port, char *err, size_t errlen);
+			               unsigned *port, char *err, size_t errlen);
 
 /* Does the report hold a finding with this id? */
 MXLAB_API int mxlab_probe_has(const struct mxlab_probe_report *rep, const char *id);
 /* The finding with this id (the first), or NULL. */
 MXLAB_API const struct mxlab_probe_finding *mxlab_probe_find(const struct mxlab_probe_report *rep,
-						   const char *id);
+						             const char *id);
 /* The highest severity among the findings (MXLAB_PROBE_OK when none). */
 MXLAB_API enum mxlab_probe_severity mxlab_probe_worst(const struct mxlab_probe_report *rep);
 

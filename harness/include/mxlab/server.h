@@ -44,20 +44,20 @@ MXLAB_API void mxlab_server_config_free(mxlab_server_config *cfg);	/* NULL ok */
 
 /* Set one key. Values are checked here, files are read at start. */
 MXLAB_API mxlab_err mxlab_server_config_set(mxlab_server_config *cfg, const char *key,
-				  const char *value, char *err, size_t errlen);
+				            const char *value, char *err, size_t errlen);
 
 /* Resolve keys against each other (for example: a PKI host needs pki).
  * Called by mxlab_server_start(); useful to report errors early. */
 MXLAB_API mxlab_err mxlab_server_config_check(const mxlab_server_config *cfg,
-				    char *err, size_t errlen);
+				              char *err, size_t errlen);
 
 MXLAB_API mxlab_err mxlab_server_start(const mxlab_server_config *cfg,
-			     mxlab_server **out, char *err, size_t errlen);
+			               mxlab_server **out, char *err, size_t errlen);
 
 MXLAB_API size_t mxlab_server_listener_count(const mxlab_server *srv);
 /* "127.0.0.1:2525" or "[::1]:2525", with the port actually bound. */
 MXLAB_API mxlab_err mxlab_server_listener_address(const mxlab_server *srv, size_t i,
-					char *buf, size_t buflen);
+					          char *buf, size_t buflen);
 
 struct mxlab_server_stats {
 	unsigned long connections;	/* accepted so far */
@@ -95,9 +95,9 @@ struct mxlab_server_msg_info {
 
 /* Copy up to max records into out; return how many exist. */
 MXLAB_API size_t mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out,
-			    size_t max);
+			              size_t max);
 MXLAB_API size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out,
-			    size_t max);
+			              size_t max);
 /* The mailbox directory, or NULL when none is configured. */
 MXLAB_API const char *mxlab_server_mailbox(const mxlab_server *srv);
 

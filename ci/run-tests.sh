@@ -5,6 +5,9 @@
 #
 #   stage   build dir    what
 #   main    build/       -Dwerror=true -Dtests=enabled; unit + integration
+#   embed   build/       `meson install` into a temporary DESTDIR, then
+#                        examples/embed built against the installed
+#                        libmxlab.pc and libmxlab.so, and its test run
 #   asan    build-asan/  ASan + UBSan; unit + integration
 #   fuzz    build-fuzz/  clang, -Dfuzz=true; the fuzz suite (bounded runs)
 #   scen    build/       `mxlab run -j2 scenarios/`: the scenario catalogue
@@ -16,7 +19,7 @@
 #
 # Needs root only to install packages: run as another user, it skips
 # ci/install-deps.sh and expects the packages to be there.
-# Environment: MXLAB_STAGES="main asan fuzz scen" selects stages.
+# Environment: MXLAB_STAGES="main embed asan fuzz scen" selects stages.
 #
 # A guard around the stages: the system's Postfix locations (/etc/postfix,
 # /var/spool/postfix, /var/lib/postfix, /var/mail) are described before the
@@ -28,7 +31,7 @@ set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 top=$PWD
-stages=${MXLAB_STAGES:-main asan fuzz scen}
+stages=${MXLAB_STAGES:-main embed asan fuzz scen}
 passed=0 failed=0 summary=()
 export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
 
@@ -128,6 +131,53 @@ run_stage() {
 	summary+=("$name: $ok passed, $fail failed; $sub TAP subtests passed ($((SECONDS - t0)) s)")
 }
 
+# The library as an outside project sees it (docs/library.md): the main
+# build (built if needed) installed into a temporary DESTDIR, then
+# examples/embed configured with only that libmxlab.pc on PKG_CONFIG_PATH
+# (PKG_CONFIG_SYSROOT_DIR maps its prefix into the DESTDIR), built with
+# -Dwerror=true and its cmocka test run with the installed libmxlab.so.
+run_embed() {
+	local t0=$SECONDS tmp log pc pcdir libdir ok fail rc
+	say "stage embed: meson install -C build, examples/embed against the installed libmxlab"
+	if [ ! -f build/meson-private/coredata.dat ] && ! setup build -Dwerror=true -Dtests=enabled; then
+		failed=$((failed + 1)); summary+=("embed: BUILD FAILED"); return
+	fi
+	if ! ninja -C build; then
+		failed=$((failed + 1)); summary+=("embed: BUILD FAILED"); return
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxlab-embed.XXXXXX") || {
+		failed=$((failed + 1)); summary+=("embed: FAILED (mktemp)"); return
+	}
+	if ! DESTDIR=$tmp/root meson install -C build --no-rebuild --quiet; then
+		rm -rf "$tmp"
+		failed=$((failed + 1)); summary+=("embed: INSTALL FAILED ($((SECONDS - t0)) s)"); return
+	fi
+	pc=$(find "$tmp/root" -name libmxlab.pc | head -n 1)
+	if [ -z "$pc" ]; then
+		rm -rf "$tmp"
+		failed=$((failed + 1)); summary+=("embed: INSTALL FAILED: no libmxlab.pc installed"); return
+	fi
+	pcdir=$(dirname "$pc") libdir=$(dirname "$(dirname "$pc")")
+	echo "libmxlab.pc: $pc"
+	if ! PKG_CONFIG_SYSROOT_DIR=$tmp/root PKG_CONFIG_PATH=$pcdir \
+			meson setup "$tmp/build" examples/embed -Dwerror=true ||
+	   ! ninja -C "$tmp/build"; then
+		rm -rf "$tmp"
+		failed=$((failed + 1)); summary+=("embed: BUILD FAILED ($((SECONDS - t0)) s)"); return
+	fi
+	log=build/ci-embed.log
+	LD_LIBRARY_PATH=$libdir meson test -C "$tmp/build" --print-errorlogs 2>&1 | tee "$log"
+	rc=$?
+	ok=$(awk '/^Ok:/ {n += $2} END {print n + 0}' "$log")
+	fail=$(awk '/^Fail:/ || /^Timeout:/ {n += $2} /^Unexpected Pass:/ {n += $3}
+		END {print n + 0}' "$log")
+	[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+	rm -rf "$tmp"
+	passed=$((passed + ok))
+	failed=$((failed + fail))
+	summary+=("embed: $ok passed, $fail failed (examples/embed against the installed libmxlab; $((SECONDS - t0)) s)")
+}
+
 # The scenario catalogue, with the main build's mxlab (built if needed).
 run_scenarios() {
 	local log=build/ci-scenarios.log t0=$SECONDS ok fail
@@ -161,6 +211,8 @@ for s in $stages; do
 	case $s in
 	main)
 		run_stage main build -Dwerror=true -Dtests=enabled -- ;;
+	embed)
+		run_embed ;;
 	asan)
 		# halt_on_error: a UBSan report fails the test instead of scrolling by.
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -174,7 +226,7 @@ for s in $stages; do
 	scen)
 		run_scenarios ;;
 	*)
-		echo "ci/run-tests.sh: unknown stage '$s' (main, asan, fuzz, scen)" >&2
+		echo "ci/run-tests.sh: unknown stage '$s' (main, embed, asan, fuzz, scen)" >&2
 		exit 2 ;;
 	esac
 done

@@ -71,12 +71,12 @@ enum mxlab_pki_profile {
 };
 
 /* The name of a profile as used on disk and in scenario files, or NULL. */
-const char *mxlab_pki_profile_name(enum mxlab_pki_profile p);
+MXLAB_API const char *mxlab_pki_profile_name(enum mxlab_pki_profile p);
 /* Look up a profile by name; returns -1 when unknown. */
-int mxlab_pki_profile_lookup(const char *name);
+MXLAB_API int mxlab_pki_profile_lookup(const char *name);
 /* One line on what a profile proves and how a verifier should react, or
  * NULL. */
-const char *mxlab_pki_profile_summary(enum mxlab_pki_profile p);
+MXLAB_API const char *mxlab_pki_profile_summary(enum mxlab_pki_profile p);
 
 struct mxlab_pki_options {
 	const char *dir;		/* output directory; created (0755) if missing */
@@ -93,12 +93,12 @@ struct mxlab_pki_options {
  * On failure, err receives "what: why" (for example
  * "ca/root.key: Permission denied").
  */
-mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
-			     char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
+			               char *err, size_t errlen);
 
 /* How many files mxlab_pki_generate() writes for nhosts hosts (0 counts
  * as the one default host), manifest.json included. */
-size_t mxlab_pki_file_count(size_t nhosts);
+MXLAB_API size_t mxlab_pki_file_count(size_t nhosts);
 
 /*
  * Roles of the files of a host profile, as on disk:
@@ -108,9 +108,9 @@ size_t mxlab_pki_file_count(size_t nhosts);
  * disk. Returns MXLAB_ERR_USAGE when buf is too small or an argument is
  * NULL or empty.
  */
-mxlab_err mxlab_pki_path(char *buf, size_t buflen, const char *dir,
-			 const char *host, const char *profile,
-			 const char *role);
+MXLAB_API mxlab_err mxlab_pki_path(char *buf, size_t buflen, const char *dir,
+			           const char *host, const char *profile,
+			           const char *role);
 
 #ifdef __cplusplus
 }

@@ -35,14 +35,14 @@ struct mxlab_client_key {
 	const char *help;
 	int repeatable;
 };
-const struct mxlab_client_key *mxlab_client_keys(void);	/* ends with key NULL */
+MXLAB_API const struct mxlab_client_key *mxlab_client_keys(void);	/* ends with key NULL */
 
-mxlab_client_config *mxlab_client_config_new(void);
-void mxlab_client_config_free(mxlab_client_config *cfg);	/* NULL ok */
-mxlab_err mxlab_client_config_set(mxlab_client_config *cfg, const char *key,
-				  const char *value, char *err, size_t errlen);
-mxlab_err mxlab_client_config_check(const mxlab_client_config *cfg,
-				    char *err, size_t errlen);
+MXLAB_API mxlab_client_config *mxlab_client_config_new(void);
+MXLAB_API void mxlab_client_config_free(mxlab_client_config *cfg);	/* NULL ok */
+MXLAB_API mxlab_err mxlab_client_config_set(mxlab_client_config *cfg, const char *key,
+				            const char *value, char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_client_config_check(const mxlab_client_config *cfg,
+				              char *err, size_t errlen);
 
 /* The stages of a session, in order. */
 enum mxlab_client_stage {
@@ -64,8 +64,8 @@ enum mxlab_client_stage {
 
 /* "connect", "greeting", "ehlo", "starttls", "tls", "ehlo-tls", "auth",
  * "mail", "rcpt", "data", "dot", "quit", "done". */
-const char *mxlab_client_stage_name(enum mxlab_client_stage s);
-int mxlab_client_stage_lookup(const char *name);	/* -1 when unknown */
+MXLAB_API const char *mxlab_client_stage_name(enum mxlab_client_stage s);
+MXLAB_API int mxlab_client_stage_lookup(const char *name);	/* -1 when unknown */
 
 /* Verification reasons, as bits of mxlab_client_result.verify_reasons. */
 #define MXLAB_VR_UNTRUSTED	0x01u	/* issuer not found / not trusted */
@@ -78,7 +78,7 @@ int mxlab_client_stage_lookup(const char *name);	/* -1 when unknown */
 #define MXLAB_VR_OTHER		0x80u
 /* "untrusted-issuer", "self-signed", "expired", "not-yet-valid",
  * "name-mismatch", "bad-usage", "no-chain", "other" */
-const char *mxlab_client_reason_name(unsigned bit);
+MXLAB_API const char *mxlab_client_reason_name(unsigned bit);
 
 #define MXLAB_CLIENT_MAX_CHAIN 8
 
@@ -120,18 +120,18 @@ struct mxlab_client_result {
 
 /* Run the session(s). MXLAB_OK even when the session failed (see
  * res->failed_stage); an error only for a configuration problem. */
-mxlab_err mxlab_client_run(const mxlab_client_config *cfg,
-			   struct mxlab_client_result *res,
-			   char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_client_run(const mxlab_client_config *cfg,
+			             struct mxlab_client_result *res,
+			             char *err, size_t errlen);
 
 /* Exit status of `mxlab send` for a result (swaks-like): 0 done,
  * 20 connect, 21 greeting, 22 EHLO, 29 STARTTLS or TLS (handshake or a
  * required verification), 28 AUTH, 23 MAIL, 24 RCPT, 25 DATA, 26 end of
  * data, 0 for QUIT. */
-int mxlab_client_exit_code(const struct mxlab_client_result *res);
+MXLAB_API int mxlab_client_exit_code(const struct mxlab_client_result *res);
 
 /* The result as one JSON object (malloc'ed, NUL-terminated), or NULL. */
-char *mxlab_client_result_json(const struct mxlab_client_result *res);
+MXLAB_API char *mxlab_client_result_json(const struct mxlab_client_result *res);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,20 @@
 
 #include <stddef.h>
 
+/*
+ * MXLAB_API marks the functions of the public API. The shared library is
+ * built with hidden visibility (-fvisibility=hidden): only what carries
+ * MXLAB_API is exported from libmxlab.so, and every exported symbol starts
+ * with mxlab_ (a test checks it, tests/lib/exports.sh).
+ */
+#ifndef MXLAB_API
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define MXLAB_API __attribute__((visibility("default")))
+#else
+#define MXLAB_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,7 +38,7 @@ typedef enum mxlab_err {
 	MXLAB_ERR_INTERNAL	/* a bug in mxlab: please report */
 } mxlab_err;
 
-const char *mxlab_strerror(mxlab_err code);
+MXLAB_API const char *mxlab_strerror(mxlab_err code);
 
 #ifdef __cplusplus
 }

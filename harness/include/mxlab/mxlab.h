@@ -1,9 +1,13 @@
 /*
  * mxlab/mxlab.h: the umbrella header of libmxlab.
  *
- * libmxlab holds mxlab's test PKI writer (certs.h) and its fake SMTP server
- * on mbedTLS (server.h). Link with -lmxlab -lmbedtls -lmbedx509
- * -lmbedcrypto -lpthread.
+ * libmxlab holds mxlab's test PKI writer (certs.h), its fake SMTP server
+ * (server.h) and client (client.h) on mbedTLS, and the diagnostics of
+ * `mxlab probe` (probe.h). Build with `pkg-config --cflags --libs libmxlab`
+ * (add --static for libmxlab.a: it needs -lmbedtls -lmbedx509 -lmbedcrypto
+ * -pthread). These headers are the whole public API; what they declare
+ * MXLAB_API is what libmxlab.so exports. Stability and versioning:
+ * docs/library.md.
  */
 #ifndef MXLAB_MXLAB_H
 #define MXLAB_MXLAB_H

@@ -143,35 +143,35 @@ struct mxlab_probe_report {
 	struct mxlab_probe_finding findings[MXLAB_PROBE_MAX_FINDINGS];
 };
 
-const char *mxlab_probe_severity_name(enum mxlab_probe_severity s);	/* "OK", "INFO", "WARN", "ERROR" */
+MXLAB_API const char *mxlab_probe_severity_name(enum mxlab_probe_severity s);	/* "OK", "INFO", "WARN", "ERROR" */
 
 /* Runs every check; MXLAB_OK even when the server is broken (that is what
  * the findings say); an error only for bad options (err says which). */
-mxlab_err mxlab_probe_run(const struct mxlab_probe_options *opt,
-			  struct mxlab_probe_report *rep, char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_probe_run(const struct mxlab_probe_options *opt,
+			            struct mxlab_probe_report *rep, char *err, size_t errlen);
 
 /* Recompute rep->findings from the facts in rep (everything above
  * nfindings). Pure: no network, no clock (rep->now is used for dates). */
-void mxlab_probe_analyse(struct mxlab_probe_report *rep);
+MXLAB_API void mxlab_probe_analyse(struct mxlab_probe_report *rep);
 
 /* Split a target: HOST, HOST:PORT, [IPv6]:PORT, bare IPv6; PORT a number
  * or smtp (25), submission (587), smtps/submissions (465). 0, or -1 with
  * err set. */
-int mxlab_probe_parse_target(const char *target, char *host, size_t hostlen,
-			     unsigned *port, char *err, size_t errlen);
+MXLAB_API int mxlab_probe_parse_target(const char *target, char *host, size_t hostlen,
+			               unsigned *port, char *err, size_t errlen);
 
 /* Does the report hold a finding with this id? */
-int mxlab_probe_has(const struct mxlab_probe_report *rep, const char *id);
+MXLAB_API int mxlab_probe_has(const struct mxlab_probe_report *rep, const char *id);
 /* The finding with this id (the first), or NULL. */
-const struct mxlab_probe_finding *mxlab_probe_find(const struct mxlab_probe_report *rep,
-						   const char *id);
+MXLAB_API const struct mxlab_probe_finding *mxlab_probe_find(const struct mxlab_probe_report *rep,
+						             const char *id);
 /* The highest severity among the findings (MXLAB_PROBE_OK when none). */
-enum mxlab_probe_severity mxlab_probe_worst(const struct mxlab_probe_report *rep);
+MXLAB_API enum mxlab_probe_severity mxlab_probe_worst(const struct mxlab_probe_report *rep);
 
 /* The report as JSON (malloc'ed) or as human text (malloc'ed); NULL when
  * out of memory. */
-char *mxlab_probe_report_json(const struct mxlab_probe_report *rep);
-char *mxlab_probe_report_text(const struct mxlab_probe_report *rep);
+MXLAB_API char *mxlab_probe_report_json(const struct mxlab_probe_report *rep);
+MXLAB_API char *mxlab_probe_report_text(const struct mxlab_probe_report *rep);
 
 #ifdef __cplusplus
 }

@@ -37,27 +37,27 @@ struct mxlab_server_key {
 };
 
 /* The table of keys; ends with an entry whose key is NULL. */
-const struct mxlab_server_key *mxlab_server_keys(void);
+MXLAB_API const struct mxlab_server_key *mxlab_server_keys(void);
 
-mxlab_server_config *mxlab_server_config_new(void);
-void mxlab_server_config_free(mxlab_server_config *cfg);	/* NULL ok */
+MXLAB_API mxlab_server_config *mxlab_server_config_new(void);
+MXLAB_API void mxlab_server_config_free(mxlab_server_config *cfg);	/* NULL ok */
 
 /* Set one key. Values are checked here, files are read at start. */
-mxlab_err mxlab_server_config_set(mxlab_server_config *cfg, const char *key,
-				  const char *value, char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_server_config_set(mxlab_server_config *cfg, const char *key,
+				            const char *value, char *err, size_t errlen);
 
 /* Resolve keys against each other (for example: a PKI host needs pki).
  * Called by mxlab_server_start(); useful to report errors early. */
-mxlab_err mxlab_server_config_check(const mxlab_server_config *cfg,
-				    char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_server_config_check(const mxlab_server_config *cfg,
+				              char *err, size_t errlen);
 
-mxlab_err mxlab_server_start(const mxlab_server_config *cfg,
-			     mxlab_server **out, char *err, size_t errlen);
+MXLAB_API mxlab_err mxlab_server_start(const mxlab_server_config *cfg,
+			               mxlab_server **out, char *err, size_t errlen);
 
-size_t mxlab_server_listener_count(const mxlab_server *srv);
+MXLAB_API size_t mxlab_server_listener_count(const mxlab_server *srv);
 /* "127.0.0.1:2525" or "[::1]:2525", with the port actually bound. */
-mxlab_err mxlab_server_listener_address(const mxlab_server *srv, size_t i,
-					char *buf, size_t buflen);
+MXLAB_API mxlab_err mxlab_server_listener_address(const mxlab_server *srv, size_t i,
+					          char *buf, size_t buflen);
 
 struct mxlab_server_stats {
 	unsigned long connections;	/* accepted so far */
@@ -67,7 +67,7 @@ struct mxlab_server_stats {
 	unsigned long tls_failed;	/* failed handshakes */
 	unsigned long refused;		/* over max-connections */
 };
-void mxlab_server_get_stats(mxlab_server *srv, struct mxlab_server_stats *st);
+MXLAB_API void mxlab_server_get_stats(mxlab_server *srv, struct mxlab_server_stats *st);
 
 /* What the server saw, for assertions: one record per TLS handshake and
  * one per accepted message, oldest first (the first 256 of each are kept). */
@@ -94,21 +94,21 @@ struct mxlab_server_msg_info {
 };
 
 /* Copy up to max records into out; return how many exist. */
-size_t mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out,
-			    size_t max);
-size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out,
-			    size_t max);
+MXLAB_API size_t mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out,
+			              size_t max);
+MXLAB_API size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out,
+			              size_t max);
 /* The mailbox directory, or NULL when none is configured. */
-const char *mxlab_server_mailbox(const mxlab_server *srv);
+MXLAB_API const char *mxlab_server_mailbox(const mxlab_server *srv);
 
 /* Wait until no connection is open (every session has ended and been
  * recorded), at most timeout_ms. Returns 1 when idle, 0 on timeout. */
-int mxlab_server_wait_idle(mxlab_server *srv, unsigned timeout_ms);
+MXLAB_API int mxlab_server_wait_idle(mxlab_server *srv, unsigned timeout_ms);
 
 /* Stop accepting, close every connection, wait for their threads, flush
  * the transcript. Safe to call twice. */
-void mxlab_server_stop(mxlab_server *srv);
-void mxlab_server_free(mxlab_server *srv);	/* stops first; NULL ok */
+MXLAB_API void mxlab_server_stop(mxlab_server *srv);
+MXLAB_API void mxlab_server_free(mxlab_server *srv);	/* stops first; NULL ok */
 
 #ifdef __cplusplus
 }

@@ -107,6 +107,7 @@ struct box {
 	struct pf_layer *ml, *msl;	/* main.cf and master.cf layers, expanded */
 	size_t nml, nmsl;
 	struct rn_conf conf;
+	struct ex_set *expect;		/* this run's state (sc_expect_new) */
 };
 
 /* runner_sandbox.c */

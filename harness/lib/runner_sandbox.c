@@ -388,7 +388,7 @@ on_line(void *arg, const struct ml_event *ev)
 {
 	struct box *b = arg;
 
-	ex_feed(b->sc->expect, ev);
+	ex_feed(b->expect, ev);
 	rn_box_log(b, "%s", ev->line);
 	if (ev->status[0] && ev->rcpt[0]) {
 		char **ns;
@@ -543,7 +543,7 @@ observe(struct box *b)
 		/* Drain what is there first, then decide. */
 		while ((r = ml_tail_next(b->tail, ev, 0)) > 0)
 			on_line(b, ev);
-		if (ex_undecided(b->sc->expect) == 0 && all_have_status(b))
+		if (ex_undecided(b->expect) == 0 && all_have_status(b))
 			break;
 		left = end - rn_now_ms();
 		if (left <= 0) {
@@ -572,7 +572,7 @@ observe(struct box *b)
 			.probes = b->exp, .nprobes = b->nprobes_run,
 		};
 
-		ex_finish_world(b->sc->expect, &w, timed_out);
+		ex_finish_world(b->expect, &w, timed_out);
 	}
 	return 0;
 }
@@ -581,7 +581,7 @@ static int
 report(struct box *b)
 {
 	const struct ex_result *res;
-	size_t n = ex_results(b->sc->expect, &res);
+	size_t n = ex_results(b->expect, &res);
 	int ok = 1;
 
 	for (size_t i = 0; i < n; i++) {
@@ -618,6 +618,7 @@ teardown(struct box *b)
 	free(b->exp);
 	rn_layers_free(b);
 	rn_conf_free(b);
+	ex_set_free(b->expect);
 	rn_box_phase(b, "stopped");
 }
 
@@ -694,6 +695,10 @@ rn_sandbox_main(void *arg)
 	if (!(b.out = fdopen(fd, "w")))
 		return 3;
 	signal(SIGPIPE, SIG_IGN);
+	if (!(b.expect = sc_expect_new(b.sc, e, sizeof e))) {
+		rn_box_fail(&b, "%s", e);
+		goto out;
+	}
 	b.vars.pki = b.pki;
 	b.vars.instance = RN_BOX_INSTANCE;
 	if (rn_box_path(&b, b.pki, sizeof b.pki, "%s/pki", a->dir) < 0 ||

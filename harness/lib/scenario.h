@@ -185,7 +185,11 @@ struct scenario {
 	struct sc_file *files;	/* [files], in file order */
 	size_t nfiles;
 	struct sc_send send;
-	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty) */
+	struct ex_set *expect;	/* never NULL in a loaded scenario (may be empty);
+				   what the loader checked: a run takes its own
+				   state from sc_expect_new() */
+	struct sc_kv *expect_kv;	/* the [expect] lines, as written */
+	size_t nexpect_kv;
 	int expect_line;	/* of [expect], 0 without one */
 };
 
@@ -255,6 +259,12 @@ int sc_output_key(const char *key);
 int sc_output_check(const char *value, const char *x, char *err, size_t errlen);
 /* dir/x (x as is when absolute); malloc'ed, NULL on allocation failure. */
 char *sc_output_path(const char *dir, const char *x);
+
+/* A fresh expectation state for one run of the scenario (its [expect]
+ * lines parsed again, its [send] recipients set): what a run feeds and
+ * decides, so that the loaded scenario is never written. NULL with err
+ * set when out of memory. Free with ex_set_free(). */
+struct ex_set *sc_expect_new(const struct scenario *sc, char *err, size_t errlen);
 
 /* Does the scenario carry this tag? */
 int sc_has_tag(const struct scenario *sc, const char *tag);

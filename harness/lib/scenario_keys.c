@@ -550,6 +550,10 @@ sc_rd_expect_line(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "%s", e);
 		return;
 	}
+	if (kv_push(&r->sc->expect_kv, &r->sc->nexpect_kv, line, k, v) < 0) {
+		r->oom = 1;
+		return;
+	}
 	if (!strncmp(k, "server", 6) && (k[6] == ' ' || k[6] == '\t')) {
 		ref.kind = 0;
 		k += 6;

@@ -239,7 +239,31 @@ sc_free(struct scenario *sc)
 	free(sc->send.via);
 	free(sc->send.helo);
 	ex_set_free(sc->expect);
+	sc_rd_free_kv(sc->expect_kv, sc->nexpect_kv);
 	free(sc);
+}
+
+struct ex_set *
+sc_expect_new(const struct scenario *sc, char *err, size_t errlen)
+{
+	struct ex_set *s = ex_set_new();
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < sc->nexpect_kv; i++) {
+		const struct sc_kv *kv = &sc->expect_kv[i];
+		char e[600];
+
+		if (ex_parse(s, kv->line, kv->key, kv->value, e, sizeof e) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", sc->file, kv->line, e);
+			ex_set_free(s);
+			return NULL;
+		}
+	}
+	ex_set_recipients(s, (const char *const *)sc->send.to, sc->send.nto);
+	return s;
 }
 
 void

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "scenario.h"
+#include "maillog.h"
 
 #define TMPDIR_PREFIX "/tmp/mxlab-test-scenario"
 #include "test_tmpdir.h"
@@ -1027,6 +1028,41 @@ test_inbound_sections(void **state)
 	fails_like(HEAD "[expect]\nprobe ghost finding = chain-ok\n", "4: no [probe ghost] in this file");
 }
 
+/* A run's expectation state is its own: feeding and deciding one never
+ * writes the loaded scenario, nor another run's state. */
+static void
+test_expect_state_per_run(void **state)
+{
+	static const char line[] = "Nov 30 12:00:00 postfix postfix/smtp[90]: ABC123: "
+		"to=<bob@partner.example>, relay=mx.partner.example[127.0.0.10]:25, delay=0.1, "
+		"delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)";
+	struct scenario *sc;
+	struct ml_event *ev = calloc(1, sizeof *ev);
+	struct ex_set *one, *two;
+	char err[200];
+
+	(void)state;
+	assert_non_null(ev);
+	sc = load(HEAD "[send]\nto = bob@partner.example\n"
+		  "[expect]\nstatus bob@partner.example = sent\nlog smtp = status=sent\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->nexpect_kv, 2);
+	assert_string_equal(sc->expect_kv[1].key, "log smtp");
+	assert_non_null(one = sc_expect_new(sc, err, sizeof err));
+	assert_int_equal(ex_undecided(one), 2);
+	assert_int_equal(ml_parse_line(line, sizeof line - 1, ev), 0);
+	ex_feed(one, ev);
+	assert_int_equal(ex_undecided(one), 0);
+	/* The scenario's own set and a second run's are untouched. */
+	assert_int_equal(ex_undecided(sc->expect), 2);
+	assert_non_null(two = sc_expect_new(sc, err, sizeof err));
+	assert_int_equal(ex_undecided(two), 2);
+	ex_set_free(one);
+	ex_set_free(two);
+	sc_free(sc);
+	free(ev);
+}
+
 int
 main(void)
 {
@@ -1053,6 +1089,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_server_config),
 		cmocka_unit_test(test_inbound_sections),
+		cmocka_unit_test(test_expect_state_per_run),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 

@@ -139,6 +139,14 @@ int rn_conf_provide(struct box *b);	/* after the PKI: write the files */
 int rn_conf_maps(struct box *b);	/* after main.cf: references exist, maps built */
 void rn_conf_free(struct box *b);
 
+/* runner_world.c: hosts and resolv.conf for the sandbox (their paths into
+ * hosts and resolv), the PKI, the fake DNS, the fake servers; 0 or -1
+ * (reported). */
+int rn_write_net_files(struct box *b, char *hosts, char *resolv, size_t len);
+int rn_make_pki(struct box *b);
+int rn_start_dns(struct box *b);
+int rn_start_servers(struct box *b);
+
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */
 int rn_setup_sasl(struct box *b);

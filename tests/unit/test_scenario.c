@@ -24,15 +24,6 @@
 #define TMPDIR_PREFIX "/tmp/mxlab-test-scenario"
 #include "test_tmpdir.h"
 
-static struct sc_errors errs;
-
-static struct scenario *
-load(const char *text)
-{
-	write_file("t.scn", text, 0);
-	sc_errors_free(&errs);
-	return sc_load(path, &errs);
-}
 
 /* The file fails with exactly these messages ("LINE: message", the file
  * name is prefixed here), in order. */

@@ -27,7 +27,6 @@
 #define TMPDIR_PREFIX "/tmp/mxlab-test-suite"
 #include "test_tmpdir.h"
 
-static struct sc_errors errs;
 
 #define OUTER "/s/suite.scn"
 #define INNER "/s/in/suite.scn"

@@ -1,8 +1,9 @@
 /*
  * test_tmpdir.h: what the scenario reader's tests share: a private
  * temporary directory for the whole test file (cmocka group setup and
- * teardown), and files and directories written into it. Include after
- * <cmocka.h>; define TMPDIR_PREFIX ("/tmp/mxlab-test-x") first.
+ * teardown), files and directories written into it, and a scenario loaded
+ * from text. Include after <cmocka.h> and scenario.h; define TMPDIR_PREFIX
+ * ("/tmp/mxlab-test-x") first.
  */
 #ifndef MX_TEST_TMPDIR_H
 #define MX_TEST_TMPDIR_H
@@ -48,6 +49,17 @@ write_file(const char *file, const char *text, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(text, 1, len ? len : strlen(text), f), len ? len : strlen(text));
 	assert_int_equal(fclose(f), 0);
+}
+
+static struct sc_errors errs;		/* what the last load reported */
+
+/* Write text to DIR/t.scn and load it (errors in errs). */
+static inline struct scenario *
+load(const char *text)
+{
+	write_file("t.scn", text, 0);
+	sc_errors_free(&errs);
+	return sc_load(path, &errs);
 }
 
 static inline void

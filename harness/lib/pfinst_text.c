@@ -341,43 +341,50 @@ master_sandboxed(const char *text, struct pf_changes *ch)
 	if (!out)
 		return NULL;
 	for (const char *p = text; *p;) {
+		const char *phys = p;
 		size_t len = strcspn(p, "\n");
-		char line[4096], f[7][256], rest[4096] = "";
+		char line[4096], f[7][300], rest[4096] = "";
 		int n = 0, changed = 0;
 
-		snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
 		p += len + (p[len] == '\n');
-		if (line_kind(line, strlen(line)) == PF_LINE_START)
-			n = sscanf(line, "%255s %255s %255s %255s %255s %255s %255s %4095[^\n]", f[0],
-				   f[1], f[2], f[3], f[4], f[5], f[6], rest);
+		/* A line too long for the buffers is left as it is, never cut. */
+		if (len < sizeof line) {
+			memcpy(line, phys, len);
+			line[len] = '\0';
+			if (line_kind(line, len) == PF_LINE_START)
+				n = sscanf(line, "%255s %255s %255s %255s %255s %255s %255s %4095[^\n]",
+					   f[0], f[1], f[2], f[3], f[4], f[5], f[6], rest);
+			for (int i = 0; i < n && i < 7; i++)
+				if (strlen(f[i]) >= 255)	/* %255s may have cut it */
+					n = 0;
+		}
 		if (n >= 2 && !strcmp(f[0], "postlog") && !strcmp(f[1], "unix-dgram"))
 			postlog = 1;
 		if (n >= 5 && strcmp(f[4], "n") != 0) {
-			pf_changes_add(ch, "master.cf %s %s: chroot %s -> n", f[0], f[1], f[4]);
+			if (pf_changes_add(ch, "master.cf %s %s: chroot %s -> n", f[0], f[1], f[4]) < 0)
+				goto nomem;
 			snprintf(f[4], sizeof f[4], "n");
 			changed = 1;
 		}
 		if (n >= 2 && !strcmp(f[1], "inet") && strchr(f[0], ':')) {
 			const char *port = strrchr(f[0], ':') + 1;
-			char host[256];
 
-			snprintf(host, sizeof host, "%.*s", (int)(port - 1 - f[0]), f[0]);
-			if (strcmp(host, "127.0.0.1") != 0) {
-				char nf[256];
+			if ((size_t)(port - 1 - f[0]) != 9 || strncmp(f[0], "127.0.0.1", 9) != 0) {
+				char nf[300];
 
 				snprintf(nf, sizeof nf, "127.0.0.1:%s", port);
-				pf_changes_add(ch, "master.cf %s %s: listens on %s instead", f[0], f[1], nf);
+				if (pf_changes_add(ch, "master.cf %s %s: listens on %s instead", f[0], f[1],
+						   nf) < 0)
+					goto nomem;
 				snprintf(f[0], sizeof f[0], "%s", nf);
 				changed = 1;
 			}
 		}
-		if (olen + sizeof line + 64 > cap) {
-			char *no = realloc(out, cap = cap * 2 + sizeof line + 64);
+		if (olen + len + 600 > cap) {
+			char *no = realloc(out, cap = cap * 2 + len + 600);
 
-			if (!no) {
-				free(out);
-				return NULL;
-			}
+			if (!no)
+				goto nomem;
 			out = no;
 		}
 		if (changed) {
@@ -385,8 +392,11 @@ master_sandboxed(const char *text, struct pf_changes *ch)
 			for (int i = 1; i < n && i < 7; i++)
 				olen += (size_t)sprintf(out + olen, " %s", f[i]);
 			olen += (size_t)sprintf(out + olen, "%s%s\n", n == 8 ? " " : "", n == 8 ? rest : "");
-		} else
-			olen += (size_t)sprintf(out + olen, "%s\n", line);
+		} else {
+			memcpy(out + olen, phys, len);
+			olen += len;
+			out[olen++] = '\n';
+		}
 	}
 	out[olen] = '\0';
 	if (!postlog) {
@@ -400,9 +410,13 @@ master_sandboxed(const char *text, struct pf_changes *ch)
 		out = no;
 		strcat(out, "# --- added by the mxlab sandbox (maillog_file needs it) ---\n");
 		strcat(out, pl);
-		pf_changes_add(ch, "master.cf postlog unix-dgram: added (maillog_file needs it)");
+		if (pf_changes_add(ch, "master.cf postlog unix-dgram: added (maillog_file needs it)") < 0)
+			goto nomem;
 	}
 	return out;
+nomem:
+	free(out);
+	return NULL;
 }
 
 char *

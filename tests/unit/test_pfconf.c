@@ -299,6 +299,31 @@ test_user_config(void **state)
 	pf_system_free(&sys);
 }
 
+/* A master.cf line too long to rewrite is kept whole, never cut. */
+static void
+test_master_long_line(void **state)
+{
+	struct pf_config cfg = { .user_main = "x = 1\n" };
+	struct pf_changes ch = { 0 };
+	size_t n = 6000;
+	char *text = malloc(n + 64), *ms;
+	size_t head;
+
+	(void)state;
+	assert_non_null(text);
+
+	strcpy(text, "smtp inet n - y - - smtpd -o smtpd_banner=");
+	head = strlen(text);
+	memset(text + head, 'b', n);
+	strcpy(text + head + n, "\n");
+	cfg.user_master = text;
+	assert_non_null(ms = pf_master_cf_text(&cfg, &ch));
+	assert_non_null(strstr(ms, text));
+	free(ms);
+	free(text);
+	pf_changes_free(&ch);
+}
+
 int
 main(void)
 {
@@ -310,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_certbot),
 		cmocka_unit_test(test_user_config),
+		cmocka_unit_test(test_master_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -158,4 +159,19 @@ certs_host_parse(const char *spec, struct certs_host *h,
 	}
 	certs_host_dirname(h->names[0].text, h->dirname, sizeof h->dirname);
 	return MXLAB_OK;
+}
+
+mxlab_err
+mxlab_pki_host_check(const char *spec, char *err, size_t errlen)
+{
+	struct certs_host *h = malloc(sizeof *h);
+	mxlab_err rc;
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return MXLAB_ERR_NOMEM;
+	}
+	rc = certs_host_parse(spec, h, err, errlen);
+	free(h);
+	return rc;
 }

@@ -100,6 +100,10 @@ MXLAB_API mxlab_err mxlab_pki_generate(const struct mxlab_pki_options *opt,
  * as the one default host), manifest.json included. */
 MXLAB_API size_t mxlab_pki_file_count(size_t nhosts);
 
+/* Check one host spec as mxlab_pki_generate() would read it: MXLAB_OK, or
+ * MXLAB_ERR_USAGE with "host spec '...': what is wrong" in err. */
+MXLAB_API mxlab_err mxlab_pki_host_check(const char *spec, char *err, size_t errlen);
+
 /*
  * Roles of the files of a host profile, as on disk:
  * "leaf.crt", "leaf.key", "fullchain.pem", "leaf-only.pem", "key-chain.pem".

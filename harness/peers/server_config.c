@@ -17,6 +17,7 @@
 
 #include "mxlab/certs.h"
 #include "cfgval.h"
+#include "tls_cfg.h"
 #include "server_int.h"
 
 static const char *const stage_names[MX_STAGE_COUNT] = {

@@ -8,8 +8,6 @@
 
 #include <stddef.h>
 
-#include "tls_glue.h"
-
 /* Copy v into dst[cap]: not too long, no control characters. */
 int mx_cfg_copy_str(char *dst, size_t cap, const char *key, const char *v,
 		    char *err, size_t errlen);
@@ -39,10 +37,5 @@ int mx_cfg_bytes(const char *key, const char *v, size_t min, size_t max, size_t 
  * out-of-range message ("a duration such as EXAMPLE"). */
 int mx_cfg_duration(const char *key, const char *v, unsigned min_ms, const char *example,
 		    unsigned *out, char *err, size_t errlen);
-/* tls-min / tls-max (the key says which) into *vers, checked together. */
-int mx_cfg_tls_version(struct mx_tls_versions *vers, const char *key, const char *v,
-		       char *err, size_t errlen);
-/* A cipher suite list into *ids (the old list freed). */
-int mx_cfg_ciphers(int **ids, const char *key, const char *v, char *err, size_t errlen);
 
 #endif

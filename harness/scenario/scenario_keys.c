@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certs_int.h"
+#include "mxlab/certs.h"
 #include "netio.h"
 #include "scenario_int.h"
 
@@ -117,17 +117,9 @@ set_faketime(struct rd *r, const char *v, char *err, size_t errlen)
 static int
 set_pki_host(struct rd *r, const char *v, char *err, size_t errlen)
 {
-	struct certs_host *h = malloc(sizeof *h);
-	int rc = 0;
-
-	if (!h)
-		return NOMEM();
-	if (certs_host_parse(v, h, err, errlen) != MXLAB_OK)
-		rc = -1;
-	else if (sc_rd_push_str(&r->sc->pki_hosts, &r->sc->npki_hosts, v) < 0)
-		rc = NOMEM();
-	free(h);
-	return rc;
+	if (mxlab_pki_host_check(v, err, errlen) != MXLAB_OK)
+		return -1;
+	return sc_rd_push_str(&r->sc->pki_hosts, &r->sc->npki_hosts, v) < 0 ? NOMEM() : 0;
 }
 
 static const struct keydef scenario_keys[] = {

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "cfgval.h"
+#include "tls_cfg.h"
 #include "client_int.h"
 
 typedef int (*setter_fn)(struct mxlab_client_config *, const char *key,

@@ -104,7 +104,7 @@ size_t ex_status_list(const struct ex_set *s, const char **rcpt, int *line, size
 void ex_set_recipients(struct ex_set *s, const char *const *rcpt, size_t n);
 
 /* Feed one maillog event (every line, in order). */
-void ex_feed(struct ex_set *s, const struct ml_event *ev);
+void ex_feed(struct ex_set *s, const struct mta_event *ev);
 /* Positive expectations not yet decided (when 0, the scenario may end). */
 size_t ex_undecided(const struct ex_set *s);
 

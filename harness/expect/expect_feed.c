@@ -73,7 +73,7 @@ pid_slot(struct ex_set *s, long pid, int create)
 
 /* The TLS lines the status line's PID logged for this delivery. */
 static const char *
-pid_snapshot(struct ex_set *s, const struct ml_event *ev)
+pid_snapshot(struct ex_set *s, const struct mta_event *ev)
 {
 	struct pidring *p = pid_slot(s, ev->pid, 1);
 	struct ex_sb b = { 0 };
@@ -99,7 +99,7 @@ pid_snapshot(struct ex_set *s, const struct ml_event *ev)
 }
 
 static void
-pid_add(struct ex_set *s, const struct ml_event *ev)
+pid_add(struct ex_set *s, const struct mta_event *ev)
 {
 	struct pidring *p = pid_slot(s, ev->pid, 1);
 
@@ -110,7 +110,7 @@ pid_add(struct ex_set *s, const struct ml_event *ev)
 }
 
 static int
-daemon_ok(const struct ex_item *it, const struct ml_event *ev)
+daemon_ok(const struct ex_item *it, const struct mta_event *ev)
 {
 	size_t n, d = strlen(it->daemon);
 
@@ -132,7 +132,7 @@ dsn_matches(const char *want, const char *got)
 }
 
 static void
-decide_slot(struct ex_item *it, struct ex_slot *sl, const struct ml_event *ev)
+decide_slot(struct ex_item *it, struct ex_slot *sl, const struct mta_event *ev)
 {
 	const char *st = ev->status;
 
@@ -188,7 +188,7 @@ same_addr(const char *a, const char *b)
 }
 
 static void
-feed_status(struct ex_item *it, const struct ml_event *ev, const char *tls)
+feed_status(struct ex_item *it, const struct mta_event *ev, const char *tls)
 {
 	for (size_t i = 0; i < it->nslots; i++) {
 		struct ex_slot *sl = &it->slots[i];
@@ -216,7 +216,7 @@ feed_status(struct ex_item *it, const struct ml_event *ev, const char *tls)
 }
 
 void
-ex_feed(struct ex_set *s, const struct ml_event *ev)
+ex_feed(struct ex_set *s, const struct mta_event *ev)
 {
 	const char *tls = NULL;
 	struct recent *r;

@@ -412,11 +412,11 @@ now_ms(void)
 
 int
 pf_wait_ready(struct pf_instance *pf, struct ml_tail *t, int timeout_ms,
-	      void (*line_cb)(void *, const struct ml_event *), void *arg,
+	      void (*line_cb)(void *, const struct mta_event *), void *arg,
 	      char *err, size_t errlen)
 {
 	long end = now_ms() + timeout_ms;
-	struct ml_event *ev = malloc(sizeof *ev);
+	struct mta_event *ev = malloc(sizeof *ev);
 	int st;
 
 	if (!ev) {

@@ -143,7 +143,7 @@ int pf_check(struct pf_instance *pf, char *err, size_t errlen);
 int pf_start(struct pf_instance *pf, char *err, size_t errlen);
 /* Wait for the master's start line through t; 0, or -1 with err set. */
 int pf_wait_ready(struct pf_instance *pf, struct ml_tail *t, int timeout_ms,
-		  void (*line_cb)(void *, const struct ml_event *), void *arg,
+		  void (*line_cb)(void *, const struct mta_event *), void *arg,
 		  char *err, size_t errlen);
 void pf_stop(struct pf_instance *pf, int timeout_ms);
 

@@ -12,6 +12,8 @@
 #include "fsutil.h"
 #include "expect.h"
 #include "maillog.h"
+#include "mta.h"
+#include "mta_postfix.h"
 #include "pfinst.h"
 #include "pfrefs.h"
 #include "runner.h"
@@ -93,8 +95,9 @@ struct box {
 	mxlab_server **srv;
 	size_t nsrv;
 	struct ex_server *exs;
-	struct pf_instance pf;
-	int pf_started;
+	struct mta mta;			/* the MTA under test (its driver, mta.h) */
+	struct mta_postfix_config pfc;	/* mta.cfg for the postfix driver */
+	int mta_started;
 	struct ml_tail *tail;
 	char **status_seen;	/* recipients with a status line so far */
 	size_t nstatus_seen;
@@ -146,6 +149,10 @@ int rn_write_net_files(struct box *b, char *hosts, char *resolv, size_t len);
 int rn_make_pki(struct box *b);
 int rn_start_dns(struct box *b);
 int rn_start_servers(struct box *b);
+
+/* runner_mta.c: the exim and exec drivers' descriptions (b->mta.cfg) from
+ * the scenario; 0 or -1 (reported). */
+int rn_mta_config(struct box *b);
 
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */

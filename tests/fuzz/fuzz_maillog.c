@@ -27,7 +27,7 @@
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 #define TERMINATED(f) CHECK(memchr((f), '\0', sizeof(f)) != NULL)
 
-static struct ml_event ev, again;
+static struct mta_event ev, again;
 
 static void
 check_event(const char *line, size_t len, int rc)

@@ -56,7 +56,7 @@ static void
 feed_file(struct ex_set *s, const char *name)
 {
 	char path[4200], line[8192];
-	struct ml_event *ev = malloc(sizeof *ev);
+	struct mta_event *ev = malloc(sizeof *ev);
 	FILE *f;
 
 	assert_non_null(ev);
@@ -77,7 +77,7 @@ feed_file(struct ex_set *s, const char *name)
 static void
 feed_line(struct ex_set *s, const char *line)
 {
-	struct ml_event *ev = malloc(sizeof *ev);
+	struct mta_event *ev = malloc(sizeof *ev);
 
 	assert_non_null(ev);
 	ml_parse_line(line, strlen(line), ev);

@@ -77,7 +77,7 @@ read_data(const char *name)
 
 /* The first line of a data file containing needle, parsed. */
 static void
-parse_found(const char *file, const char *needle, struct ml_event *ev)
+parse_found(const char *file, const char *needle, struct mta_event *ev)
 {
 	char *all = read_data(file), *p = strstr(all, needle), *b, *e;
 
@@ -94,7 +94,7 @@ parse_found(const char *file, const char *needle, struct ml_event *ev)
 static void
 test_sent_clear(void **state)
 {
-	struct ml_event ev;
+	struct mta_event ev;
 
 	(void)state;
 	parse_found("clear.log", "status=sent", &ev);
@@ -126,7 +126,7 @@ test_secure_failures(void **state)
 		{ "secure-wrongname.log", "num=62:hostname mismatch", "bob@wrongname.example", "8C9D3A74A86" },
 		{ "secure-unknownroot.log", "untrusted issuer /CN=mxlab Unrelated Root CA", "bob@unknownroot.example", "1EA8CA74A8B" },
 	};
-	struct ml_event ev;
+	struct mta_event ev;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
@@ -151,7 +151,7 @@ test_secure_failures(void **state)
 static void
 test_tls_levels(void **state)
 {
-	struct ml_event ev;
+	struct mta_event ev;
 
 	(void)state;
 	parse_found("secure-verified.log", "Verified TLS", &ev);
@@ -177,7 +177,7 @@ test_tls_levels(void **state)
 static void
 test_deferred_and_bounced(void **state)
 {
-	struct ml_event ev;
+	struct mta_event ev;
 
 	(void)state;
 	parse_found("encrypt-notls.log", "status=", &ev);
@@ -208,7 +208,7 @@ test_deferred_and_bounced(void **state)
 static void
 test_expired_long_ids(void **state)
 {
-	struct ml_event ev;
+	struct mta_event ev;
 
 	(void)state;
 	parse_found("expired-notls.log", "status=deferred", &ev);
@@ -240,7 +240,7 @@ test_all_lines(void **state)
 		"bounce.log", "refused.log", "smtpd-tls.log", "expired-notls.log",
 		"expired-refused.log",
 	};
-	struct ml_event ev;
+	struct mta_event ev;
 	size_t lines = 0;
 
 	(void)state;
@@ -271,7 +271,7 @@ test_all_lines(void **state)
 static void
 test_other_formats(void **state)
 {
-	struct ml_event ev;
+	struct mta_event ev;
 	const char *l;
 
 	(void)state;
@@ -316,7 +316,7 @@ test_hostile(void **state)
 		"postfix/smtp[]: x", "postfix/smtp[12 x", "Nov 28 23:12:05 pf postfix/smtp[12]x",
 		"[1]: x", "a b c d e f g h i postfix/smtp[1]: too far right",
 	};
-	struct ml_event ev;
+	struct mta_event ev;
 	char *huge;
 	size_t n = 3 * ML_LINE_MAX;
 	const char *l;
@@ -424,7 +424,7 @@ test_tail_pieces(void **state)
 {
 	char path[300], err[256];
 	struct ml_tail *t;
-	struct ml_event ev;
+	struct mta_event ev;
 	struct timespec t0;
 	const char *l1 = "Nov 28 23:12:05 pf postfix/smtp[219]: Verified TLS connection\n";
 	char *big;
@@ -485,7 +485,7 @@ test_tail_wakes(void **state)
 {
 	char path[300], err[256];
 	struct ml_tail *t;
-	struct ml_event ev;
+	struct mta_event ev;
 	struct timespec t0;
 	pid_t pid;
 

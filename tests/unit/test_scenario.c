@@ -1028,7 +1028,7 @@ test_expect_state_per_run(void **state)
 		"to=<bob@partner.example>, relay=mx.partner.example[127.0.0.10]:25, delay=0.1, "
 		"delays=0/0/0.1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)";
 	struct scenario *sc;
-	struct ml_event *ev = calloc(1, sizeof *ev);
+	struct mta_event *ev = calloc(1, sizeof *ev);
 	struct ex_set *one, *two;
 	char err[200];
 

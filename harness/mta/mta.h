@@ -98,8 +98,9 @@ struct mta_driver {
 	/* Why the MTA cannot run on this machine (a skip reason), or NULL;
 	 * called outside any sandbox, before a run. */
 	const char *(*unmet)(char *buf, size_t len);
-	/* The MTA's name and version ("Exim 4.96"): 0, or -1 with err. */
-	int (*version)(char *buf, size_t len, char *err, size_t errlen);
+	/* The MTA's name and version ("Exim 4.96"), once m->cfg is set: 0,
+	 * or -1 with err. */
+	int (*version)(struct mta *m, char *buf, size_t len, char *err, size_t errlen);
 	/* Write the configuration into m->dir and check it. */
 	int (*render)(struct mta *m, char *err, size_t errlen);
 	int (*start)(struct mta *m, char *err, size_t errlen);

@@ -33,10 +33,11 @@ pf_unmet(char *buf, size_t len)
 }
 
 static int
-pf_version(char *buf, size_t len, char *err, size_t errlen)
+pf_version(struct mta *m, char *buf, size_t len, char *err, size_t errlen)
 {
 	struct pf_system sys = { { 0 } };
 
+	(void)m;
 	if (pf_system_load(&sys, err, errlen) < 0)
 		return -1;
 	snprintf(buf, len, "Postfix %s", sys.v[PF_SYS_VERSION]);

@@ -15,6 +15,7 @@
 
 #include "fsutil.h"
 #include "pfinst.h"
+#include "mta.h"
 #include "runner_int.h"
 #include "sandbox.h"
 
@@ -75,6 +76,11 @@ const char *
 rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *buf, size_t len)
 {
 	const char *pf_ver = sys ? sys->v[PF_SYS_VERSION] : NULL;
+
+	/* The MTA itself (Postfix: sys says). */
+	if (sc->mta_driver != &mta_postfix && sc->mta_driver->unmet &&
+	    sc->mta_driver->unmet(buf, len))
+		return buf;
 
 	if (sc->faketime && !pf_faketime_lib()) {
 		snprintf(buf, len, "faketime = %s needs libfaketime (Debian package libfaketime)",

@@ -13,6 +13,8 @@
 #include "expect.h"
 #include "maillog.h"
 #include "mta.h"
+#include "mta_exec.h"
+#include "mta_exim.h"
 #include "mta_postfix.h"
 #include "pfinst.h"
 #include "pfrefs.h"
@@ -39,7 +41,7 @@ int rn_template_main(void *arg);
 struct rn_fs {
 	struct sb_fs fs;
 	struct sb_cover cover[5];
-	const char *rw[2], *ro[3];
+	const char *rw[2], *ro[4];
 	const char *etc_skip[2];
 };
 void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
@@ -97,6 +99,14 @@ struct box {
 	struct ex_server *exs;
 	struct mta mta;			/* the MTA under test (its driver, mta.h) */
 	struct mta_postfix_config pfc;	/* mta.cfg for the postfix driver */
+	struct mta_exim_config exim;	/* ... for exim */
+	struct mta_exec_config exec;	/* ... for exec */
+	char *exim_own[7];		/* sb_fs.etc_own for exim (mta_exim_etc) */
+	char *mta_text[6];		/* expanded [exim.conf] / [exec] values */
+	size_t nmta_text;
+	char box_inst[64];		/* the instance as the sandbox shows it:
+					   RN_BOX_DIR/DRIVER (RN_BOX_INSTANCE
+					   for postfix) */
 	int mta_started;
 	struct ml_tail *tail;
 	char **status_seen;	/* recipients with a status line so far */
@@ -150,9 +160,13 @@ int rn_make_pki(struct box *b);
 int rn_start_dns(struct box *b);
 int rn_start_servers(struct box *b);
 
-/* runner_mta.c: the exim and exec drivers' descriptions (b->mta.cfg) from
- * the scenario; 0 or -1 (reported). */
+/* runner_mta.c: before the sandbox, exim's /etc files (rn_mta_prepare)
+ * and what its file system adds (rn_mta_fs); inside, the exim and exec
+ * drivers' descriptions (b->mta.cfg) from the scenario. 0 or -1 (reported). */
+int rn_mta_prepare(struct box *b);
+void rn_mta_fs(struct box *b, struct rn_fs *f);
 int rn_mta_config(struct box *b);
+void rn_mta_free(struct box *b);
 
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */

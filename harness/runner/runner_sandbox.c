@@ -261,7 +261,7 @@ start_mta(struct box *b)
 	const char *name = drv == &mta_postfix ? "Postfix" : drv->name;
 
 	b->mta.drv = drv;
-	b->mta.dir = RN_BOX_INSTANCE;
+	b->mta.dir = b->box_inst;
 	b->mta.faketime = b->sc->faketime;
 	if (drv == &mta_postfix) {
 		if (postfix_config(b, etc, sizeof etc) < 0)
@@ -461,6 +461,7 @@ teardown(struct box *b)
 	free(b->exp);
 	rn_layers_free(b);
 	rn_conf_free(b);
+	rn_mta_free(b);
 	ex_set_free(b->expect);
 	rn_box_phase(b, "stopped");
 }
@@ -543,9 +544,10 @@ rn_sandbox_main(void *arg)
 		goto out;
 	}
 	b.vars.pki = b.pki;
-	b.vars.instance = RN_BOX_INSTANCE;
+	snprintf(b.box_inst, sizeof b.box_inst, "%s/%s", RN_BOX_DIR, b.sc->mta_driver->name);
+	b.vars.instance = b.box_inst;
 	if (rn_box_path(&b, b.pki, sizeof b.pki, "%s/pki", a->dir) < 0 ||
-	    rn_box_path(&b, b.inst, sizeof b.inst, "%s/postfix", a->dir) < 0 ||
+	    rn_box_path(&b, b.inst, sizeof b.inst, "%s/%s", a->dir, b.sc->mta_driver->name) < 0 ||
 	    rn_box_path(&b, e, sizeof e, "%s/servers", a->dir) < 0)
 		goto out;
 	if (mkdir(e, 0755) < 0 && errno != EEXIST) {
@@ -554,13 +556,14 @@ rn_sandbox_main(void *arg)
 	}
 
 	if (rn_write_net_files(&b, hosts, resolv, sizeof hosts) < 0 || rn_layers(&b) < 0 ||
-	    rn_conf_prepare(&b) < 0)
+	    rn_conf_prepare(&b) < 0 || rn_mta_prepare(&b) < 0)
 		goto out;
 	{
 		struct rn_fs f;
 
 		rn_sandbox_fs(a, &f, hosts, resolv);
 		rn_conf_fs(&b, &f);
+		rn_mta_fs(&b, &f);
 		if (sb_enter(&f.fs, e, sizeof e) < 0) {
 			rn_box_fail(&b, "sandbox: %s", e);
 			goto out;

@@ -68,6 +68,10 @@ struct sb_fs {
 				   files stay read-only binds) */
 	const char *const *etc_skip;	/* NULL-terminated: host /etc entries
 					   not shown ("ssl/certs") */
+	const char *const *etc_own;	/* NULL-terminated pairs NAME, SOURCE:
+					   SOURCE (a host file) shown read-only
+					   as /etc/NAME instead of the host's
+					   ("passwd", "/w/passwd"); needs etc_rw */
 	const char *const *private_dirs;	/* NULL-terminated: directories
 						   made private, empty and
 						   writable ("/srv"); never

@@ -220,6 +220,8 @@ build_etc(const struct sb_fs *fs, char *err, size_t errlen)
 
 		for (const char *const *k = fs->etc_skip; k && *k && !skip; k++)
 			skip = !strcmp(*k, *f);
+		for (const char *const *o = fs->etc_own; o && *o && !skip; o += 2)
+			skip = !strcmp(o[0], *f);
 		if (skip)
 			continue;
 		if (asprintf(&path, "/etc/%s", *f) < 0) {
@@ -228,6 +230,22 @@ build_etc(const struct sb_fs *fs, char *err, size_t errlen)
 		}
 		r = show_host(fs->root, path, err, errlen);
 		free(path);
+		if (r < 0)
+			return -1;
+	}
+	for (const char *const *o = fs->etc_own; fs->etc_rw && o && *o; o += 2) {
+		char *path = NULL, *dst = NULL;
+		int r = -1;
+
+		if (strstr(o[0], "..") || o[0][0] == '/')
+			snprintf(err, errlen, "/etc/%s: not a name below /etc", o[0]);
+		else if (asprintf(&path, "/etc/%s", o[0]) < 0)
+			snprintf(err, errlen, "out of memory");
+		else if ((dst = under(fs->root, path, err, errlen)) &&
+			 mount_point(dst, 0, err, errlen) == 0)
+			r = bind(o[1], dst, ATTR_RO, err, errlen);
+		free(path);
+		free(dst);
 		if (r < 0)
 			return -1;
 	}

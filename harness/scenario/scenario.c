@@ -35,6 +35,7 @@ static const struct {
 	{ "server", S_SERVER, 1 }, { "client", S_CLIENT, 1 },
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
 	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 }, { "files", S_FILES, 0 },
+	{ "exim.conf", S_EXIM_CONF, 0 }, { "exec", S_EXEC, 0 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -296,12 +297,15 @@ finish_section(struct rd *r)
 	switch (r->cur) {
 	case S_MAIN_CF:
 	case S_MASTER_CF:
+	case S_EXIM_CONF:
 		if (!(text = strndup(r->vb ? r->vb : "", r->vbkeep)))
 			r->oom = 1;
 		if (r->cur == S_MAIN_CF)
 			sc->main_cf = text;
-		else
+		else if (r->cur == S_MASTER_CF)
 			sc->master_cf = text;
+		else
+			sc->exim_conf = text;
 		r->vblen = r->vbkeep = 0;
 		break;
 	case S_SERVER:
@@ -404,7 +408,8 @@ unknown_section(struct rd *r, int line, const char *t)
 	    (i = near_miss(kind)) < 0 || (sections[i].labelled && !label[0]) ||
 	    (!sections[i].labelled && label[0]))
 		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
-			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect)", t);
+			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, "
+			  "exim.conf, exec)", t);
 	else
 		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
 			  sections[i].name, label[0] ? " " : "", label);
@@ -471,6 +476,8 @@ header(struct rd *r, int line, char *t)
 	case S_SCENARIO: r->sc->line = line; break;
 	case S_MAIN_CF: r->sc->main_cf_line = line + 1; break;
 	case S_MASTER_CF: r->sc->master_cf_line = line + 1; break;
+	case S_EXIM_CONF: r->sc->exim_conf_line = line + 1; break;
+	case S_EXEC: r->sc->exec.present = 1; r->sc->exec.line = line; break;
 	case S_SEND: r->sc->send.present = 1; r->sc->send.line = line; break;
 	case S_SASL:
 		r->sc->sasl.present = 1;
@@ -488,7 +495,7 @@ do_line(struct rd *r, int line, char *text)
 {
 	char *t;
 
-	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF) {
+	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF || r->cur == S_EXIM_CONF) {
 		if (header_like(text))
 			header(r, line, text);
 		else
@@ -516,6 +523,7 @@ do_line(struct rd *r, int line, char *text)
 	case S_SASL: sc_rd_sasl_line(r, line, t); break;
 	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
 	case S_FILES: sc_rd_files_line(r, line, t); break;
+	case S_EXEC: sc_rd_exec_line(r, line, t); break;
 	default: break;
 	}
 }

@@ -40,6 +40,7 @@
 #include "mxlab/client.h"
 #include "dnsd.h"
 #include "expect.h"
+#include "mta.h"
 
 struct sc_suite;		/* a suite.scn (sc_suite_load) */
 
@@ -105,6 +106,19 @@ struct sc_layer {
 	char *text;		/* verbatim, as main_cf */
 };
 
+/* [exec]: the thing under test for mta = exec, as commands (sh -c), with
+ * ${pki} and ${instance} expanded when it runs (docs/mta-drivers.md). */
+struct sc_exec {
+	int present;
+	int line;
+	char *start;		/* required: runs in ${instance}, output to ${instance}/exec.out */
+	char *stop;		/* optional; default SIGTERM to start's process group */
+	char *ready;		/* optional regex: a log line that says ready */
+	char *log;		/* the log file to follow; default ${instance}/exec.out */
+	char *version;		/* optional: a command whose first line is the version */
+	int once[5];
+};
+
 struct sc_send {
 	int present;		/* the file has a [send] section */
 	int line;
@@ -160,6 +174,12 @@ struct scenario {
 				   absolute and normalised, or NULL */
 	char *postfix_config_origin;	/* the file that said it (scenario or suite.scn) */
 	int postfix_config_line;
+	char *mta;		/* [scenario] mta: "postfix" (default), "exim", "exec" */
+	const struct mta_driver *mta_driver;	/* never NULL in a loaded scenario */
+	int mta_line;		/* where mta was given (0: the default) */
+	char *exim_conf;	/* [exim.conf], verbatim as main_cf, or NULL */
+	int exim_conf_line;
+	struct sc_exec exec;	/* [exec] */
 	char *main_cf;		/* verbatim text, or NULL without the section;
 				   every line ends in "\n", trailing blank lines
 				   are dropped, leading ones kept */

@@ -11,6 +11,7 @@
  *   scenario_file.c   sc_load: reading the file (regular files only)
  *   scenario_files.c  [files] and postfix-config: paths, host files
  *   scenario_suite.c  suites: sc_suite_load_mem, the merge
+ *   scenario_mta.c    the MTA under test: mta, [exim.conf], [exec]
  */
 #ifndef MX_SCENARIO_INT_H
 #define MX_SCENARIO_INT_H
@@ -32,7 +33,7 @@
 
 /* Where [scenario]'s keys are in its table (once_sc). */
 enum { SCN_SUMMARY, SCN_SEED, SCN_TAGS, SCN_REQUIRES, SCN_TIMEOUT, SCN_FAKETIME,
-       SCN_PKI_HOST, SCN_POSTFIX_CONFIG };
+       SCN_PKI_HOST, SCN_POSTFIX_CONFIG, SCN_MTA };
 /* Where [send]'s keys are in its table (once_send). */
 enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
        SEND_VIA, SEND_HELO };
@@ -48,7 +49,7 @@ extern const struct sc_vars sc_placeholder;
 
 enum sect {
 	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
-	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_COUNT
+	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_EXIM_CONF, S_EXEC, S_COUNT
 };
 
 struct ref {			/* a server, client or probe named in [expect] */
@@ -108,6 +109,12 @@ int sc_service_check(const char *v, char *err, size_t errlen);
 void sc_rd_expect_line(struct rd *r, int line, char *t);
 /* Split "KEY = VALUE" in place (trimmed); 0, or -1 reported. */
 int sc_rd_kv_split(struct rd *r, int line, char *t, char **k, char **v);
+
+/* scenario_mta.c: the [scenario] key mta, an [exec] line, and the checks
+ * of what belongs to which MTA (at the end of a file, and after suites). */
+int sc_rd_mta(struct rd *r, const char *v, char *err, size_t errlen);
+void sc_rd_exec_line(struct rd *r, int line, char *t);
+void sc_rd_mta_checks(struct rd *r);
 
 /* scenario_files.c: a [files] line; the [scenario] key postfix-config
  * (checked and stored; err gets "postfix-config DIR: what", whole). */

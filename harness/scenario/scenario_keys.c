@@ -131,6 +131,7 @@ static const struct keydef scenario_keys[] = {
 	{ "faketime", 0, 0, set_faketime, 0 },
 	{ "pki-host", 1, 0, set_pki_host, 0 },
 	{ "postfix-config", 0, 0, sc_rd_postfix_config, 1 },
+	{ "mta", 0, 0, sc_rd_mta, 0 },
 };
 
 /* ---- [send] */

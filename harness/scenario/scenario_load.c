@@ -49,6 +49,10 @@ apply_defaults(struct rd *r)
 	if (sc->faketime && !has_faketime &&
 	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
 		r->oom = 1;
+	if (!sc->mta_driver)
+		sc->mta_driver = &mta_postfix;
+	if (!sc->mta && !(sc->mta = strdup(sc->mta_driver->name)))
+		r->oom = 1;
 	if (sc->sasl.present) {
 		if (!sc->sasl.backend && !(sc->sasl.backend = strdup("cyrus")))
 			r->oom = 1;
@@ -193,6 +197,13 @@ sc_free(struct scenario *sc)
 	sc_rd_free_strv(sc->tags, sc->ntags);
 	sc_rd_free_strv(sc->requires, sc->nrequires);
 	free(sc->faketime);
+	free(sc->mta);
+	free(sc->exim_conf);
+	free(sc->exec.start);
+	free(sc->exec.stop);
+	free(sc->exec.ready);
+	free(sc->exec.log);
+	free(sc->exec.version);
 	sc_rd_free_strv(sc->pki_hosts, sc->npki_hosts);
 	free(sc->main_cf);
 	free(sc->master_cf);

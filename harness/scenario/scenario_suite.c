@@ -401,6 +401,26 @@ sc_rd_merge(struct rd *r, const struct sc_suite *const *suites, size_t n)
 		}
 		if (!sc->sasl.present && in->sasl.present)
 			take_sasl(r, &in->sasl);
+		if (!r->once_sc[SCN_MTA] && in->mta_line) {
+			sc->mta = dup_str(r, in->mta);
+			sc->mta_driver = in->mta_driver;
+			r->once_sc[SCN_MTA] = in->mta_line;
+			sc->mta_line = in->mta_line;
+		}
+		if (!sc->exim_conf && in->exim_conf) {
+			sc->exim_conf = dup_str(r, in->exim_conf);
+			sc->exim_conf_line = in->exim_conf_line;
+		}
+		if (!sc->exec.present && in->exec.present) {
+			const struct sc_exec *x = &in->exec;
+
+			sc->exec = (struct sc_exec){ .present = 1, .line = x->line };
+			sc->exec.start = x->start ? dup_str(r, x->start) : NULL;
+			sc->exec.stop = x->stop ? dup_str(r, x->stop) : NULL;
+			sc->exec.ready = x->ready ? dup_str(r, x->ready) : NULL;
+			sc->exec.log = x->log ? dup_str(r, x->log) : NULL;
+			sc->exec.version = x->version ? dup_str(r, x->version) : NULL;
+		}
 	}
 	merge_words(r, suites, n);
 	add_layers(r, suites, n, 0);

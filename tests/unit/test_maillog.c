@@ -431,7 +431,7 @@ test_tail_pieces(void **state)
 
 	(void)state;
 	snprintf(path, sizeof path, "%s/maillog", tmpdir);
-	t = ml_tail_open(path, err, sizeof err);	/* not there yet */
+	t = ml_tail_open(path, ml_parse_line, err, sizeof err);	/* not there yet */
 	assert_non_null(t);
 	assert_true(ml_tail_fd(t) >= 0);
 
@@ -491,7 +491,7 @@ test_tail_wakes(void **state)
 
 	(void)state;
 	snprintf(path, sizeof path, "%s/later.log", tmpdir);
-	t = ml_tail_open(path, err, sizeof err);
+	t = ml_tail_open(path, ml_parse_line, err, sizeof err);
 	assert_non_null(t);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -515,9 +515,9 @@ test_tail_errors(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_null(ml_tail_open("/nonexistent-dir-mxlab/maillog", err, sizeof err));
+	assert_null(ml_tail_open("/nonexistent-dir-mxlab/maillog", ml_parse_line, err, sizeof err));
 	assert_non_null(strstr(err, "/nonexistent-dir-mxlab"));
-	assert_null(ml_tail_open("/tmp/", err, sizeof err));
+	assert_null(ml_tail_open("/tmp/", ml_parse_line, err, sizeof err));
 }
 
 int

@@ -13,6 +13,7 @@
 #define MXLAB_MXLAB_H
 
 #include "mxlab/error.h"
+#include "mxlab/duration.h"
 #include "mxlab/certs.h"
 #include "mxlab/server.h"
 #include "mxlab/client.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxlab/duration.h"
 #include "cfgval.h"
 
 #define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -146,4 +147,10 @@ mx_cfg_duration(const char *key, const char *v, unsigned min_ms, const char *exa
 			   key, v, example, min_ms ? "1ms" : "0");
 	*out = ms;
 	return 0;
+}
+
+mxlab_err
+mxlab_duration_parse(const char *v, unsigned *ms, char *err, size_t errlen)
+{
+	return mx_duration_parse(v, ms, err, errlen) < 0 ? MXLAB_ERR_USAGE : MXLAB_OK;
 }

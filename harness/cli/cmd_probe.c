@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "mxlab/mxlab.h"
-#include "cfgval.h"
 #include "mxlab.h"
 
 #define MAX_SNI MXLAB_PROBE_MAX_SNI
@@ -94,7 +93,7 @@ usage(FILE *fp)
 	    "server cannot be reached), 2 bad option.\n", MAX_SNI);
 }
 
-/* --timeout, --total-timeout: a DURATION (cfgval.h) from 1ms to an hour;
+/* --timeout, --total-timeout: a DURATION (mxlab/duration.h) from 1ms to an hour;
  * 0, or -1 after a message naming the option and the value. */
 static int
 duration_opt(const char *key, const char *s, const char *example, unsigned *ms)
@@ -102,7 +101,7 @@ duration_opt(const char *key, const char *s, const char *example, unsigned *ms)
 	char e[200];
 	unsigned v;
 
-	if (mx_duration_parse(s, &v, e, sizeof e) < 0) {
+	if (mxlab_duration_parse(s, &v, e, sizeof e) != MXLAB_OK) {
 		mx_warn("probe", "--%s: %s", key, e);
 		return -1;
 	}

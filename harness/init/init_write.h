@@ -1,5 +1,5 @@
 /*
- * init_write.h: where `mxlab init` writes (cmd_init.c).
+ * init_write.h: where `mxlab init` writes (init.c, mxlab_init_write).
  *
  * - iw_check_out: SUITE may be written: it does not exist, or is an empty
  *   directory, or (force) any directory.

@@ -2,8 +2,9 @@
  * mxlab/mxlab.h: the umbrella header of libmxlab.
  *
  * libmxlab holds mxlab's test PKI writer (certs.h), its fake SMTP server
- * (server.h) and client (client.h) on mbedTLS, and the diagnostics of
- * `mxlab probe` (probe.h). Build with `pkg-config --cflags --libs libmxlab`
+ * (server.h) and client (client.h) on mbedTLS, the diagnostics of
+ * `mxlab probe` (probe.h), the suite `mxlab init` writes from a Postfix
+ * configuration (init.h) and the DURATION grammar (duration.h). Build with `pkg-config --cflags --libs libmxlab`
  * (add --static for libmxlab.a: it needs -lmbedtls -lmbedx509 -lmbedcrypto
  * -pthread). These headers are the whole public API; what they declare
  * MXLAB_API is what libmxlab.so exports. Stability and versioning:
@@ -13,9 +14,11 @@
 #define MXLAB_MXLAB_H
 
 #include "mxlab/error.h"
+#include "mxlab/duration.h"
 #include "mxlab/certs.h"
 #include "mxlab/server.h"
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
+#include "mxlab/init.h"
 
 #endif

@@ -17,14 +17,14 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkg-config meson ninja-build
 libmbedtls-dev libcmocka-dev libfaketime faketime
 openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
-jq netbase sasl2-bin libsasl2-modules"
+jq netbase sasl2-bin libsasl2-modules msmtp"
 
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
 
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string mxlab.invalid" | debconf-set-selections
@@ -32,3 +32,7 @@ echo "postfix postfix/mailname string mxlab.invalid" | debconf-set-selections
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+fi
+
+# Exim 4.96 for the exim driver: unpacked beside Postfix, never installed.
+sh "$(dirname "$0")/fetch-exim.sh" >/dev/null

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "mta.h"
 #include "mta_exec.h"
@@ -99,6 +100,10 @@ ex_render(struct mta *m, char *err, size_t errlen)
 	int n = log ? snprintf(m->log, sizeof m->log, "%s", log) :
 		      snprintf(m->log, sizeof m->log, "%s/exec.out", m->dir);
 
+	if (mkdir(m->dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", m->dir, strerror(errno));
+		return -1;
+	}
 	if (n < 0 || (size_t)n >= sizeof m->log) {
 		snprintf(err, errlen, "log: path too long");
 		return -1;

@@ -266,6 +266,10 @@ exim_render(struct mta *m, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%s", c->origin ? c->origin : "[exim.conf]", e);
 		goto out;
 	}
+	if (mkdir(m->dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", m->dir, strerror(errno));
+		goto out;
+	}
 	for (size_t i = 0; i < 2; i++) {
 		if (mx_path(sub, sizeof sub, "%s/%s", m->dir, dirs[i]) < 0 ||
 		    (mkdir(sub, 0750) < 0 && errno != EEXIST)) {

@@ -41,7 +41,7 @@ int rn_template_main(void *arg);
 struct rn_fs {
 	struct sb_fs fs;
 	struct sb_cover cover[5];
-	const char *rw[2], *ro[4];
+	const char *rw[2], *ro[3], *ro_exec[2];
 	const char *etc_skip[2];
 };
 void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,

@@ -28,16 +28,13 @@ rn_mta_prepare(struct box *b)
 void
 rn_mta_fs(struct box *b, struct rn_fs *f)
 {
-	size_t n = 0;
-
 	if (b->sc->mta_driver != &mta_exim)
 		return;
 	f->fs.etc_rw = 1;
 	f->fs.etc_own = (const char *const *)b->exim_own;
-	while (f->ro[n])
-		n++;
-	f->ro[n] = mta_exim_root();
-	f->ro[n + 1] = NULL;
+	f->ro_exec[0] = mta_exim_root();
+	f->ro_exec[1] = NULL;
+	f->fs.ro_exec = f->ro_exec;
 }
 
 /* s expanded, kept in b->mta_text (freed with the box), or NULL. */

@@ -62,6 +62,9 @@ struct sb_fs {
 	const char *resolv;	/* shown as /etc/resolv.conf (NULL: an empty file) */
 	const char *const *rw;	/* NULL-terminated: host directories kept writable */
 	const char *const *ro;	/* NULL-terminated: host directories kept read-only */
+	const char *const *ro_exec;	/* NULL-terminated: the same, programs
+					   in them may run (nosuid still): an
+					   MTA unpacked outside /usr */
 	const struct sb_cover *cover;	/* ncover entries */
 	size_t ncover;
 	int etc_rw;		/* /etc is a private writable tmpfs (its host

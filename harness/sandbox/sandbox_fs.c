@@ -435,7 +435,8 @@ sb_fs_build(const struct sb_fs *fs, char *err, size_t errlen)
 		if (cover(r, &fs->cover[i], err, errlen) < 0)
 			return -1;
 	if (bind_list(r, fs->rw, ATTR_RW, err, errlen) < 0 ||
-	    bind_list(r, fs->ro, ATTR_RO | MOUNT_ATTR_NOEXEC, err, errlen) < 0)
+	    bind_list(r, fs->ro, ATTR_RO | MOUNT_ATTR_NOEXEC, err, errlen) < 0 ||
+	    bind_list(r, fs->ro_exec, ATTR_RO, err, errlen) < 0)
 		return -1;
 	if (set_attr(r, 0, ATTR_RO, err, errlen) < 0)
 		return -1;

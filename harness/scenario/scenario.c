@@ -270,7 +270,9 @@ verbatim_line(struct rd *r, int line, char *text)
 	char e[400];
 	const char *t = text + strspn(text, " \t");
 
-	if (*t != '#' && sc_vars_check(text, NULL, e, sizeof e) < 0)
+	/* [exim.conf]: ${...} is Exim's own expansion language too; what is
+	 * not one of ours is left to Exim. */
+	if (*t != '#' && r->cur != S_EXIM_CONF && sc_vars_check(text, NULL, e, sizeof e) < 0)
 		sc_rd_err(r, line, "%s", e);
 	vb_add(r, text, strlen(text));
 	vb_add(r, "\n", 1);

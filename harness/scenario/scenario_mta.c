@@ -64,7 +64,7 @@ sc_rd_exec_line(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "%s: empty value", k);
 		return;
 	}
-	if (sc_vars_check(v, "[exec]", e, sizeof e) < 0) {
+	if (sc_vars_check(v, NULL, e, sizeof e) < 0) {
 		sc_rd_err(r, line, "%s: %s", k, e);
 		return;
 	}

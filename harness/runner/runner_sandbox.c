@@ -273,6 +273,14 @@ start_mta(struct box *b)
 					     rn_box_fail(b, "%s: %s", name, e);
 	for (size_t i = 0; i < b->conf.changes.n; i++)
 		rn_box_change(b, b->conf.changes.v[i]);
+	if (b->a->verbose) {
+		char v[256];
+
+		if (drv->version(&b->mta, v, sizeof v, e, sizeof e) == 0)
+			rn_box_log(b, "mta: %s (driver %s)", v, drv->name);
+		else
+			rn_box_log(b, "mta: driver %s, version unknown: %s", drv->name, e);
+	}
 	rn_box_phase(b, drv == &mta_postfix ? "postfix-check" : "mta-config");
 	if (!(b->tail = ml_tail_open(b->mta.log, drv->parse, e, sizeof e)))
 		return rn_box_fail(b, "%s: %s", drv == &mta_postfix ? "maillog" : "log", e);

@@ -50,7 +50,11 @@ rn_write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 		return -1;
 	}
 	if (rn_write_text(hosts, t) < 0 ||
-	    rn_write_text(resolv, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
+	    rn_write_text(resolv, b->sc->mta_driver == &mta_exim ?
+			  /* Exim reads DNSSEC from the AD bit, which glibc passes
+			   * on only with trust-ad; Postfix asks for it itself. */
+			  "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0 trust-ad\n" :
+			  "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
 		free(t);
 		return rn_box_fail(b, "%s: %s", b->a->dir, strerror(errno));
 	}

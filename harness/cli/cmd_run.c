@@ -621,7 +621,7 @@ print_log(void *arg, const char *label, const char *line)
 int
 cmd_run(int argc, char **argv)
 {
-	struct run_options o = { .jobs = 1 };
+	struct run_options o = { .jobs = 1, .rp = { .out = stdout, .diag = stderr } };
 	char **paths = NULL, workdir[MX_PATH_MAX], tmpl[MX_PATH_MAX], root[MX_PATH_MAX], err[3 * MX_PATH_MAX];
 	struct pf_system sys = { { 0 } };
 	struct rn_options ro = { 0 };

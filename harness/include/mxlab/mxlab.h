@@ -2,12 +2,13 @@
  * mxlab/mxlab.h: the umbrella header of libmxlab.
  *
  * libmxlab holds mxlab's test PKI writer (certs.h), its fake SMTP server
- * (server.h) and client (client.h) on mbedTLS, and the diagnostics of
- * `mxlab probe` (probe.h). Build with `pkg-config --cflags --libs libmxlab`
- * (add --static for libmxlab.a: it needs -lmbedtls -lmbedx509 -lmbedcrypto
- * -pthread). These headers are the whole public API; what they declare
- * MXLAB_API is what libmxlab.so exports. Stability and versioning:
- * docs/library.md.
+ * (server.h) and client (client.h) on mbedTLS, the diagnostics of
+ * `mxlab probe` (probe.h), and `mxlab run`'s runs of scenario files
+ * against a real Postfix (runner.h). Build with `pkg-config --cflags
+ * --libs libmxlab` (add --static for libmxlab.a: it needs -lmbedtls
+ * -lmbedx509 -lmbedcrypto -pthread). These headers are the whole public
+ * API; what they declare MXLAB_API is what libmxlab.so exports. Stability
+ * and versioning: docs/library.md.
  */
 #ifndef MXLAB_MXLAB_H
 #define MXLAB_MXLAB_H
@@ -17,5 +18,6 @@
 #include "mxlab/server.h"
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
+#include "mxlab/runner.h"
 
 #endif

@@ -60,33 +60,37 @@ details(FILE *fp, const char *pfx, const struct rp_entry *e)
 void
 rp_begin(const struct rp_options *o, size_t total)
 {
-	if (o->tap) {
-		printf("1..%zu\n", total);
-		fflush(stdout);
+	if (o->tap && o->out) {
+		fprintf(o->out, "1..%zu\n", total);
+		fflush(o->out);
 	}
 }
 
 void
 rp_one(const struct rp_options *o, size_t number, const struct rp_entry *e)
 {
+	FILE *fp = o->out;
+
+	if (!fp)
+		return;
 	if (o->tap) {
 		if (e->res.status == RN_SKIP)
-			printf("ok %zu - %s # SKIP %s\n", number, e->label, e->res.message);
+			fprintf(fp, "ok %zu - %s # SKIP %s\n", number, e->label, e->res.message);
 		else
-			printf("%s %zu - %s (%.2fs)\n", e->res.status == RN_PASS ? "ok" : "not ok",
-			       number, e->label, e->res.seconds);
+			fprintf(fp, "%s %zu - %s (%.2fs)\n", e->res.status == RN_PASS ? "ok" : "not ok",
+				number, e->label, e->res.seconds);
 		if (e->res.status == RN_FAIL || e->res.status == RN_ERROR)
-			details(stdout, "# ", e);
-		fflush(stdout);
+			details(fp, "# ", e);
+		fflush(fp);
 		return;
 	}
 	if (e->res.status == RN_SKIP)
-		printf("SKIP  %-44s %s\n", e->label, e->res.message);
+		fprintf(fp, "SKIP  %-44s %s\n", e->label, e->res.message);
 	else
-		printf("%-5s %-44s %6.2fs\n", status_word(e->res.status), e->label, e->res.seconds);
+		fprintf(fp, "%-5s %-44s %6.2fs\n", status_word(e->res.status), e->label, e->res.seconds);
 	if (e->res.status == RN_FAIL || e->res.status == RN_ERROR)
-		details(stdout, "      ", e);
-	fflush(stdout);
+		details(fp, "      ", e);
+	fflush(fp);
 }
 
 static void
@@ -115,7 +119,8 @@ write_junit(const struct rp_options *o, const char *path, const struct rp_entry 
 	size_t fails = 0, errors = 0, skips = 0;
 
 	if (!fp) {
-		fprintf(stderr, "mxlab run: --junit %s: %s\n", path, strerror(errno));
+		if (o->diag)
+			fprintf(o->diag, "mxlab run: --junit %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -165,7 +170,8 @@ write_junit(const struct rp_options *o, const char *path, const struct rp_entry 
 	}
 	fputs("</testsuite>\n</testsuites>\n", fp);
 	if (fclose(fp) != 0) {
-		fprintf(stderr, "mxlab run: --junit %s: %s\n", path, strerror(errno));
+		if (o->diag)
+			fprintf(o->diag, "mxlab run: --junit %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -238,7 +244,9 @@ write_json(const struct rp_options *o, const char *path, const struct rp_entry *
 	jw_obj_end(&w);
 	jw_raw(&w, "\n");
 	if (w.failed || !(fp = fopen(path, "w")) || fputs(w.buf, fp) < 0 || fclose(fp) != 0) {
-		fprintf(stderr, "mxlab run: --json %s: %s\n", path, w.failed ? "out of memory" : strerror(errno));
+		if (o->diag)
+			fprintf(o->diag, "mxlab run: --json %s: %s\n", path,
+				w.failed ? "out of memory" : strerror(errno));
 		r = -1;
 	}
 	jw_free(&w);
@@ -264,16 +272,19 @@ rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double se
 		r = -1;
 	if (o->shard_n)
 		snprintf(shard, sizeof shard, "shard %d/%d: ", o->shard_k, o->shard_n);
+	if (!o->out)
+		return r;
 	if (o->tap) {
-		printf("# %s%zu passed, %zu failed, %zu skipped in %.2fs%s\n", shard, pass, fail,
-		       skip, seconds, interrupted ? " (interrupted)" : "");
-		fflush(stdout);
+		fprintf(o->out, "# %s%zu passed, %zu failed, %zu skipped in %.2fs%s\n", shard, pass,
+			fail, skip, seconds, interrupted ? " (interrupted)" : "");
+		fflush(o->out);
 		return r;
 	}
-	printf("\n%zu scenarios in %.2fs%s", n, seconds, interrupted ? " (interrupted)" : "");
+	fprintf(o->out, "\n%zu scenarios in %.2fs%s", n, seconds, interrupted ? " (interrupted)" : "");
 	if (workdir)
-		printf("; work directory %s%s", workdir, fail ? " (failed scenarios kept there)" : "");
-	printf("\nmxlab: %s%zu passed, %zu failed, %zu skipped\n", shard, pass, fail, skip);
-	fflush(stdout);
+		fprintf(o->out, "; work directory %s%s", workdir,
+			fail ? " (failed scenarios kept there)" : "");
+	fprintf(o->out, "\nmxlab: %s%zu passed, %zu failed, %zu skipped\n", shard, pass, fail, skip);
+	fflush(o->out);
 	return r;
 }

@@ -1,8 +1,10 @@
 /*
  * report.h: how `mxlab run` tells what happened: one line per scenario on
- * the terminal (or TAP on stdout with --tap), then a summary whose last
- * line reads "mxlab: N passed, N failed, N skipped"; --junit and --json
- * write files at the end.
+ * the report stream (or TAP with --tap), then a summary whose last line
+ * reads "mxlab: N passed, N failed, N skipped"; --junit and --json write
+ * files at the end. The report goes to o->out, a file that could not be
+ * written is named on o->diag (either NULL: nowhere); nothing else is
+ * printed.
  */
 #ifndef MX_REPORT_H
 #define MX_REPORT_H
@@ -18,6 +20,8 @@ struct rp_entry {
 };
 
 struct rp_options {
+	FILE *out;			/* the report (stdout for mxlab run); NULL */
+	FILE *diag;			/* errors (stderr for mxlab run); NULL */
 	int tap;
 	int verbose;
 	const char *junit;
@@ -30,7 +34,7 @@ void rp_begin(const struct rp_options *o, size_t total);
 /* One scenario ended (number is 1-based, in the order they end). */
 void rp_one(const struct rp_options *o, size_t number, const struct rp_entry *e);
 /* The summary and the report files; returns 0, or -1 when a file could
- * not be written (named on stderr). With a shard, the summary line reads
+ * not be written (named on o->diag). With a shard, the summary line reads
  * "mxlab: shard K/N: N passed, ..." and the files name the shard. workdir
  * may be NULL (nothing ran). */
 int rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double seconds,

@@ -20,20 +20,6 @@ set -u
 src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$src" || { echo "Bail out! cannot cd to $src"; exit 1; }
 
-# ------------------------------------------------------------------------
-# KNOWN EXCEPTIONS: "FILE HEADER", one per line. Only harness/cli/cmd_run.c
-# may be listed: it still reaches the runner through private headers until
-# it runs through the public mxlab/runner.h. That change empties this list;
-# nothing may be added to it.
-known_exceptions='
-harness/cli/cmd_run.c fsutil.h
-harness/cli/cmd_run.c pfinst.h
-harness/cli/cmd_run.c report.h
-harness/cli/cmd_run.c runner.h
-harness/cli/cmd_run.c sandbox.h
-harness/cli/cmd_run.c scenario.h
-'
-# ------------------------------------------------------------------------
 
 [ -f harness/LAYERS ] || { echo "Bail out! no harness/LAYERS in $src"; exit 1; }
 
@@ -109,11 +95,6 @@ for f in "${files[@]}"; do
 		case $text in *'<'*) case $hdr in mxlab/*) ;; *) continue ;; esac ;; esac
 		nincl=$((nincl + 1))
 		where="$f:$line -> $hdr"
-		if [[ $f == harness/cli/* ]] &&
-		   printf '%s\n' "$known_exceptions" | grep -qxF "$f $hdr"; then
-			ok "$where (cli -> private header) # known exception, see the top of tests/lib/layers.sh"
-			continue
-		fi
 		case $hdr in
 		mxlab/*)
 			h=${hdr#mxlab/}

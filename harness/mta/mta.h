@@ -95,6 +95,8 @@ struct mta {
 
 struct mta_driver {
 	const char *name;		/* "postfix", "exim", "exec" */
+	const char *log_rel;		/* where its log usually is, relative to
+					   the instance directory ("maillog") */
 	/* Why the MTA cannot run on this machine (a skip reason), or NULL;
 	 * called outside any sandbox, before a run. */
 	const char *(*unmet)(char *buf, size_t len);

@@ -233,6 +233,7 @@ ex_parse(const char *line, size_t len, struct mta_event *ev)
 }
 
 const struct mta_driver mta_exec = {
+	.log_rel = "exec.out",
 	.name = "exec",
 	.unmet = ex_unmet,
 	.version = ex_version,

@@ -506,6 +506,7 @@ mta_exim_etc_free(char *own[7])
 }
 
 const struct mta_driver mta_exim = {
+	.log_rel = "log/mainlog",
 	.name = "exim",
 	.unmet = exim_unmet,
 	.version = exim_version,

@@ -113,6 +113,7 @@ pf_drv_release(struct mta *m)
 }
 
 const struct mta_driver mta_postfix = {
+	.log_rel = "maillog",
 	.name = "postfix",
 	.unmet = pf_unmet,
 	.version = pf_version,

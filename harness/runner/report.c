@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "mta.h"
 #include "report.h"
 
 static const char *
@@ -54,7 +55,9 @@ details(FILE *fp, const char *pfx, const struct rp_entry *e)
 		indent(fp, p3, c->evidence);
 	}
 	if (e->res.kept && e->res.status != RN_SKIP)
-		fprintf(fp, "%skept: %s (maillog: %s/postfix/maillog)\n", pfx, e->res.dir, e->res.dir);
+		fprintf(fp, "%skept: %s (%s: %s/%s/%s)\n", pfx, e->res.dir,
+			e->sc->mta_driver == &mta_postfix ? "maillog" : "log", e->res.dir,
+			e->sc->mta_driver->name, e->sc->mta_driver->log_rel);
 }
 
 void

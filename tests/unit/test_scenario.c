@@ -1054,6 +1054,91 @@ test_expect_state_per_run(void **state)
 	free(ev);
 }
 
+/* mta = postfix | exim | exec, and what belongs to which MTA
+ * (scenario_mta.c). */
+static void
+test_mta(void **state)
+{
+	struct scenario *sc;
+	char *x;
+	struct sc_vars v = { "/tmp/pki", "/tmp/inst" };
+
+	(void)state;
+	sc = load(HEAD);
+	assert_non_null(sc);
+	assert_ptr_equal(sc->mta_driver, &mta_postfix);
+	sc_free(sc);
+	sc = load(HEAD "mta = postfix\n[main.cf]\nsmtp_tls_security_level = may\n");
+	assert_non_null(sc);
+	assert_ptr_equal(sc->mta_driver, &mta_postfix);
+	assert_string_equal(sc->mta, "postfix");
+	sc_free(sc);
+	sc = load(HEAD "mta = exim\n[expect]\nlog = => bob@x\n");
+	assert_non_null(sc);
+	assert_ptr_equal(sc->mta_driver, &mta_exim);
+	assert_string_equal(sc->mta, "exim");
+	assert_int_equal(sc->mta_line, 3);
+	sc_free(sc);
+	sc = load(HEAD "mta = exec\n[exec]\nstart = /bin/true\nready = ^up$\n"
+		  "log = ${instance}/app.log\nversion = /bin/echo 1\nstop = /bin/true\n");
+	assert_non_null(sc);
+	assert_ptr_equal(sc->mta_driver, &mta_exec);
+	assert_string_equal(sc->exec.start, "/bin/true");
+	assert_string_equal(sc->exec.ready, "^up$");
+	assert_string_equal(sc->exec.log, "${instance}/app.log");
+	sc_free(sc);
+
+	fails_with(HEAD "mta = sendmail\n",
+		   "3: mta: unknown MTA 'sendmail' (postfix, exim, exec)", NULL);
+	fails_with(HEAD "[exim.conf]\nbegin transports\n",
+		   "3: [exim.conf] needs mta = exim (this scenario's mta is postfix)", NULL);
+	fails_with(HEAD "mta = postfix\n[exim.conf]\nbegin transports\n",
+		   "4: [exim.conf] needs mta = exim (this scenario's mta is postfix)", NULL);
+	fails_with(HEAD "mta = exim\n[main.cf]\nsmtp_tls_security_level = may\n",
+		   "4: [main.cf] is Postfix's: this scenario's mta is exim", NULL);
+	fails_with(HEAD "mta = exec\n[exec]\nstop = /bin/true\n",
+		   "4: mta = exec needs [exec] with start = COMMAND", NULL);
+	fails_with(HEAD "mta = exec\n",
+		   "3: mta = exec needs [exec] with start = COMMAND", NULL);
+	fails_with(HEAD "[exec]\nstart = /bin/true\n",
+		   "3: [exec] needs mta = exec (this scenario's mta is postfix)", NULL);
+	fails_with(HEAD "mta = exim\n[expect]\nlog smtp = x\n",
+		   "5: smtp: Exim's log has no daemon names: write \"log = REGEX\" "
+		   "(or \"no-log = REGEX\")", NULL);
+	fails_with(HEAD "mta = exec\n[exec]\nstart = /bin/true\n[expect]\nno-log smtpd = x\n",
+		   "7: smtpd: the exec driver's log has no daemon names: write \"log = REGEX\" "
+		   "(or \"no-log = REGEX\")", NULL);
+	/* regerror's words are the C library's. */
+	fails_like(HEAD "mta = exec\n[exec]\nstart = /bin/true\nready = (up\n",
+		   ":6: ready: bad regular expression '(up': ");
+	fails_with(HEAD "mta = exec\n[exec]\nstart = /bin/true\nlog = app.log\n",
+		   "6: log: 'app.log': an absolute path inside the sandbox, such as "
+		   "${instance}/app.log", NULL);
+	fails_with(HEAD "mta = exec\n[exec]\nstart = /bin/true\nlog = ${pki}/app.log\n",
+		   "6: log: '${pki}/app.log': an absolute path inside the sandbox, such as "
+		   "${instance}/app.log", NULL);
+
+	/* [exim.conf]: Exim's own ${if ...} is left alone, ${pki} is ours. */
+	sc = load(HEAD "mta = exim\n[exim.conf]\nbegin transports\nremote_smtp:\n"
+		  "  tls_verify_certificates = ${pki}/ca/root.crt\n"
+		  "  tls_sni = ${if eq{$host}{}{none}{$host}}\n"
+		  "  hosts_require_tls = ${lookup{$domain}lsearch{${instance}/req}}\n");
+	if (!sc)
+		fail_msg("unexpected error: %s", errs.n ? errs.msg[0] : "");
+	assert_non_null(strstr(sc->exim_conf, "${if eq{$host}{}{none}{$host}}"));
+	x = sc_expand(sc, &v, sc->exim_conf);
+	assert_non_null(strstr(x, "tls_verify_certificates = /tmp/pki/ca/root.crt\n"));
+	assert_non_null(strstr(x, "tls_sni = ${if eq{$host}{}{none}{$host}}\n"));
+	assert_non_null(strstr(x, "lsearch{/tmp/inst/req}}\n"));
+	free(x);
+	sc_free(sc);
+	/* ... while outside it an unknown ${...} is still an error. */
+	fails_with(HEAD "mta = exec\n[exec]\nstart = /bin/echo ${if}\n",
+		   "5: start: unknown variable ${if} (known: pki, instance, scenario, name; "
+		   "a Postfix parameter is written $if or $(if))",
+		   "4: mta = exec needs [exec] with start = COMMAND", NULL);
+}
+
 int
 main(void)
 {
@@ -1081,6 +1166,7 @@ main(void)
 		cmocka_unit_test(test_server_config),
 		cmocka_unit_test(test_inbound_sections),
 		cmocka_unit_test(test_expect_state_per_run),
+		cmocka_unit_test(test_mta),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 

@@ -112,14 +112,15 @@ exim_env(const struct mta *m, char *lib, size_t len, const char *env[7])
 static int
 exim_version(struct mta *m, char *buf, size_t len, char *err, size_t errlen)
 {
-	char bin[4200], lib[4200], out[4200], line[256] = "";
+	char bin[4200], lib[4200], out[4200], conf[4200], line[256] = "";
 	const char *env[7];
-	const char *argv[] = { bin, "-bV", NULL };
+	const char *argv[] = { bin, "-C", conf, "-bV", NULL };
 	struct mta_proc p;
 	FILE *fp;
 
 	if (binary(bin, sizeof bin) < 0 || exim_env(m, lib, sizeof lib, env) < 0 ||
-	    mx_path(out, sizeof out, "%s/exim-version.out", m->dir) < 0) {
+	    mx_path(out, sizeof out, "%s/exim-version.out", m->dir) < 0 ||
+	    mx_path(conf, sizeof conf, "%s/exim.conf", m->dir) < 0) {
 		snprintf(err, errlen, "exim: %s", exim_unmet(line, sizeof line));
 		return -1;
 	}

@@ -520,7 +520,7 @@ rn_template_main(void *arg)
 		return 3;
 	t.spool_template = NULL;
 	rn_sandbox_fs(&t, &f, NULL, NULL);
-	ok = sb_enter(&f.fs, e, sizeof e) == 0 && pf_template_make(RN_BOX_DIR, a->sys, e, sizeof e) == 0;
+	ok = sb_enter(&f.fs, e, sizeof e) == 0 && mta_postfix.prepare(RN_BOX_DIR, a->sys, e, sizeof e) == 0;
 	if (!ok) {
 		const char *fields[1] = { e };
 

@@ -28,6 +28,9 @@ if [ -n "$missing" ]; then
 
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string mxlab.invalid" | debconf-set-selections
+# msmtp (the exec driver's proof) asks about AppArmor; msmtp-mta is never
+# installed (it would be a sendmail next to Postfix's).
+echo "msmtp msmtp/apparmor boolean false" | debconf-set-selections
 
 apt-get update -q
 # shellcheck disable=SC2086

@@ -85,7 +85,7 @@ pid_snapshot(struct ex_set *s, const struct mta_event *ev)
 		size_t i = (p->head + k) % PID_LINES;
 
 		if (p->line[i] && p->seq[i] > p->mark) {
-			if (tls_related(p->line[i]))
+			if (p->tls[i])
 				ex_sb_add(&b, "%s", p->line[i]);
 			if (p->seq[i] > last)
 				last = p->seq[i];
@@ -106,6 +106,9 @@ pid_add(struct ex_set *s, const struct mta_event *ev)
 	free(p->line[p->head]);
 	p->line[p->head] = strdup(ev->line);
 	p->seq[p->head] = ++s->tick;
+	/* The driver's parser says what is about TLS; a few more words
+	 * (connection trouble around a TLS failure) are kept as evidence. */
+	p->tls[p->head] = ev->tls != MTA_TLS_NONE || tls_related(ev->text);
 	p->head = (p->head + 1) % PID_LINES;
 }
 

@@ -87,6 +87,7 @@ struct pidring {
 	unsigned long used;		/* LRU tick; 0: free */
 	char *line[PID_LINES];
 	unsigned long seq[PID_LINES];
+	unsigned char tls[PID_LINES];	/* the line is about TLS */
 	size_t head;
 	unsigned long mark;		/* lines up to here belong to an earlier delivery */
 	char qid[32];			/* queue ID of the last delivery */

@@ -100,6 +100,11 @@ struct mta_driver {
 	/* Why the MTA cannot run on this machine (a skip reason), or NULL;
 	 * called outside any sandbox, before a run. */
 	const char *(*unmet)(char *buf, size_t len);
+	/* Once per run, before any scenario, in a sandbox of its own: what
+	 * every instance copies instead of making it again (Postfix: a queue
+	 * template, pf_template_make), in dir. sys: the driver's view of the
+	 * system (struct pf_system for postfix). NULL: nothing to prepare. */
+	int (*prepare)(const char *dir, const void *sys, char *err, size_t errlen);
 	/* The MTA's name and version ("Exim 4.96"), once m->cfg is set: 0,
 	 * or -1 with err. */
 	int (*version)(struct mta *m, char *buf, size_t len, char *err, size_t errlen);

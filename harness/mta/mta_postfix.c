@@ -45,6 +45,12 @@ pf_version(struct mta *m, char *buf, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+pf_prepare(const char *dir, const void *sys, char *err, size_t errlen)
+{
+	return pf_template_make(dir, sys, err, errlen);
+}
+
 /* Write main.cf and master.cf, let the runner add what it must (maps),
  * then `postfix check`. */
 static int
@@ -116,6 +122,7 @@ const struct mta_driver mta_postfix = {
 	.log_rel = "maillog",
 	.name = "postfix",
 	.unmet = pf_unmet,
+	.prepare = pf_prepare,
 	.version = pf_version,
 	.render = pf_render,
 	.start = pf_drv_start,

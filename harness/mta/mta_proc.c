@@ -58,7 +58,8 @@ mta_proc_start(struct mta_proc *p, const char *const *argv, const char *dir,
 			if (setenv(e[0], e[1], 1) < 0)
 				_exit(127);
 		execv(argv[0], (char *const *)argv);
-		dprintf(2, "mxlab: cannot run %s: %s\n", argv[0], strerror(errno));
+		/* into the output file (fd is still open: exec failed) */
+		dprintf(fd, "mxlab: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(fd);

@@ -167,6 +167,12 @@ int rn_mta_prepare(struct box *b);
 void rn_mta_fs(struct box *b, struct rn_fs *f);
 int rn_mta_config(struct box *b);
 void rn_mta_free(struct box *b);
+/* Configure, start and wait for the scenario's MTA: 0 or -1 (reported). */
+int rn_start_mta(struct box *b);
+
+/* runner_sandbox.c: every line of the MTA's log: to the expectations, to
+ * the runner's log with -v; which recipients have a status. */
+void rn_on_line(void *arg, const struct mta_event *ev);
 
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */

@@ -1,9 +1,11 @@
 /*
- * runner_mta.c: the scenario's MTA when it is not Postfix (mta.h): the
- * exim driver's /etc files and file system (before the sandbox), and the
- * exim and exec drivers' descriptions from [exim.conf] and [exec], their
- * ${pki} and ${instance} expanded.
+ * runner_mta.c: the scenario's MTA through its driver (mta.h): the exim
+ * driver's /etc files and file system (before the sandbox); the drivers'
+ * descriptions (postfix: the layers, the user's configuration and its
+ * maps; exim and exec: [exim.conf] and [exec], their variables expanded);
+ * configuring, starting and waiting for it (rn_start_mta).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,98 @@ rn_mta_free(struct box *b)
 		free(b->mta_text[i]);
 	b->nmta_text = 0;
 	mta_exim_etc_free(b->exim_own);
+}
+
+static int
+conf_maps_hook(void *arg, char *err, size_t errlen)
+{
+	struct box *b = arg;
+
+	(void)err;
+	(void)errlen;
+	return b->conf.on ? rn_conf_maps(b) : 0;	/* reports its own errors */
+}
+
+/* The postfix driver's description of the instance. */
+static int
+postfix_config(struct box *b, char *etc, size_t len)
+{
+	const struct scenario *sc = b->sc;
+
+	/* The configuration directory at the scenario directory's own path:
+	 * `master -c ...` names the scenario from outside too. */
+	if (rn_box_path(b, etc, len, "%s/etc", b->inst) < 0 || rn_setup_sasl(b) < 0)
+		return -1;
+	b->pfc = (struct mta_postfix_config){
+		.pf = {
+			.user_main = b->conf.main_text, .user_master = b->conf.master_text,
+			.etc = b->conf.on ? b->a->sys->v[PF_SYS_CONFIG_DIR] : etc,
+			.main_layers = b->ml, .nmain = b->nml, .master_layers = b->msl, .nmaster = b->nmsl,
+			.faketime = sc->faketime, .spool_template = b->a->spool_template,
+		},
+		.sys = b->a->sys, .changes = &b->conf.changes,
+		.after_write = conf_maps_hook, .hook_arg = b,
+	};
+	b->mta.cfg = &b->pfc;
+	return 0;
+}
+
+/* The render step's failure, in the words the runner always used. */
+static int
+postfix_render_fail(struct box *b, const char *e)
+{
+	const struct scenario *sc = b->sc;
+
+	switch (b->pfc.failed_at) {
+	case MTA_PF_HOOK:
+		return -1;	/* reported */
+	case MTA_PF_CHECK:
+		return b->conf.on ? rn_box_config_fail(b, "%s (the user's configuration, as %s): %s",
+						     sc->postfix_config, mta_postfix_etc(&b->mta), e) :
+				    rn_box_fail(b, "Postfix: %s", e);
+	default:
+		return b->conf.on ? rn_box_config_fail(b, "%s: %s", sc->postfix_config, e) :
+				    rn_box_fail(b, "Postfix: %s", e);
+	}
+}
+
+int
+rn_start_mta(struct box *b)
+{
+	const struct mta_driver *drv = b->sc->mta_driver;
+	char etc[MX_PATH_MAX];
+	char e[2 * MX_PATH_MAX];
+	const char *name = drv == &mta_postfix ? "Postfix" : drv->name;
+
+	b->mta.drv = drv;
+	b->mta.dir = b->box_inst;
+	b->mta.faketime = b->sc->faketime;
+	if (drv == &mta_postfix) {
+		if (postfix_config(b, etc, sizeof etc) < 0)
+			return -1;
+	} else if (rn_mta_config(b) < 0)
+		return -1;
+	if (drv->render(&b->mta, e, sizeof e) < 0)
+		return drv == &mta_postfix ? postfix_render_fail(b, e) :
+					     rn_box_fail(b, "%s: %s", name, e);
+	for (size_t i = 0; i < b->conf.changes.n; i++)
+		rn_box_change(b, b->conf.changes.v[i]);
+	if (b->a->verbose) {
+		char v[256];
+
+		if (drv->version(&b->mta, v, sizeof v, e, sizeof e) == 0)
+			rn_box_log(b, "mta: %s (driver %s)", v, drv->name);
+		else
+			rn_box_log(b, "mta: driver %s, version unknown: %s", drv->name, e);
+	}
+	rn_box_phase(b, drv == &mta_postfix ? "postfix-check" : "mta-config");
+	if (!(b->tail = ml_tail_open(b->mta.log, drv->parse, e, sizeof e)))
+		return rn_box_fail(b, "%s: %s", drv == &mta_postfix ? "maillog" : "log", e);
+	if (drv->start(&b->mta, e, sizeof e) < 0)
+		return rn_box_fail(b, "%s: %s", name, e);
+	b->mta_started = 1;
+	if (drv->wait_ready(&b->mta, b->tail, 10000, rn_on_line, b, e, sizeof e) < 0)
+		return rn_box_fail(b, "%s: %s", name, e);
+	rn_box_phase(b, drv == &mta_postfix ? "postfix-ready" : "mta-ready");
+	return 0;
 }

@@ -177,8 +177,8 @@ rn_box_path(struct box *b, char *buf, size_t len, const char *fmt, ...)
 
 /* Every maillog line: to the expectations, to the runner's log with -v, and note
  * which recipients have a status. */
-static void
-on_line(void *arg, const struct mta_event *ev)
+void
+rn_on_line(void *arg, const struct mta_event *ev)
 {
 	struct box *b = arg;
 
@@ -196,101 +196,6 @@ on_line(void *arg, const struct mta_event *ev)
 				b->nstatus_seen++;
 		}
 	}
-}
-
-static int
-conf_maps_hook(void *arg, char *err, size_t errlen)
-{
-	struct box *b = arg;
-
-	(void)err;
-	(void)errlen;
-	return b->conf.on ? rn_conf_maps(b) : 0;	/* reports its own errors */
-}
-
-/* The postfix driver's description of the instance. */
-static int
-postfix_config(struct box *b, char *etc, size_t len)
-{
-	const struct scenario *sc = b->sc;
-
-	/* The configuration directory at the scenario directory's own path:
-	 * `master -c ...` names the scenario from outside too. */
-	if (rn_box_path(b, etc, len, "%s/etc", b->inst) < 0 || rn_setup_sasl(b) < 0)
-		return -1;
-	b->pfc = (struct mta_postfix_config){
-		.pf = {
-			.user_main = b->conf.main_text, .user_master = b->conf.master_text,
-			.etc = b->conf.on ? b->a->sys->v[PF_SYS_CONFIG_DIR] : etc,
-			.main_layers = b->ml, .nmain = b->nml, .master_layers = b->msl, .nmaster = b->nmsl,
-			.faketime = sc->faketime, .spool_template = b->a->spool_template,
-		},
-		.sys = b->a->sys, .changes = &b->conf.changes,
-		.after_write = conf_maps_hook, .hook_arg = b,
-	};
-	b->mta.cfg = &b->pfc;
-	return 0;
-}
-
-/* The render step's failure, in the words the runner always used. */
-static int
-postfix_render_fail(struct box *b, const char *e)
-{
-	const struct scenario *sc = b->sc;
-
-	switch (b->pfc.failed_at) {
-	case MTA_PF_HOOK:
-		return -1;	/* reported */
-	case MTA_PF_CHECK:
-		return b->conf.on ? rn_box_config_fail(b, "%s (the user's configuration, as %s): %s",
-						     sc->postfix_config, mta_postfix_etc(&b->mta), e) :
-				    rn_box_fail(b, "Postfix: %s", e);
-	default:
-		return b->conf.on ? rn_box_config_fail(b, "%s: %s", sc->postfix_config, e) :
-				    rn_box_fail(b, "Postfix: %s", e);
-	}
-}
-
-/* Configure, start and wait for the scenario's MTA (its driver, mta.h). */
-static int
-start_mta(struct box *b)
-{
-	const struct mta_driver *drv = b->sc->mta_driver;
-	char etc[MX_PATH_MAX];
-	char e[2 * MX_PATH_MAX];
-	const char *name = drv == &mta_postfix ? "Postfix" : drv->name;
-
-	b->mta.drv = drv;
-	b->mta.dir = b->box_inst;
-	b->mta.faketime = b->sc->faketime;
-	if (drv == &mta_postfix) {
-		if (postfix_config(b, etc, sizeof etc) < 0)
-			return -1;
-	} else if (rn_mta_config(b) < 0)
-		return -1;
-	if (drv->render(&b->mta, e, sizeof e) < 0)
-		return drv == &mta_postfix ? postfix_render_fail(b, e) :
-					     rn_box_fail(b, "%s: %s", name, e);
-	for (size_t i = 0; i < b->conf.changes.n; i++)
-		rn_box_change(b, b->conf.changes.v[i]);
-	if (b->a->verbose) {
-		char v[256];
-
-		if (drv->version(&b->mta, v, sizeof v, e, sizeof e) == 0)
-			rn_box_log(b, "mta: %s (driver %s)", v, drv->name);
-		else
-			rn_box_log(b, "mta: driver %s, version unknown: %s", drv->name, e);
-	}
-	rn_box_phase(b, drv == &mta_postfix ? "postfix-check" : "mta-config");
-	if (!(b->tail = ml_tail_open(b->mta.log, drv->parse, e, sizeof e)))
-		return rn_box_fail(b, "%s: %s", drv == &mta_postfix ? "maillog" : "log", e);
-	if (drv->start(&b->mta, e, sizeof e) < 0)
-		return rn_box_fail(b, "%s: %s", name, e);
-	b->mta_started = 1;
-	if (drv->wait_ready(&b->mta, b->tail, 10000, on_line, b, e, sizeof e) < 0)
-		return rn_box_fail(b, "%s: %s", name, e);
-	rn_box_phase(b, drv == &mta_postfix ? "postfix-ready" : "mta-ready");
-	return 0;
 }
 
 /*
@@ -391,7 +296,7 @@ observe(struct box *b)
 
 		/* Drain what is there first, then decide. */
 		while ((r = ml_tail_next(b->tail, ev, 0)) > 0)
-			on_line(b, ev);
+			rn_on_line(b, ev);
 		if (ex_undecided(b->expect) == 0 && all_have_status(b))
 			break;
 		left = end - rn_now_ms();
@@ -403,7 +308,7 @@ observe(struct box *b)
 			b->mta.drv->reap(&b->mta);
 		r = ml_tail_next(b->tail, ev, left < 500 ? (int)left : 500);
 		if (r > 0)
-			on_line(b, ev);
+			rn_on_line(b, ev);
 		else if (r < 0) {
 			free(ev);
 			return rn_box_fail(b, "reading the maillog failed");
@@ -520,7 +425,7 @@ rn_template_main(void *arg)
 		return 3;
 	t.spool_template = NULL;
 	rn_sandbox_fs(&t, &f, NULL, NULL);
-	ok = sb_enter(&f.fs, e, sizeof e) == 0 && pf_template_make(RN_BOX_DIR, a->sys, e, sizeof e) == 0;
+	ok = sb_enter(&f.fs, e, sizeof e) == 0 && mta_postfix.prepare(RN_BOX_DIR, a->sys, e, sizeof e) == 0;
 	if (!ok) {
 		const char *fields[1] = { e };
 
@@ -584,7 +489,7 @@ rn_sandbox_main(void *arg)
 	if (rn_start_dns(&b) < 0 || rn_start_servers(&b) < 0)
 		goto out;
 	rn_box_phase(&b, "peers");
-	if (start_mta(&b) < 0 || send_mail(&b) < 0 || rn_run_clients(&b) < 0 ||
+	if (rn_start_mta(&b) < 0 || send_mail(&b) < 0 || rn_run_clients(&b) < 0 ||
 	    rn_run_probes(&b) < 0 || observe(&b) < 0)
 		goto out;
 	outcome = report(&b) ? "pass" : "fail";

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mta_exim.h"
 #include "scenario_int.h"
 
 #define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -107,6 +108,32 @@ daemon_log_line(const struct scenario *sc, char *daemon, size_t len)
 	return 0;
 }
 
+/* [exim.conf]'s main options that the exim driver owns (mta_exim_owned):
+ * refused at load, with their line. */
+static void
+check_exim_owned(struct rd *r, const struct scenario *sc)
+{
+	const char *p = sc->exim_conf;
+	int line = sc->exim_conf_line;
+
+	for (; p && *p; line++) {
+		size_t n = strcspn(p, "\n"), w;
+		const char *t = p + strspn(p, " \t");
+
+		if (!strncmp(t, "begin", 5) && (t[5] == ' ' || t[5] == '\t' || t[5] == '\n'))
+			return;		/* the main part has ended */
+		if (!strncmp(t, "hide ", 5))
+			t += 5 + strspn(t + 5, " \t");
+		w = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		for (size_t i = 0; w && mta_exim_owned[i]; i++)
+			if (strlen(mta_exim_owned[i]) == w && !strncmp(t, mta_exim_owned[i], w) &&
+			    (t[w] == '=' || t[w] == ' ' || t[w] == '\t' || t[w] == '\n' || !t[w]))
+				sc_rd_err(r, line, "%s is set by mxlab's exim driver; remove it",
+					  mta_exim_owned[i]);
+		p += n + (p[n] == '\n');
+	}
+}
+
 void
 sc_rd_mta_checks(struct rd *r)
 {
@@ -135,6 +162,8 @@ sc_rd_mta_checks(struct rd *r)
 				  "\"log = REGEX\" (or \"no-log = REGEX\")", daemon,
 				  d == &mta_exim ? "Exim" : "the exec driver");
 	}
+	if (sc->exim_conf && d == &mta_exim)
+		check_exim_owned(r, sc);
 	if (sc->exim_conf && d != &mta_exim)
 		sc_rd_err(r, sc->exim_conf_line - 1, "[exim.conf] needs mta = exim (this "
 			  "scenario's mta is %s)", mta);

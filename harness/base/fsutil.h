@@ -30,5 +30,8 @@ int mx_strip_setid(const char *path);
 int mx_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int mx_run(char *const argv[], const char *input, char *out, size_t outlen);
+/* Write text to path (created with mode, or truncated; a link at path is
+ * not followed): 0, or -1 with errno. */
+int mx_write_text(const char *path, const char *text, unsigned mode);
 
 #endif

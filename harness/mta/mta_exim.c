@@ -32,8 +32,6 @@
 #include "mta_proc.h"
 #include "pfinst.h"
 
-static int write_file(const char *path, const char *text, mode_t mode);
-
 #define CFG(m) ((const struct mta_exim_config *)(m)->cfg)
 
 const char *const mta_exim_owned[] = {
@@ -194,28 +192,6 @@ mta_exim_base(const char *dir, const char *pki)
 	return s;
 }
 
-static int
-write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	size_t len = strlen(text), off = 0;
-
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	return close(fd);
-}
-
 /* Make what Exim writes belong to Debian-exim: the spool, the log, and
  * the PKI (its keys are 0600: Exim reads them after dropping privilege). */
 static int
@@ -288,7 +264,7 @@ exim_render(struct mta *m, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", m->dir);
 		goto out;
 	}
-	if (write_file(conf, text, 0644) < 0) {
+	if (mx_write_text(conf, text, 0644) < 0) {
 		snprintf(err, errlen, "%s: %s", conf, strerror(errno));
 		goto out;
 	}

@@ -12,29 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "mta_exim.h"
-
-static int
-write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	size_t len = strlen(text), off = 0;
-
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	return close(fd);
-}
 
 /* A copy of the host's /etc/NAME with line added (line has no newline). */
 static int
@@ -123,7 +102,7 @@ mta_exim_etc(const char *dir, const char *conf, char *own[7], uid_t *uid, gid_t 
 	if (copy_with("group", own[3], line, err, errlen) < 0)
 		return -1;
 	/* Root-owned, not writable by group or others: Exim checks. */
-	if (asprintf(&own[6], "%s\n", conf) < 0 || write_file(own[5], own[6], 0644) < 0) {
+	if (asprintf(&own[6], "%s\n", conf) < 0 || mx_write_text(own[5], own[6], 0644) < 0) {
 		snprintf(err, errlen, "%s: %s", own[5], strerror(errno));
 		return -1;
 	}

@@ -14,7 +14,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs="build-essential pkg-config meson ninja-build
+pkgs="build-essential pkg-config meson ninja-build cmake
 libmbedtls-dev libcmocka-dev libfaketime faketime
 openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
 jq netbase sasl2-bin libsasl2-modules msmtp"

@@ -26,12 +26,12 @@
 #include "dns_wire.h"
 #include "dnsd.h"
 
+/* pk_raw (the SubjectPublicKeyInfo DER) is a public field in 2.28 and 3.x. */
+#define CRT_PK_RAW(c) ((c)->pk_raw)
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define CRT_PK_RAW(c) ((c)->MBEDTLS_PRIVATE(pk_raw))
 #define SHA256(in, n, out) mbedtls_sha256((in), (n), (out), 0)
 #define SHA512(in, n, out) mbedtls_sha512((in), (n), (out), 0)
 #else
-#define CRT_PK_RAW(c) ((c)->pk_raw)
 #define SHA256(in, n, out) mbedtls_sha256_ret((in), (n), (out), 0)
 #define SHA512(in, n, out) mbedtls_sha512_ret((in), (n), (out), 0)
 #endif

@@ -3,8 +3,8 @@
  * one place.
  *
  * Offers:
- *   certs_compat_init()          once before any key work (psa_crypto_init
- *                                on 3.x; nothing on 2.28)
+ *   certs_compat_init()          before any key work (psa_crypto_init
+ *                                once, pthread_once, on 3.x; nothing on 2.28)
  *   certs_compat_set_serial()    a serial from raw big-endian bytes
  *                                (set_serial with an mpi on 2.x,
  *                                set_serial_raw on 3.4+)
@@ -26,14 +26,29 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/ctr_drbg.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#include <pthread.h>
 #include <psa/crypto.h>
 #endif
 
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+static pthread_once_t certs_compat_psa_once = PTHREAD_ONCE_INIT;
+static psa_status_t certs_compat_psa_status;
+
+static inline void
+certs_compat_psa_init(void)
+{
+	certs_compat_psa_status = psa_crypto_init();
+}
+#endif
+
+/* psa_crypto_init once (per file that includes this; psa_crypto_init itself
+ * may be called again, it only must not race with itself before 3.6). */
 static inline int
 certs_compat_init(void)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+	pthread_once(&certs_compat_psa_once, certs_compat_psa_init);
+	return certs_compat_psa_status == PSA_SUCCESS ? 0 : -1;
 #else
 	return 0;
 #endif

@@ -261,6 +261,36 @@ mx_tls_chain_load(struct mx_tls_chain *c, const char *cert_file,
 	return MXLAB_OK;
 }
 
+#ifdef MX_MBEDTLS3
+static pthread_once_t psa_once = PTHREAD_ONCE_INIT;
+static psa_status_t psa_status;
+
+static void
+psa_init_once(void)
+{
+	psa_status = psa_crypto_init();
+}
+#endif
+
+/* mbedTLS 3.x: PSA crypto must be initialised before the first TLS 1.3
+ * handshake (and before some PK operations); once per process, whichever
+ * thread sets up a server or client first. Nothing to do on 2.28. */
+static int
+crypto_init(char *err, size_t errlen)
+{
+#ifdef MX_MBEDTLS3
+	pthread_once(&psa_once, psa_init_once);
+	if (psa_status != PSA_SUCCESS) {
+		snprintf(err, errlen, "psa_crypto_init failed (%d)", (int)psa_status);
+		return -1;
+	}
+#else
+	(void)err;
+	(void)errlen;
+#endif
+	return 0;
+}
+
 static void
 conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
 {
@@ -294,12 +324,8 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 #if defined(MBEDTLS_SSL_CACHE_C)
 	mbedtls_ssl_cache_init(&t->cache);
 #endif
-#ifdef MX_MBEDTLS3
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		snprintf(err, errlen, "psa_crypto_init failed");
+	if (crypto_init(err, errlen) != 0)
 		return MXLAB_ERR_TLS;
-	}
-#endif
 	if ((r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
 				       (const unsigned char *)pers, sizeof pers - 1)) != 0 ||
 	    (r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
@@ -465,12 +491,8 @@ mx_tls_client_setup(struct mx_tls_client *t, const char *ca_file, const char *ca
 	mbedtls_ctr_drbg_init(&t->drbg);
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_x509_crt_init(&t->ca);
-#ifdef MX_MBEDTLS3
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		snprintf(err, errlen, "psa_crypto_init failed");
+	if (crypto_init(err, errlen) != 0)
 		return MXLAB_ERR_TLS;
-	}
-#endif
 	if (ca_file && *ca_file) {
 		if ((r = mbedtls_x509_crt_parse_file(&t->ca, ca_file)) < 0) {
 			mx_tls_strerror(r, e, sizeof e);

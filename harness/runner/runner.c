@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <mbedtls/version.h>
+
 #include "fsutil.h"
 #include "pfinst.h"
 #include "mta.h"
@@ -103,6 +105,11 @@ rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *
 				return buf;
 			}
 			close(fd);
+		} else if (!strncmp(r, "mbedtls ", 8)) {
+			/* implied by a tls-min/tls-max this mbedTLS lacks */
+			snprintf(buf, len, "tls-min/tls-max %s: mbedTLS %s cannot speak it",
+				 r + 8, MBEDTLS_VERSION_STRING);
+			return buf;
 		} else if (!strncmp(r, "postfix", 7) || !strcmp(r, "dane")) {
 			const char *want = !strcmp(r, "dane") ? "2.11" : r + strcspn(r, "0123456789");
 

@@ -163,7 +163,10 @@ struct scenario {
 	char **tags;
 	size_t ntags;
 	char **requires;	/* "postfix >= 3.4", "faketime", "ipv6", "dane",
-				   normalised; "faketime" added when faketime is set */
+				   normalised; "faketime" added when faketime is set,
+				   "mbedtls TLSv1.1" when a [server]/[client]
+				   tls-min/tls-max names a version this mbedTLS
+				   lacks */
 	size_t nrequires;
 	unsigned timeout_ms;	/* default 20 s, at most 10 min */
 	char *faketime;		/* libfaketime offset for Postfix ("+5y"), or NULL */

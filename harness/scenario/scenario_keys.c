@@ -18,6 +18,7 @@
 #include "mxlab/certs.h"
 #include "netio.h"
 #include "scenario_int.h"
+#include "tls_glue.h"
 
 /* ---- [scenario] */
 
@@ -332,6 +333,33 @@ kv_push(struct sc_kv **kv, size_t *n, int line, const char *k, const char *v)
 	return 0;
 }
 
+/* tls-min / tls-max naming a version this mbedTLS cannot speak (3.x has
+ * no TLS 1.0 or 1.1) is not an error but an implied requirement,
+ * "mbedtls TLSv1.1": the scenario is skipped here with that reason, as a
+ * faketime scenario is without libfaketime. 1 when it is one (the key is
+ * then not checked further), else 0. */
+static int
+tls_version_unmet(struct rd *r, const char *k, const char *v)
+{
+	struct mx_tls_versions vers;
+	char req[64], e[200];
+	int ver;
+
+	if ((strcmp(k, "tls-min") && strcmp(k, "tls-max")) ||
+	    (ver = mx_tls_version_parse(v)) < 0)
+		return 0;
+	vers.min = vers.max = ver;
+	if (mx_tls_versions_check(&vers, e, sizeof e) == 0)
+		return 0;
+	snprintf(req, sizeof req, "mbedtls %s", mx_tls_version_name(ver));
+	for (size_t i = 0; i < r->sc->nrequires; i++)
+		if (!strcmp(r->sc->requires[i], req))
+			return 1;
+	if (sc_rd_push_str(&r->sc->requires, &r->sc->nrequires, req) < 0)
+		r->oom = 1;
+	return 1;
+}
+
 void
 sc_rd_server_line(struct rd *r, int line, char *t)
 {
@@ -368,6 +396,8 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 	if (sc_output_key(k) && sc_output_check(v, x, e, sizeof e) < 0) {
 		sc_rd_err(r, line, "%s: %s", k, e);
 		r->srv_bad = 1;
+	} else if (tls_version_unmet(r, k, x)) {
+		;
 	} else if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
 		sc_rd_err(r, line, "%s", r->scratch ? e : "out of memory");
 		r->srv_bad = 1;
@@ -438,7 +468,8 @@ sc_rd_client_line(struct rd *r, int line, char *t)
 		r->oom = 1;
 		return;
 	}
-	if (!r->cscratch || mxlab_client_config_set(r->cscratch, k, x, e, sizeof e) != MXLAB_OK) {
+	if (!tls_version_unmet(r, k, x) &&
+	    (!r->cscratch || mxlab_client_config_set(r->cscratch, k, x, e, sizeof e) != MXLAB_OK)) {
 		sc_rd_err(r, line, "%s", r->cscratch ? e : "out of memory");
 		r->cl_bad = 1;
 	}

@@ -336,6 +336,10 @@ smtp_session() {
 # ---------------------------------------------------------------- clients
 
 # tls_established FILE: s_client's output shows a negotiated cipher.
+# mbedtls_tls11: the mxlab under test has TLS 1.0 and 1.1 (mbedTLS 2.x;
+# 3.x has neither, and refuses tls-min/tls-max 1.0 and 1.1).
+mbedtls_tls11() { ! "$MXLAB" --version | grep -q '(mbedTLS [3-9]\.'; }
+
 tls_established() {
 	grep -q 'Cipher is ' "$1" && ! grep -q 'Cipher is (NONE)' "$1"
 }

@@ -23,6 +23,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <mbedtls/ssl.h>	/* which protocol versions this mbedTLS has */
+
 #include "mxlab/mxlab.h"
 
 static char err[1024];
@@ -125,9 +127,19 @@ test_keys_bad(void **state)
 	{
 		mxlab_client_config *c = mxlab_client_config_new();
 
+#if defined(MBEDTLS_SSL_PROTO_TLS1_1)
 		assert_int_equal(set(c, "tls-min", "1.2"), MXLAB_OK);
 		assert_int_equal(set(c, "tls-max", "1.1"), MXLAB_ERR_USAGE);
 		assert_non_null(strstr(err, "tls-max: tls-min TLSv1.2 is above tls-max TLSv1.1"));
+#else	/* mbedTLS 3.x: no TLS 1.0 or 1.1 */
+		assert_int_equal(set(c, "tls-max", "1.1"), MXLAB_ERR_USAGE);
+		assert_non_null(strstr(err, "tls-max: TLSv1.1 is not supported by this mbedTLS"));
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+		assert_int_equal(set(c, "tls-min", "1.3"), MXLAB_OK);
+		assert_int_equal(set(c, "tls-max", "1.2"), MXLAB_ERR_USAGE);
+		assert_non_null(strstr(err, "tls-max: tls-min TLSv1.3 is above tls-max TLSv1.2"));
+#endif
+#endif
 		mxlab_client_config_free(c);
 	}
 }

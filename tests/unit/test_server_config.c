@@ -162,6 +162,7 @@ test_good_values(void **state)
 	assert_int_equal(c->size, 10u << 20);
 	assert_int_equal(set(c, "size", "64k"), MXLAB_OK);
 	assert_int_equal(c->size, 65536);
+#if defined(MBEDTLS_SSL_PROTO_TLS1) && defined(MBEDTLS_SSL_PROTO_TLS1_1)
 	assert_int_equal(set(c, "tls-min", "1.0"), MXLAB_OK);
 	assert_int_equal(set(c, "tls-max", "TLSv1.1"), MXLAB_OK);
 	assert_int_equal(c->versions.min, MX_TLS_1_0);
@@ -170,6 +171,20 @@ test_good_values(void **state)
 	assert_int_equal(set(c, "tls-min", "1.2"), MXLAB_ERR_USAGE);
 	assert_non_null(strstr(err, "above tls-max"));
 	assert_int_equal(c->versions.min, MX_TLS_1_0);
+#else	/* mbedTLS 3.x: no TLS 1.0 or 1.1 */
+	assert_int_equal(set(c, "tls-min", "1.0"), MXLAB_ERR_USAGE);
+	assert_non_null(strstr(err, "TLSv1.0 is not supported by this mbedTLS"));
+	assert_int_equal(set(c, "tls-min", "1.2"), MXLAB_OK);
+	assert_int_equal(set(c, "tls-max", "TLSv1.2"), MXLAB_OK);
+	assert_int_equal(c->versions.min, MX_TLS_1_2);
+	assert_int_equal(c->versions.max, MX_TLS_1_2);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	/* min above max is refused, and the old range kept. */
+	assert_int_equal(set(c, "tls-min", "1.3"), MXLAB_ERR_USAGE);
+	assert_non_null(strstr(err, "above tls-max"));
+	assert_int_equal(c->versions.min, MX_TLS_1_2);
+#endif
+#endif
 #if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
 	assert_int_equal(set(c, "tls-max", "1.3"), MXLAB_ERR_USAGE);
 	assert_non_null(strstr(err, "TLSv1.3 is not supported by this mbedTLS"));

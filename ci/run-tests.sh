@@ -12,6 +12,11 @@
 #   fuzz    build-fuzz/  clang, -Dfuzz=true; the fuzz suite (bounded runs)
 #   scen    build/       `mxlab run -j2 scenarios/`: the scenario catalogue
 #                        against a private Postfix (root only; else skipped)
+#   mbedtls36 build-36/  mbedTLS 3.6 built from ../shared/vendor by
+#                        ci/build-mbedtls.sh (once, into /opt/mbedtls-3.6 or
+#                        $MXLAB_MBEDTLS_PREFIX) and found through pkg-config;
+#                        -Dwerror=true -Dtests=enabled; unit + integration,
+#                        then the scenario catalogue (root only)
 #
 # Build dirs are reconfigured when they exist. Prints one summary line per
 # stage and a last line "N passed, N failed" (meson tests, summed over the
@@ -19,7 +24,8 @@
 #
 # Needs root only to install packages: run as another user, it skips
 # ci/install-deps.sh and expects the packages to be there.
-# Environment: MXLAB_STAGES="main embed asan fuzz scen" selects stages.
+# Environment: MXLAB_STAGES="main embed asan fuzz scen mbedtls36" selects
+# stages.
 #
 # A guard around the stages: the system's Postfix locations (/etc/postfix,
 # /var/spool/postfix, /var/lib/postfix, /var/mail) are described before the
@@ -31,7 +37,7 @@ set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 top=$PWD
-stages=${MXLAB_STAGES:-main embed asan fuzz scen}
+stages=${MXLAB_STAGES:-main embed asan fuzz scen mbedtls36}
 passed=0 failed=0 summary=()
 export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
 
@@ -203,6 +209,64 @@ run_scenarios() {
 	summary+=("scen: $ok scenarios passed, $fail failed ($((SECONDS - t0)) s)")
 }
 
+# The same against mbedTLS 3.6 (README.md, "Against mbedTLS 3.6"): built
+# from the vendored source unless already installed, found through
+# pkg-config; unit + integration suites, then the scenario catalogue (root
+# only). The build tree's programs find the shared mbedTLS by meson's rpath.
+run_mbedtls36() {
+	local t0=$SECONDS dir=build-36 prefix=${MXLAB_MBEDTLS_PREFIX:-/opt/mbedtls-3.6}
+	local pcpath log ok fail rc sub ver tls13 scen sok sfail sskip
+	say "stage mbedtls36: ci/build-mbedtls.sh $prefix"
+	if ! pcpath=$(sh ci/build-mbedtls.sh "$prefix" | tail -n 1) ||
+	   [ "${pcpath#PKG_CONFIG_PATH=}" = "$pcpath" ]; then
+		failed=$((failed + 1))
+		summary+=("mbedtls36: BUILD FAILED (ci/build-mbedtls.sh $prefix; $((SECONDS - t0)) s)")
+		return
+	fi
+	pcpath=${pcpath#PKG_CONFIG_PATH=}
+	say "stage mbedtls36: PKG_CONFIG_PATH=$pcpath meson setup $dir"
+	if ! PKG_CONFIG_PATH=$pcpath setup "$dir" -Dwerror=true -Dtests=enabled ||
+	   ! ninja -C "$dir"; then
+		failed=$((failed + 1))
+		summary+=("mbedtls36: BUILD FAILED ($((SECONDS - t0)) s)")
+		return
+	fi
+	ver=$("$dir/harness/mxlab" --version | sed -n 's/.*(mbedTLS \(.*\)).*/\1/p')
+	tls13=off
+	grep -q 'has symbol "MBEDTLS_SSL_PROTO_TLS1_3".*: YES' "$dir/meson-logs/meson-log.txt" &&
+		tls13=on
+	say "stage mbedtls36: meson test -C $dir --suite unit --suite integration"
+	log=$dir/ci-test.log
+	meson test -C "$dir" --print-errorlogs --suite unit --suite integration 2>&1 | tee "$log"
+	rc=$?
+	ok=$(awk '/^Ok:/ {n += $2} /^Expected Fail:/ {n += $3} END {print n + 0}' "$log")
+	fail=$(awk '/^Fail:/ || /^Timeout:/ {n += $2} /^Unexpected Pass:/ {n += $3}
+		END {print n + 0}' "$log")
+	[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+	sub=$(awk '/ [0-9]+ subtests passed/ {
+		for (i = 1; i < NF; i++) if ($(i + 1) == "subtests") n += $i
+	} END {print n + 0}' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + fail))
+	if [ "$(id -u)" -ne 0 ]; then
+		scen="scen: skipped (mxlab run needs root)"
+	else
+		say "stage mbedtls36: $dir/harness/mxlab run -j2 scenarios"
+		log=$dir/ci-scenarios.log
+		"$dir/harness/mxlab" run -j2 scenarios 2>&1 | tee "$log"
+		rc=$?
+		sok=$(sed -n 's/^mxlab: \([0-9]*\) passed, .*/\1/p' "$log" | tail -n 1)
+		sfail=$(sed -n 's/^mxlab: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
+		sskip=$(sed -n 's/^mxlab: .* failed, \([0-9]*\) skipped.*/\1/p' "$log" | tail -n 1)
+		sok=${sok:-0} sfail=${sfail:-0} sskip=${sskip:-0}
+		[ "$rc" -ne 0 ] && [ "$sfail" -eq 0 ] && sfail=1
+		passed=$((passed + sok))
+		failed=$((failed + sfail))
+		scen="scen: $sok passed, $sfail failed, $sskip skipped"
+	fi
+	summary+=("mbedtls36: $ok passed, $fail failed; $sub TAP subtests passed; mbedTLS ${ver:-?}, TLS 1.3 $tls13; $scen ($((SECONDS - t0)) s)")
+}
+
 pf_before=$(mktemp "${TMPDIR:-/tmp}/mxlab-pf-guard.XXXXXX") || exit 2
 trap 'rm -f "$pf_before" "$pf_before.after"' EXIT
 pf_snapshot >"$pf_before"
@@ -225,8 +289,10 @@ for s in $stages; do
 			--suite fuzz ;;
 	scen)
 		run_scenarios ;;
+	mbedtls36)
+		run_mbedtls36 ;;
 	*)
-		echo "ci/run-tests.sh: unknown stage '$s' (main, embed, asan, fuzz, scen)" >&2
+		echo "ci/run-tests.sh: unknown stage '$s' (main, embed, asan, fuzz, scen, mbedtls36)" >&2
 		exit 2 ;;
 	esac
 done

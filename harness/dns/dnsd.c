@@ -6,8 +6,9 @@
  * it taken), and starts one thread that polls the UDP socket, the TCP
  * listener, up to DNSD_TCP_MAX open TCP connections and a self-pipe that
  * dnsd_stop() writes to. TCP messages carry a 2-byte length prefix; a
- * connection is read without blocking and closed after DNSD_TCP_IDLE_MS
- * without a complete query, so a silent client cannot hold the server.
+ * connection (TCP_NODELAY, see mx_net_nodelay) is read without blocking
+ * and closed after DNSD_TCP_IDLE_MS without a complete query, so a silent
+ * client cannot hold the server.
  * Replies come from dns_wire_reply(). Errors: MXLAB_ERR_USAGE (bad
  * address), MXLAB_ERR_IO (socket, bind, thread), MXLAB_ERR_NOMEM.
  */
@@ -26,6 +27,7 @@
 
 #include "dns_wire.h"
 #include "dnsd.h"
+#include "netio.h"
 
 #define DNSD_TCP_MAX 8
 #define DNSD_TCP_IDLE_MS 2000
@@ -194,6 +196,10 @@ accept_conn(struct dnsd *d)
 
 	if (fd < 0)
 		return;
+	if (mx_net_nodelay(fd) < 0) {		/* as if accept had failed */
+		close(fd);
+		return;
+	}
 	for (int i = 0; i < DNSD_TCP_MAX; i++)
 		if (d->conn[i].fd < 0) {
 			d->conn[i].fd = fd;

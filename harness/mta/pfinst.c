@@ -354,22 +354,64 @@ pf_check(struct pf_instance *pf, char *err, size_t errlen)
 }
 
 int
+pf_check_syntax(struct pf_instance *pf, char *err, size_t errlen)
+{
+	const char *slash = strrchr(pf->postfix, '/');
+	char *postconf = NULL;
+	char out[2048];
+	int r;
+
+	/* postconf is beside postfix, in command_directory */
+	if (!slash || asprintf(&postconf, "%.*s/postconf", (int)(slash - pf->postfix),
+			       pf->postfix) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	{
+		char *argv[] = { postconf, "-c", pf->etc, "-n", NULL };
+
+		r = mx_run(argv, NULL, out, sizeof out);
+	}
+	if (r != 0) {
+		/* keep the fatal line, not the parameters printed before it */
+		const char *f = strstr(out, "postconf: fatal: ");
+
+		snprintf(err, errlen, "postconf -c %s -n failed (exit %d): %.*s", pf->etc, r,
+			 (int)strcspn(f ? f : out, "\n"), f ? f : out);
+	}
+	free(postconf);
+	return r != 0 ? -1 : 0;
+}
+
+int
 pf_start(struct pf_instance *pf, char *err, size_t errlen)
 {
 	const char *lib = NULL;
+	char out[PATH_MAX + 16];
 	pid_t pid;
+	int fd;
 
 	if (pf->faketime[0] && !(lib = pf_faketime_lib())) {
 		snprintf(err, errlen, "faketime: libfaketime is not installed (Debian package libfaketime)");
 		return -1;
 	}
+	/* master's own stderr (a fatal error before it can log: a broken
+	 * main.cf) goes to DIR/master.out, which pf_wait_ready quotes. */
+	if (snprintf(out, sizeof out, "%s/master.out", pf->dir) >= (int)sizeof out ||
+	    (fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+		snprintf(err, errlen, "%s/master.out: %s", pf->dir, strerror(errno));
+		return -1;
+	}
 	if ((pid = fork()) < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (pid == 0) {
 		sigset_t none;
 
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (lib) {
@@ -379,9 +421,27 @@ pf_start(struct pf_instance *pf, char *err, size_t errlen)
 		execl(pf->master, pf->master, "-c", pf->etc, (char *)NULL);
 		_exit(127);
 	}
+	close(fd);
 	pf->master_pid = pid;
 	pf->master_exited = 0;
 	return 0;
+}
+
+/* The last line master wrote to DIR/master.out, or "". */
+static void
+master_said(const struct pf_instance *pf, char *buf, size_t len)
+{
+	char path[PATH_MAX + 16], line[512];
+	FILE *fp;
+
+	buf[0] = '\0';
+	if (snprintf(path, sizeof path, "%s/master.out", pf->dir) >= (int)sizeof path ||
+	    !(fp = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof line, fp))
+		if (line[strspn(line, " \t\n")])
+			snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+	fclose(fp);
 }
 
 int
@@ -428,9 +488,17 @@ pf_wait_ready(struct pf_instance *pf, struct ml_tail *t, int timeout_ms,
 		int r;
 
 		if (pf_reap(pf, &st)) {
-			snprintf(err, errlen, "the Postfix master exited at start (%s %d): see %s",
-				 WIFEXITED(st) ? "exit" : "signal",
-				 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), pf->maillog);
+			char said[400];
+
+			master_said(pf, said, sizeof said);
+			if (said[0])
+				snprintf(err, errlen, "the Postfix master exited at start (%s %d): "
+					 "%s (%s/master.out)", WIFEXITED(st) ? "exit" : "signal",
+					 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), said, pf->dir);
+			else
+				snprintf(err, errlen, "the Postfix master exited at start (%s %d): "
+					 "see %s", WIFEXITED(st) ? "exit" : "signal",
+					 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), pf->maillog);
 			break;
 		}
 		if (left <= 0) {

@@ -140,6 +140,9 @@ char *pf_master_cf_text(const struct pf_config *cfg, struct pf_changes *ch);
 /* Free what pf_write_config() allocated (after pf_stop). */
 void pf_instance_free(struct pf_instance *pf);
 int pf_check(struct pf_instance *pf, char *err, size_t errlen);
+/* The cheap check: `postconf -c ETC -n` (main.cf's syntax), tens of ms
+ * where `postfix check` takes hundreds. 0, or -1 with postconf's fatal line. */
+int pf_check_syntax(struct pf_instance *pf, char *err, size_t errlen);
 int pf_start(struct pf_instance *pf, char *err, size_t errlen);
 /* Wait for the master's start line through t; 0, or -1 with err set. */
 int pf_wait_ready(struct pf_instance *pf, struct ml_tail *t, int timeout_ms,

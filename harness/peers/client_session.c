@@ -125,6 +125,12 @@ connect_to(const char *host, unsigned port, const struct mx_sock *bound, int *la
 			e = errno;
 			continue;
 		}
+		if (mx_net_nodelay(fd) < 0) {
+			e = errno;
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		e = errno;

@@ -170,6 +170,10 @@ acceptor_main(void *arg)
 			fd = accept4(srv->lfd[i], (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 			if (fd < 0)
 				continue;
+			if (mx_net_nodelay(fd) < 0) {	/* as if accept had failed */
+				close(fd);
+				continue;
+			}
 			pthread_mutex_lock(&srv->lock);
 			full = srv->stats.active >= srv->cfg.max_connections;
 			if (full)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
 
 #include "fsutil.h"
@@ -97,6 +98,14 @@ rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *
 				snprintf(buf, len, "requires faketime: libfaketime is not installed");
 				return buf;
 			}
+		} else if (!strcmp(r, "tls13")) {
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
+			/* the fake peers speak what this mbedTLS speaks */
+			snprintf(buf, len, "requires tls13: mbedTLS %s here has no TLS 1.3 "
+				 "(build mxlab against mbedTLS 3.6: ci/build-mbedtls.sh)",
+				 MBEDTLS_VERSION_STRING);
+			return buf;
+#endif
 		} else if (!strcmp(r, "ipv6")) {
 			int fd = socket(AF_INET6, SOCK_STREAM, 0);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "netio.h"
 
@@ -226,6 +227,19 @@ mx_listen_open(const char *spec, int backlog, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+int
+mx_net_nodelay(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0)
+		return 0;
+	/* Not TCP (a Unix socket): there is no Nagle to turn off. */
+	if (errno == EOPNOTSUPP || errno == ENOPROTOOPT)
+		return 0;
+	return -1;
 }
 
 void

@@ -13,6 +13,10 @@
  * - mx_listen_parse / mx_listen_open: "ADDR:PORT" ([v6]:PORT, a name
  *   resolved through getaddrinfo, or port 0 for any free port).
  * - mx_sockaddr_format: "127.0.0.1:25" / "[::1]:25".
+ * - mx_net_nodelay: TCP_NODELAY on a connected socket. Every TCP socket
+ *   mxlab opens or accepts gets it: mbedTLS sends each handshake message
+ *   with its own send(), and Nagle would hold the second one of a flight
+ *   until the peer's delayed ACK (up to 40 ms a flight).
  * Errors are returned as negative values (recv/send: MX_SOCK_ERR_TIMEOUT
  * once a deadline or the limit has passed, with timed_out saying which) or
  * written to a caller buffer (listen).
@@ -64,6 +68,11 @@ int mx_sock_send_some(struct mx_sock *s, const unsigned char *buf, size_t len);
 int mx_listen_check(const char *spec, char *err, size_t errlen);
 /* Resolve and bind+listen; returns the fd or -1 with err set. */
 int mx_listen_open(const char *spec, int backlog, char *err, size_t errlen);
+
+/* Turn Nagle off on fd: 0, or -1 with errno. A socket that is not TCP
+ * (EOPNOTSUPP, ENOPROTOOPT) is 0: there is no Nagle to turn off. Callers
+ * treat -1 like a failed accept or connect. */
+int mx_net_nodelay(int fd);
 
 void mx_sockaddr_format(const struct sockaddr *sa, char *buf, size_t len);
 /* The local address of fd, formatted. */

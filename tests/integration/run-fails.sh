@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 59
+plan 62
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # A work directory below one only root may enter still works: inside the
@@ -61,6 +61,12 @@ run() { # NAME ARGS... -> $OUT, $RC
 	OUT=$("$MXLAB" run --workdir "$T/work-$1" "${@:2}" 2>&1)
 	RC=$?
 }
+
+# A [main.cf] Postfix cannot parse: postconf's fatal line, not a timeout.
+run syntax "$BAD/main-cf-syntax.scn"
+expect_eq "main.cf syntax: exit 1" 1 "$RC"
+expect_match "main.cf syntax: ERROR line" '^ERROR +main-cf-syntax' "$OUT"
+expect_match "main.cf syntax: postconf's fatal line" "postconf: fatal: .*/main\.cf, line [0-9]+: missing '=' after attribute name: \"this line has no equals sign\"" "$OUT"
 
 run status "$BAD/wrong-status.scn"
 expect_eq "wrong status: exit 1" 1 "$RC"

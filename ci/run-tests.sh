@@ -235,9 +235,16 @@ run_mbedtls36() {
 	tls13=off
 	grep -q 'has symbol "MBEDTLS_SSL_PROTO_TLS1_3".*: YES' "$dir/meson-logs/meson-log.txt" &&
 		tls13=on
-	say "stage mbedtls36: meson test -C $dir --suite unit --suite integration"
+	# Every unit and integration test but example-suite and run-config:
+	# they check how a user's Postfix configuration is read and rewritten,
+	# which no TLS library touches, and take 110 s; the main and asan
+	# stages run them. (Keeps the whole CI well under 15 minutes.)
+	local -a t36
+	mapfile -t t36 < <(meson test -C "$dir" --list --suite unit --suite integration 2>/dev/null |
+		sed -n 's|^[^ ]* / ||p' | grep -vx -e example-suite -e run-config)
+	say "stage mbedtls36: meson test -C $dir (unit and integration, ${#t36[@]} tests)"
 	log=$dir/ci-test.log
-	meson test -C "$dir" --print-errorlogs --suite unit --suite integration 2>&1 | tee "$log"
+	meson test -C "$dir" --print-errorlogs "${t36[@]}" 2>&1 | tee "$log"
 	rc=$?
 	ok=$(awk '/^Ok:/ {n += $2} /^Expected Fail:/ {n += $3} END {print n + 0}' "$log")
 	fail=$(awk '/^Fail:/ || /^Timeout:/ {n += $2} /^Unexpected Pass:/ {n += $3}

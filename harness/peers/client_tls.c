@@ -284,6 +284,25 @@ text:
 	mbedtls_x509_crt_free(&chain);
 }
 
+/* TLS 1.3: a NewSessionTicket came after the handshake (the server sends
+ * it unasked, read along with the next reply); it is the session to offer
+ * next. The last one received wins. */
+static void
+on_ticket(void *arg, struct mx_tls_conn *c)
+{
+	struct mx_client_tls *t = arg;
+	mbedtls_ssl_session s;
+
+	mbedtls_ssl_session_init(&s);
+	if (mx_tls_conn_save(c, &s) != 0) {
+		mbedtls_ssl_session_free(&s);
+		return;
+	}
+	mbedtls_ssl_session_free(&t->saved);
+	t->saved = s;		/* s's buffers now belong to saved */
+	t->have_saved = 1;
+}
+
 int
 mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_config *c,
 			struct mx_tls_conn *conn, struct mx_sock *sock,
@@ -300,6 +319,8 @@ mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_confi
 	if (mx_tls_conn_client_setup(conn, &t->cli, sock, sni,
 				     t->have_saved ? &t->saved : NULL, err, errlen) != MXLAB_OK)
 		return conn->last_error ? conn->last_error : -1;
+	conn->on_ticket = on_ticket;
+	conn->ticket_arg = t;
 	r = mx_tls_client_handshake(conn, &resumed);
 	if (r == 0) {
 		res->tls = 1;
@@ -323,9 +344,14 @@ mx_client_tls_handshake(struct mx_client_tls *t, const struct mxlab_client_confi
 		}
 		/* The handshake's verdict: chain flags plus the TLS usage checks. */
 		t->cb_flags = mx_tls_conn_verify_result(conn);
-		mbedtls_ssl_session_free(&t->saved);
-		mbedtls_ssl_session_init(&t->saved);
-		t->have_saved = mx_tls_conn_save(conn, &t->saved) == 0;
+		/* TLS 1.2: the session just negotiated (id or ticket). TLS 1.3:
+		 * only a ticket can be resumed, and it comes later (on_ticket);
+		 * until then the last one received stays the offer. */
+		if (!mx_tls_conn_is_tls13(conn)) {
+			mbedtls_ssl_session_free(&t->saved);
+			mbedtls_ssl_session_init(&t->saved);
+			t->have_saved = mx_tls_conn_save(conn, &t->saved) == 0;
+		}
 	} else {
 		char e[200];
 

@@ -291,20 +291,23 @@ crypto_init(char *err, size_t errlen)
 	return 0;
 }
 
-static void
+/* Set [min, max]; returns the highest version allowed (0: the
+ * library's default). */
+static int
 conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
 {
 #ifdef MX_MBEDTLS3
 	int max = v->max;
 
 #if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-	/* mbedTLS 3.6 negotiates TLS 1.3 by default. mxlab's peers do not
-	 * handle it yet (session resumption reports, transcripts, the version
-	 * expectations of the tests and scenarios all assume 1.2), so without
-	 * tls-max the default stays TLS 1.2, as with 2.28; tls-max 1.3 (or
-	 * tls-min 1.3) asks for it explicitly.
-	 * TODO(issue 10, TLS 1.3): lift this default once the peers handle
-	 * TLS 1.3 (tickets for resumption, the SNI callback, transcripts). */
+	/* mbedTLS 3.6 negotiates TLS 1.3 by default. Without tls-max the
+	 * default stays TLS 1.2, as with 2.28; tls-max 1.3 (or tls-min 1.3)
+	 * asks for it explicitly. Under 1.3 the peers resume by tickets (the
+	 * server issues them, the client keeps the last one: on_ticket), SNI,
+	 * chains, faults and transcripts work (tests/integration/tls13.sh).
+	 * TODO(issue 10, TLS 1.3): lift this default; the tests and scenarios
+	 * that expect TLSv1.2 (and session-id resumption) without tls-max
+	 * would then have to say tls-max 1.2 or expect 1.3. */
 	if (!max && (!v->min || v->min <= MX_TLS_1_2))
 		max = MX_TLS_1_2;
 #endif
@@ -312,12 +315,37 @@ conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
 		mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)v->min);
 	if (max)
 		mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
+	return max;
 #else
 	if (v->min)
 		mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, v->min & 0xff);
 	if (v->max)
 		mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, v->max & 0xff);
+	return v->max;
 #endif
+}
+
+#ifdef MX_TLS13_TICKETS
+/* An error code mbedTLS returns to a 1.3 client from read, write or
+ * handshake once signalling is on: a NewSessionTicket came. */
+#define MX_NEW_TICKET MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#endif
+
+/* A NewSessionTicket came: hand it to the caller, then go on. */
+static int
+new_ticket(struct mx_tls_conn *c, int r)
+{
+#ifdef MX_TLS13_TICKETS
+	if (r == MX_NEW_TICKET) {
+		if (c->on_ticket)
+			c->on_ticket(c->ticket_arg, c);
+		return 1;
+	}
+#else
+	(void)c;
+	(void)r;
+#endif
+	return 0;
 }
 
 mxlab_err
@@ -327,7 +355,7 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 {
 	static const char pers[] = "mxlab server";
 	char e[200];
-	int r;
+	int r, max;
 
 	memset(t, 0, sizeof *t);
 	pthread_mutex_init(&t->rng_lock, NULL);
@@ -336,6 +364,9 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 	mbedtls_ssl_config_init(&t->conf);
 #if defined(MBEDTLS_SSL_CACHE_C)
 	mbedtls_ssl_cache_init(&t->cache);
+#endif
+#ifdef MX_TLS13_TICKETS
+	mbedtls_ssl_ticket_init(&t->ticket);
 #endif
 	if (crypto_init(err, errlen) != 0)
 		return MXLAB_ERR_TLS;
@@ -346,12 +377,29 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 					     MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
 		goto fail;
 	mbedtls_ssl_conf_rng(&t->conf, rng, t);
-	conf_versions(&t->conf, v);
+	max = conf_versions(&t->conf, v);
 	if (ciphers)
 		mbedtls_ssl_conf_ciphersuites(&t->conf, ciphers);
 #if defined(MBEDTLS_SSL_CACHE_C)
 	mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
 				       mbedtls_ssl_cache_set);
+#endif
+#ifdef MX_TLS13_TICKETS
+	/* TLS 1.3 resumes only by tickets (PSK with (EC)DHE, what OpenSSL
+	 * and GnuTLS offer): issue NewSessionTicket when 1.3 is allowed.
+	 * With at most 1.2 (the default) nothing changes: session ids and
+	 * the cache, as with 2.28. */
+	if (!max || max >= MX_TLS_1_3) {
+		if ((r = mbedtls_ssl_ticket_setup(&t->ticket, rng, t,
+						  MBEDTLS_CIPHER_AES_256_GCM, 86400)) != 0)
+			goto fail;
+		mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
+						    mbedtls_ssl_ticket_parse, &t->ticket);
+		mbedtls_ssl_conf_tls13_key_exchange_modes(&t->conf,
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
+	}
+#else
+	(void)max;
 #endif
 	if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &def->crt, &def->key)) != 0)
 		goto fail;
@@ -370,6 +418,9 @@ mx_tls_server_free(struct mx_tls_server *t)
 	mbedtls_ssl_config_free(&t->conf);
 #if defined(MBEDTLS_SSL_CACHE_C)
 	mbedtls_ssl_cache_free(&t->cache);
+#endif
+#ifdef MX_TLS13_TICKETS
+	mbedtls_ssl_ticket_free(&t->ticket);
 #endif
 	mbedtls_ctr_drbg_free(&t->drbg);
 	mbedtls_entropy_free(&t->entropy);
@@ -431,7 +482,8 @@ mx_tls_conn_handshake(struct mx_tls_conn *c)
 
 	do
 		r = mbedtls_ssl_handshake(&c->ssl);
-	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+	       new_ticket(c, r));
 	c->last_error = r;
 	c->active = (r == 0);
 	return r;
@@ -445,7 +497,8 @@ mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len)
 
 	do
 		r = mbedtls_ssl_read(&c->ssl, buf, len);
-	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+	       new_ticket(c, r));
 	if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_NET_CONN_RESET)
 		return 0;
 	if (r < 0)
@@ -461,7 +514,8 @@ mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len)
 	while (len > 0) {
 		int r = mbedtls_ssl_write(&c->ssl, p, len);
 
-		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
+		    new_ticket(c, r))
 			continue;
 		if (r < 0) {
 			c->last_error = r;
@@ -532,7 +586,15 @@ mx_tls_client_setup(struct mx_tls_client *t, const char *ca_file, const char *ca
 		return MXLAB_ERR_TLS;
 	}
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
-	conf_versions(&t->conf, v);
+	(void)conf_versions(&t->conf, v);
+#ifdef MX_TLS13_TICKETS
+	/* 1.3 tickets come after the handshake: have read/write say so
+	 * (mx_tls_conn.on_ticket), and offer them with (EC)DHE. */
+	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&t->conf,
+		MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+	mbedtls_ssl_conf_tls13_key_exchange_modes(&t->conf,
+		MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
+#endif
 	if (ciphers)
 		mbedtls_ssl_conf_ciphersuites(&t->conf, ciphers);
 	/* OPTIONAL: the handshake completes, the caller judges the flags. */
@@ -638,6 +700,17 @@ uint32_t
 mx_tls_conn_verify_result(const struct mx_tls_conn *c)
 {
 	return mbedtls_ssl_get_verify_result(&c->ssl);
+}
+
+int
+mx_tls_conn_is_tls13(const struct mx_tls_conn *c)
+{
+#ifdef MX_MBEDTLS3
+	return mbedtls_ssl_get_version_number(&c->ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+	(void)c;
+	return 0;
+#endif
 }
 
 const char *

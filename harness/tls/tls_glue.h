@@ -29,6 +29,15 @@
 #include <mbedtls/ssl_cache.h>
 #endif
 
+/* TLS 1.3 resumption: mbedTLS 3.x with TLS 1.3, session tickets and the
+ * ticket module (the server issues NewSessionTicket, the client keeps the
+ * last ticket it received). Never with 2.28. */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3) && \
+    defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TICKET_C)
+#define MX_TLS13_TICKETS 1
+#include <mbedtls/ssl_ticket.h>
+#endif
+
 #include "mxlab/error.h"
 #include "netio.h"
 
@@ -78,6 +87,9 @@ struct mx_tls_server {
 #if defined(MBEDTLS_SSL_CACHE_C)
 	mbedtls_ssl_cache_context cache;
 #endif
+#ifdef MX_TLS13_TICKETS
+	mbedtls_ssl_ticket_context ticket;	/* used when 1.3 is allowed */
+#endif
 };
 
 mxlab_err mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
@@ -94,6 +106,10 @@ struct mx_tls_conn {
 	int setup;		/* ssl is initialised */
 	int active;		/* handshake completed */
 	int last_error;		/* last mbedTLS error code */
+	/* Client, TLS 1.3: called when a NewSessionTicket came (during a
+	 * read or write); NULL: nothing is done with it. */
+	void (*on_ticket)(void *arg, struct mx_tls_conn *c);
+	void *ticket_arg;
 };
 
 /* Set up a server-side session over sock; no I/O yet. */
@@ -146,8 +162,11 @@ mxlab_err mx_tls_conn_client_setup(struct mx_tls_conn *c, struct mx_tls_client *
  * the offered session (TLS 1.2: it echoed the session id we sent), 0 not,
  * -1 cannot tell with this mbedTLS (the caller decides another way). */
 int mx_tls_client_handshake(struct mx_tls_conn *c, int *resumed);
-/* Copy the negotiated session for a later offer (0 or an mbedTLS error). */
+/* Copy the negotiated session for a later offer (0 or an mbedTLS error).
+ * Under TLS 1.3 a session is a ticket: call it from on_ticket. */
 int mx_tls_conn_save(struct mx_tls_conn *c, mbedtls_ssl_session *out);
+/* Did the handshake negotiate TLS 1.3? */
+int mx_tls_conn_is_tls13(const struct mx_tls_conn *c);
 uint32_t mx_tls_conn_verify_result(const struct mx_tls_conn *c);
 const char *mx_tls_conn_version(const struct mx_tls_conn *c);
 const char *mx_tls_conn_cipher(const struct mx_tls_conn *c);

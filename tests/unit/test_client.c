@@ -585,6 +585,37 @@ test_resumption(void **state)
 	mxlab_server_free(srv);
 }
 
+/* TLS 1.3 (mbedTLS 3.x): a session is a ticket, sent by the server after
+ * the handshake and read along with the next reply; connections 2 offers
+ * it, the server takes it: no Certificate message, the chain is that of
+ * the session resumed. */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3) && \
+    defined(MBEDTLS_SSL_SESSION_TICKETS)
+#define HAVE_TLS13_TICKETS 1	/* else (2.28) the test is left out */
+static void
+test_resumption_tls13(void **state)
+{
+	struct mxlab_client_result r;
+	char addr[80];
+	mxlab_server *srv = serve((const char *[]){ "cert", "mx.example.test", "tls-max", "1.3", NULL },
+				  addr, sizeof addr);
+
+	(void)state;
+	run(addr, (const char *[]){ "pki", "PKI", "tls-max", "1.3", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_DONE, NULL);
+	assert_string_equal(r.tls_version, "TLSv1.3");
+	assert_false(r.resumed);
+	run(addr, (const char *[]){ "pki", "PKI", "tls-max", "1.3", "connections", "2", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_DONE, NULL);
+	assert_string_equal(r.tls_version, "TLSv1.3");
+	assert_true(r.resumed);
+	assert_int_equal(r.sessions, 2);
+	assert_int_equal(r.nchain, 2);
+	assert_true(r.verified);
+	mxlab_server_free(srv);
+}
+#endif
+
 static void
 test_server_faults(void **state)
 {
@@ -756,6 +787,9 @@ main(void)
 		cmocka_unit_test(test_starttls_modes),
 		cmocka_unit_test(test_implicit_and_message),
 		cmocka_unit_test(test_resumption),
+#ifdef HAVE_TLS13_TICKETS
+		cmocka_unit_test(test_resumption_tls13),
+#endif
 		cmocka_unit_test(test_server_faults),
 		cmocka_unit_test(test_bad_peers),
 	};

@@ -487,6 +487,22 @@ judge_protocols(struct mxlab_probe_report *rep)
 		    "Read the server's TLS log (smtpd_tls_loglevel = 2) for these sessions.",
 		    "no single version was accepted on its own (tried %s)%s.",
 		    rep->versions_tested, untested);
+	/* Only when 1.3 was tried and refused while another version works:
+	 * an mbedTLS without 1.3 (2.28) lists it as not tested above. */
+	if (strstr(rep->versions_refused, "TLSv1.3") && rep->versions_accepted[0])
+		add(rep, "tls13-not-offered", MXLAB_PROBE_INFO,
+		    "Postfix (with OpenSSL 1.1.1 or later), Exim and the large providers "
+		    "(Gmail, Microsoft 365) negotiate TLSv1.3 by default. Without it every "
+		    "session costs an extra round trip in the handshake, the certificate "
+		    "travels in clear, and TLSv1.2's older cipher suites stay the only ones. "
+		    "Usually smtpd_tls_protocols excludes it (!TLSv1.3, <=TLSv1.2), the TLS "
+		    "library is older than OpenSSL 1.1.1, or a TLS proxy ends the session.",
+		    "Leave TLSv1.3 allowed: smtpd_tls_protocols = >=TLSv1.2 (and "
+		    "smtpd_tls_mandatory_protocols likewise), smtpd linked with OpenSSL "
+		    "1.1.1 or later (ldd $(postconf -h daemon_directory)/smtpd | grep ssl); "
+		    "then postfix reload.",
+		    "TLSv1.3 not offered: a session limited to TLSv1.3 was refused "
+		    "(accepted: %s).", rep->versions_accepted);
 }
 
 static void

@@ -4,7 +4,7 @@
 # gives chain-ok; exit status 0/1/2; --json parses.
 . "$(dirname "$0")/lib.sh"
 
-plan 74
+plan 88
 make_pki || diag "no PKI: the tests below will fail"
 CERT=(--pki "$PKI" --cert mx.example.test)
 
@@ -20,6 +20,22 @@ probe() {
 
 # has_finding SEVERITY ID: the text report lists it.
 finding_re() { printf '^  %-5s %s$' "$1" "$2"; }
+
+# mbedtls_tls13: the mxlab under test speaks TLS 1.3 (mbedTLS 3.x, built
+# with it as 3.6 is by default; Debian 12's 2.28 cannot), so the probe
+# tests 1.3 rather than listing it as not tested.
+mbedtls_tls13() { ! mbedtls_tls11; }
+
+# json_check NAME DESCRIPTION PYTHON: the JSON report $T/NAME.txt as d
+# satisfies the assertions.
+json_check() {
+	if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); ids={f['id']:f['severity'] for f in d['findings']}; p=d['protocols']; $3" \
+		"$T/$1.txt" 2>"$T/$1.py.err"; then
+		ok "$2"
+	else
+		not_ok "$2"; diag_file "$T/$1.py.err"; diag_file "$T/$1.txt"
+	fi
+}
 
 # ---- leaf only: chain-leaf-only with its cause and fix
 start_serve leaf "${CERT[@]}" --chain leaf-only
@@ -108,6 +124,52 @@ else
 	for t in 'serve old ready' 'tls-max 1.1: WARN old-protocols' 'tls-max 1.1: TLSv1.2 refused' \
 		'tls-max 1.1: fix >=TLSv1.2' 'serve old exits 0 on SIGTERM'; do
 		skip "$t" "mbedTLS 3.x has no TLS 1.1"
+	done
+fi
+
+# ---- TLS 1.3: tested when this mbedTLS speaks it; a server stuck at 1.2
+# gets tls13-not-offered; under 2.28 1.3 is "not tested", never "not offered"
+start_serve t12 "${CERT[@]}" --tls-max 1.2
+probe t12 --pki "$PKI" --name mx.example.test "127.0.0.1:$PORT"
+T12=$(tr '\n' ' ' <"$T/t12.txt" | tr -s ' ')
+expect_eq "tls-max 1.2: exit 0 (no error)" 0 "$RC"
+expect_no_match "tls-max 1.2: no WARN or ERROR about TLSv1.3" \
+	'^  (WARN|ERROR) +tls13' "$OUT"
+if mbedtls_tls13; then
+	expect_match "tls-max 1.2: INFO tls13-not-offered" "$(finding_re INFO tls13-not-offered)" "$OUT"
+	expect_match "tls-max 1.2: seen says TLSv1.3 not offered" \
+		'seen: +TLSv1\.3 not offered: a session limited to TLSv1\.3 was refused' "$OUT"
+	expect_match "tls-max 1.2: cause says Postfix, Exim and the large providers use 1.3" \
+		'cause: Postfix .*Exim and the large providers .*negotiate TLSv1\.3 by default' "$T12"
+	expect_match "tls-max 1.2: Protocols lists TLSv1.3 refused" '^  refused +.*TLSv1\.3$' "$OUT"
+	probe t12json --json --pki "$PKI" --name mx.example.test "127.0.0.1:$PORT"
+	json_check t12json "tls-max 1.2 --json: tls13-not-offered INFO, TLSv1.3 refused" \
+		'assert ids.get("tls13-not-offered")=="INFO", ids; assert "TLSv1.3" in p["refused"], p; assert d["errors"]==0'
+else
+	expect_match "2.28: Protocols lists TLSv1.3 not tested" '^  not tested +TLSv1\.3$' "$OUT"
+	expect_match "2.28: protocols says this mbedTLS cannot speak TLSv1.3" \
+		'not tested: TLSv1\.3 \(this mbedTLS cannot speak it\)' "$T12"
+	expect_no_match "2.28: no tls13-not-offered" 'tls13-not-offered' "$OUT"
+	expect_no_match "2.28: nothing says TLSv1.3 not offered" 'TLSv1\.3 not offered' "$OUT"
+	probe t12json --json --pki "$PKI" --name mx.example.test "127.0.0.1:$PORT"
+	json_check t12json "2.28 --json: TLSv1.3 untested, not refused, no tls13-not-offered" \
+		'assert "tls13-not-offered" not in ids, ids; assert "TLSv1.3" in p["untested"] and "TLSv1.3" not in p["refused"], p'
+fi
+stop_serve t12
+if mbedtls_tls13; then
+	start_serve t13 "${CERT[@]}" --tls-max 1.3
+	probe t13 --pki "$PKI" --name mx.example.test "127.0.0.1:$PORT"
+	expect_match "tls-max 1.3: Protocols lists TLSv1.3 accepted" '^  accepted +.*TLSv1\.3$' "$OUT"
+	expect_no_match "tls-max 1.3: no tls13-not-offered" 'tls13-not-offered' "$OUT"
+	probe t13json --json --pki "$PKI" --name mx.example.test "127.0.0.1:$PORT"
+	json_check t13json "tls-max 1.3 --json: TLSv1.3 accepted, no tls13-not-offered" \
+		'assert "tls13-not-offered" not in ids, ids; assert "TLSv1.3" in p["accepted"], p'
+	stop_serve t13
+else
+	for t in 'serve t13 ready' 'tls-max 1.3: Protocols lists TLSv1.3 accepted' \
+		'tls-max 1.3: no tls13-not-offered' 'tls-max 1.3 --json: TLSv1.3 accepted' \
+		'serve t13 exits 0 on SIGTERM'; do
+		skip "$t" "mbedTLS 2.28 has no TLS 1.3"
 	done
 fi
 

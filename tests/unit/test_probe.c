@@ -440,6 +440,64 @@ test_protocols_auth(void **state)
 	free(rep);
 }
 
+/* TLSv1.3: refused on its own while an older version works gives
+ * tls13-not-offered (INFO); accepted, or not tested because this mbedTLS
+ * cannot speak it (2.28), gives nothing of the kind. */
+static void
+test_tls13(void **state)
+{
+	struct mxlab_probe_report *rep = good_report();
+	const struct mxlab_probe_finding *f;
+
+	(void)state;
+	/* tested and refused */
+	snprintf(rep->versions_tested, sizeof rep->versions_tested,
+		 "TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3");
+	snprintf(rep->versions_refused, sizeof rep->versions_refused, "TLSv1.0 TLSv1.1 TLSv1.3");
+	rep->versions_untested[0] = '\0';
+	mxlab_probe_analyse(rep);
+	f = must(rep, "tls13-not-offered", MXLAB_PROBE_INFO);
+	assert_non_null(strstr(f->seen, "TLSv1.3 not offered"));
+	assert_non_null(strstr(f->cause, "Postfix"));
+	assert_non_null(strstr(f->cause, "Exim"));
+	assert_non_null(strstr(f->fix, "smtpd_tls_protocols"));
+	must(rep, "protocols", MXLAB_PROBE_OK);
+	assert_int_equal(mxlab_probe_worst(rep), MXLAB_PROBE_INFO);
+
+	/* with old versions accepted too: both findings */
+	snprintf(rep->versions_accepted, sizeof rep->versions_accepted, "TLSv1.0 TLSv1.1 TLSv1.2");
+	snprintf(rep->versions_refused, sizeof rep->versions_refused, "TLSv1.3");
+	mxlab_probe_analyse(rep);
+	must(rep, "old-protocols", MXLAB_PROBE_WARN);
+	must(rep, "tls13-not-offered", MXLAB_PROBE_INFO);
+
+	/* accepted */
+	snprintf(rep->versions_accepted, sizeof rep->versions_accepted, "TLSv1.2 TLSv1.3");
+	snprintf(rep->versions_refused, sizeof rep->versions_refused, "TLSv1.0 TLSv1.1");
+	mxlab_probe_analyse(rep);
+	must_not(rep, "tls13-not-offered");
+	assert_int_equal(mxlab_probe_worst(rep), MXLAB_PROBE_OK);
+
+	/* no single version accepted: protocols INFO says it, not this */
+	rep->versions_accepted[0] = '\0';
+	snprintf(rep->versions_refused, sizeof rep->versions_refused,
+		 "TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3");
+	mxlab_probe_analyse(rep);
+	must(rep, "protocols", MXLAB_PROBE_INFO);
+	must_not(rep, "tls13-not-offered");
+	free(rep);
+
+	/* not tested (mbedTLS 2.28): said so, never "not offered" */
+	rep = good_report();
+	mxlab_probe_analyse(rep);
+	must_not(rep, "tls13-not-offered");
+	f = must(rep, "protocols", MXLAB_PROBE_OK);
+	assert_non_null(strstr(f->seen, "not tested: TLSv1.3 (this mbedTLS cannot speak it)"));
+	for (size_t i = 0; i < rep->nfindings; i++)
+		assert_null(strstr(rep->findings[i].seen, "not offered"));
+	free(rep);
+}
+
 static void
 test_names_and_shapes(void **state)
 {
@@ -695,6 +753,34 @@ test_live_address_without_name(void **state)
 	free(rep);
 }
 
+/* A server limited to TLSv1.2 gets tls13-not-offered; one allowing 1.3
+ * gets it accepted (only where this mbedTLS speaks 1.3). */
+static void
+test_live_tls13(void **state)
+{
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	struct mxlab_probe_report *rep =
+		probe_server("mx.example.test", NULL, "tls-max", "1.2", (char *)NULL);
+
+	(void)state;
+	assert_non_null(strstr(rep->versions_refused, "TLSv1.3"));
+	must(rep, "tls13-not-offered", MXLAB_PROBE_INFO);
+	free(rep);
+	rep = probe_server("mx.example.test", NULL, "tls-max", "1.3", (char *)NULL);
+	assert_non_null(strstr(rep->versions_accepted, "TLSv1.3"));
+	must_not(rep, "tls13-not-offered");
+	free(rep);
+#else
+	struct mxlab_probe_report *rep = probe_server("mx.example.test", NULL, (char *)NULL);
+
+	(void)state;
+	assert_non_null(strstr(rep->versions_untested, "TLSv1.3"));
+	assert_null(strstr(rep->versions_refused, "TLSv1.3"));
+	must_not(rep, "tls13-not-offered");
+	free(rep);
+#endif
+}
+
 int
 main(void)
 {
@@ -713,6 +799,7 @@ main(void)
 		cmocka_unit_test(test_tls_failed),
 		cmocka_unit_test(test_connect_failed),
 		cmocka_unit_test(test_protocols_auth),
+		cmocka_unit_test(test_tls13),
 		cmocka_unit_test(test_names_and_shapes),
 		cmocka_unit_test(test_parse_target),
 		/* live: an in-process mxlab server and a PKI in a temp dir */
@@ -720,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_live_full_and_sni),
 		cmocka_unit_test(test_live_starttls_hidden),
 		cmocka_unit_test(test_live_address_without_name),
+		cmocka_unit_test(test_live_tls13),
 	};
 	return cmocka_run_group_tests_name("probe", tests, live_setup, live_teardown);
 }

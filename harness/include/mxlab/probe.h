@@ -68,6 +68,7 @@ enum mxlab_probe_severity {
  * chain-leaf-only, chain-ok, untrusted-issuer, self-signed, expired,
  * not-yet-valid, name-mismatch, bad-usage, verify-failed, sni-differs, sni-same,
  * auth-before-tls, auth-after-tls-only, old-protocols, protocols,
+ * tls13-not-offered (1.3 tested and refused; not when this mbedTLS lacks it),
  * no-ca (trust not judged), probe-incomplete (the total ran out).
  */
 struct mxlab_probe_finding {

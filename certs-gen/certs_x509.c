@@ -176,7 +176,12 @@ issue(mbedtls_x509write_cert *crt, const struct certs_issue *is,
 	CK(mbedtls_x509write_crt_set_subject_name(crt, is->subject));
 	CK(mbedtls_x509write_crt_set_issuer_name(crt, is->issuer));
 	CK(mbedtls_ctr_drbg_random(&rng->drbg, serial, sizeof serial));
-	serial[0] &= 0x7f;		/* positive */
+	/* Positive and minimal (DER): 0x01..0x7f first. A 0x00 first byte
+	 * is "illegal padding" to OpenSSL 3 (Postfix then cannot load the
+	 * CA file) where mbedTLS 3.x writes the raw bytes as they are. */
+	serial[0] &= 0x7f;
+	if (serial[0] == 0)
+		serial[0] = 0x01;
 	CK(certs_compat_set_serial(crt, serial, sizeof serial));
 	x509_time(is->not_before, nb, sizeof nb);
 	x509_time(is->not_after, na, sizeof na);

@@ -299,18 +299,13 @@ conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
 #ifdef MX_MBEDTLS3
 	int max = v->max;
 
-#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
-	/* mbedTLS 3.6 negotiates TLS 1.3 by default. Without tls-max the
-	 * default stays TLS 1.2, as with 2.28; tls-max 1.3 (or tls-min 1.3)
-	 * asks for it explicitly. Under 1.3 the peers resume by tickets (the
-	 * server issues them, the client keeps the last one: on_ticket), SNI,
-	 * chains, faults and transcripts work (tests/integration/tls13.sh).
-	 * TODO(issue 10, TLS 1.3): lift this default; the tests and scenarios
-	 * that expect TLSv1.2 (and session-id resumption) without tls-max
-	 * would then have to say tls-max 1.2 or expect 1.3. */
-	if (!max && (!v->min || v->min <= MX_TLS_1_2))
-		max = MX_TLS_1_2;
-#endif
+	/* Without tls-max the peers offer what this mbedTLS has: TLS 1.3 on
+	 * 3.6 (what Postfix, Exim and the large providers negotiate), 1.2 on
+	 * 2.28. Under 1.3 the peers resume by tickets (the server issues
+	 * them, the client keeps the last one: on_ticket); SNI, chains,
+	 * faults and transcripts work (tests/integration/tls13.sh); the
+	 * catalogue's verdict lines hold under both (scenarios/README.md).
+	 * tls-max 1.2 pins a peer to 1.2. */
 	if (v->min)
 		mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)v->min);
 	if (max)
@@ -387,7 +382,7 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 #ifdef MX_TLS13_TICKETS
 	/* TLS 1.3 resumes only by tickets (PSK with (EC)DHE, what OpenSSL
 	 * and GnuTLS offer): issue NewSessionTicket when 1.3 is allowed.
-	 * With at most 1.2 (the default) nothing changes: session ids and
+	 * With tls-max 1.2 nothing changes: session ids and
 	 * the cache, as with 2.28. */
 	if (!max || max >= MX_TLS_1_3) {
 		if ((r = mbedtls_ssl_ticket_setup(&t->ticket, rng, t,

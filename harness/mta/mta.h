@@ -97,6 +97,10 @@ struct mta_driver {
 	const char *name;		/* "postfix", "exim", "exec" */
 	const char *log_rel;		/* where its log usually is, relative to
 					   the instance directory ("maillog") */
+	const char *resolv_options;	/* the sandbox's resolv.conf "options"
+					   line: Exim takes DNSSEC from the AD
+					   bit, which glibc passes on only with
+					   trust-ad; Postfix asks for it itself */
 	/* Why the MTA cannot run on this machine (a skip reason), or NULL;
 	 * called outside any sandbox, before a run. */
 	const char *(*unmet)(char *buf, size_t len);

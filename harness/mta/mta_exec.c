@@ -234,6 +234,7 @@ ex_parse(const char *line, size_t len, struct mta_event *ev)
 
 const struct mta_driver mta_exec = {
 	.log_rel = "exec.out",
+	.resolv_options = "edns0",
 	.name = "exec",
 	.unmet = ex_unmet,
 	.version = ex_version,

@@ -379,6 +379,7 @@ exim_release(struct mta *m)
 
 const struct mta_driver mta_exim = {
 	.log_rel = "log/mainlog",
+	.resolv_options = "edns0 trust-ad",
 	.name = "exim",
 	.unmet = exim_unmet,
 	.version = exim_version,

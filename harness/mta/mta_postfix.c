@@ -124,6 +124,7 @@ pf_drv_release(struct mta *m)
 
 const struct mta_driver mta_postfix = {
 	.log_rel = "maillog",
+	.resolv_options = "edns0",
 	.name = "postfix",
 	.unmet = pf_unmet,
 	.prepare = pf_prepare,

@@ -21,6 +21,17 @@
 #include "runner_int.h"
 
 /* /etc/hosts and /etc/resolv.conf as the sandbox sees them. */
+/* The sandbox's resolv.conf: the fake DNS, with the MTA's options. */
+static int
+write_resolv(const char *path, const char *options)
+{
+	char text[200];
+
+	snprintf(text, sizeof text, "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\n"
+		 "options %s\n", options);
+	return rn_write_text(path, text);
+}
+
 int
 rn_write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 {
@@ -50,11 +61,7 @@ rn_write_net_files(struct box *b, char *hosts, char *resolv, size_t len)
 		return -1;
 	}
 	if (rn_write_text(hosts, t) < 0 ||
-	    rn_write_text(resolv, b->sc->mta_driver == &mta_exim ?
-			  /* Exim reads DNSSEC from the AD bit, which glibc passes
-			   * on only with trust-ad; Postfix asks for it itself. */
-			  "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0 trust-ad\n" :
-			  "# mxlab: the scenario's fake DNS\nnameserver 127.0.0.1\noptions edns0\n") < 0) {
+	    write_resolv(resolv, b->sc->mta_driver->resolv_options) < 0) {
 		free(t);
 		return rn_box_fail(b, "%s: %s", b->a->dir, strerror(errno));
 	}

@@ -23,6 +23,8 @@
 #        BENCH_KEEP=1 keeps the work directory, each run's maillog in it)
 set -eu
 runs=${1:-5}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 if [ -n "${PF_FLOOR_INNER:-}" ]; then
 	# ---- one run, inside its own namespaces; prints "start deliver stop" (s)
@@ -48,28 +50,7 @@ if [ -n "${PF_FLOOR_INNER:-}" ]; then
 	local_transport = error:local delivery disabled
 	relayhost = [127.0.0.10]:25
 	EOF
-	cat >"$PF/etc/master.cf" <<-EOF
-	smtp      inet  n       -       n       -       -       smtpd
-	pickup    unix  n       -       n       60      1       pickup
-	cleanup   unix  n       -       n       -       0       cleanup
-	qmgr      unix  n       -       n       300     1       qmgr
-	tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-	rewrite   unix  -       -       n       -       -       trivial-rewrite
-	bounce    unix  -       -       n       -       0       bounce
-	defer     unix  -       -       n       -       0       bounce
-	trace     unix  -       -       n       -       0       bounce
-	verify    unix  -       -       n       -       1       verify
-	flush     unix  n       -       n       1000?   0       flush
-	proxymap  unix  -       -       n       -       -       proxymap
-	smtp      unix  -       -       n       -       -       smtp
-	relay     unix  -       -       n       -       -       smtp
-	error     unix  -       -       n       -       -       error
-	retry     unix  -       -       n       -       -       error
-	discard   unix  -       -       n       -       -       discard
-	anvil     unix  -       -       n       -       1       anvil
-	scache    unix  -       -       n       -       1       scache
-	postlog   unix-dgram n  -       n       -       1       postlogd
-	EOF
+	pf_master_cf "$PF/etc/master.cf"
 	postfix -c "$PF/etc" check
 	smtp-sink -u postfix 127.0.0.10:25 16 >"$R/sink.out" 2>&1 &
 

@@ -19,6 +19,8 @@
 #        BENCH_KEEP=1 keeps the work directory, Postfix's maillog in it)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 build=${1:-$top/build}
 secs=${2:-5}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
@@ -69,28 +71,7 @@ local_transport = error:local delivery disabled
 smtpd_tls_security_level = may
 smtpd_tls_chain_files = $PKI/mx.example.test/good/key-chain.pem
 EOF
-cat >"$PF/etc/master.cf" <<EOF
-smtp      inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+pf_master_cf "$PF/etc/master.cf"
 postfix -c "$PF/etc" check
 /usr/lib/postfix/sbin/master -c "$PF/etc" -s </dev/null >"$T/master.out" 2>&1 &
 master_pid=$!

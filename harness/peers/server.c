@@ -2,13 +2,13 @@
  * server.c: the fake SMTP server's lifecycle (see mxlab/server.h).
  *
  * mxlab_server_start() loads the chains, sets up one shared TLS
- * configuration, binds every listener and starts an acceptor thread that
- * polls the listeners and a self-pipe. Each accepted connection gets a
- * detached thread running mx_session_main() (server_session.c); the
- * connection is on srv->conns while it lives. mxlab_server_stop() wakes the
- * acceptor, shuts down every open socket (which ends blocked reads at once)
- * and waits, on a condition variable, until no connection is left.
- * Concurrency model: one thread per connection, 256 KiB stacks.
+ * configuration, binds every listener and starts the pool (server_pool.c:
+ * an event thread that accepts and watches idle sessions, and workers
+ * that run sessions, server_session.c); a connection is on srv->conns
+ * while it lives. mxlab_server_stop() stops accepting, shuts down every
+ * open socket (which ends blocked reads at once), hands the parked
+ * sessions to workers and waits, on a condition variable, until no
+ * connection is left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,93 +135,7 @@ copy_config(struct mxlab_server_config *dst, const struct mxlab_server_config *s
 	return MXLAB_OK;
 }
 
-static void *
-acceptor_main(void *arg)
-{
-	struct mxlab_server *srv = arg;
-	struct pollfd *p = calloc(srv->nl + 1, sizeof *p);
-	pthread_attr_t attr;
-
-	if (!p)
-		return NULL;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	for (size_t i = 0; i < srv->nl; i++)
-		p[i] = (struct pollfd){ .fd = srv->lfd[i], .events = POLLIN };
-	p[srv->nl] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
-	for (;;) {
-		if (poll(p, srv->nl + 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[srv->nl].revents)
-			break;
-		for (size_t i = 0; i < srv->nl; i++) {
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof ss;
-			struct mx_conn *c;
-			int fd, full;
-			pthread_t t;
-
-			if (!(p[i].revents & POLLIN))
-				continue;
-			fd = accept4(srv->lfd[i], (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-			if (fd < 0)
-				continue;
-			if (mx_net_nodelay(fd) < 0) {	/* as if accept had failed */
-				close(fd);
-				continue;
-			}
-			pthread_mutex_lock(&srv->lock);
-			full = srv->stats.active >= srv->cfg.max_connections;
-			if (full)
-				srv->stats.refused++;
-			pthread_mutex_unlock(&srv->lock);
-			if (full || !(c = calloc(1, sizeof *c))) {
-				static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
-
-				(void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-				close(fd);
-				continue;
-			}
-			c->srv = srv;
-			c->fd = fd;
-			mx_sockaddr_format((struct sockaddr *)&ss, c->peer, sizeof c->peer);
-			snprintf(c->local, sizeof c->local, "%s", srv->laddr[i]);
-			pthread_mutex_lock(&srv->lock);
-			c->id = ++srv->next_id;
-			c->next = srv->conns;
-			if (srv->conns)
-				srv->conns->prev = c;
-			srv->conns = c;
-			srv->stats.connections++;
-			srv->stats.active++;
-			pthread_mutex_unlock(&srv->lock);
-			if (pthread_create(&t, &attr, mx_session_main, c) != 0) {
-				pthread_mutex_lock(&srv->lock);
-				if (c->prev)
-					c->prev->next = c->next;
-				else
-					srv->conns = c->next;
-				if (c->next)
-					c->next->prev = c->prev;
-				srv->stats.active--;
-				srv->stats.refused++;
-				pthread_cond_broadcast(&srv->idle);
-				pthread_mutex_unlock(&srv->lock);
-				close(fd);
-				free(c);
-			}
-		}
-	}
-	pthread_attr_destroy(&attr);
-	free(p);
-	return NULL;
-}
-
-/* Called by a session thread as its very last step. */
+/* Called by a session, on its worker, as its very last step. */
 /*
  * A lingering close. Bytes the client sent that were never read make the
  * kernel answer close() with a reset, and a reset can destroy the last
@@ -323,7 +237,6 @@ mxlab_server_start(const mxlab_server_config *cfg, mxlab_server **out,
 		return BAD(MXLAB_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
-	srv->wake[0] = srv->wake[1] = -1;
 	if (copy_config(&srv->cfg, cfg) != MXLAB_OK) {
 		r = BAD(MXLAB_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -361,15 +274,8 @@ mxlab_server_start(const mxlab_server_config *cfg, mxlab_server **out,
 		srv->lfd[srv->nl] = fd;
 		mx_sock_local_name(fd, srv->laddr[srv->nl], sizeof srv->laddr[0]);
 	}
-	if (pipe2(srv->wake, O_CLOEXEC) < 0) {
-		r = BAD(MXLAB_ERR_IO, "pipe: %s", strerror(errno));
+	if ((r = mx_pool_start(srv, err, errlen)) != MXLAB_OK)
 		goto fail;
-	}
-	if (pthread_create(&srv->acceptor, NULL, acceptor_main, srv) != 0) {
-		r = BAD(MXLAB_ERR_IO, "cannot start the acceptor thread");
-		goto fail;
-	}
-	srv->acceptor_started = 1;
 	*out = srv;
 	return MXLAB_OK;
 fail:
@@ -484,14 +390,13 @@ mxlab_server_stop(mxlab_server *srv)
 	}
 	srv->stopping = 1;
 	pthread_mutex_unlock(&srv->lock);
-	if (srv->acceptor_started) {
-		(void)!write(srv->wake[1], "x", 1);
-		pthread_join(srv->acceptor, NULL);
-		srv->acceptor_started = 0;
-	}
+	mx_pool_stop_accepting(srv->pool);
 	pthread_mutex_lock(&srv->lock);
 	for (struct mx_conn *c = srv->conns; c; c = c->next)
 		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&srv->lock);
+	mx_pool_drain(srv->pool);
+	pthread_mutex_lock(&srv->lock);
 	while (srv->stats.active > 0)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	srv->stopped = 1;
@@ -507,12 +412,9 @@ mxlab_server_free(mxlab_server *srv)
 	if (!srv)
 		return;
 	mxlab_server_stop(srv);
+	mx_pool_free(srv->pool);
 	free(srv->lfd);
 	free(srv->laddr);
-	if (srv->wake[0] >= 0)
-		close(srv->wake[0]);
-	if (srv->wake[1] >= 0)
-		close(srv->wake[1]);
 	if (srv->tls_ready)
 		mx_tls_server_free(&srv->tls);
 	if (srv->def.chain.ncerts || srv->def.label[0])

@@ -3,8 +3,10 @@
  *
  * server_config.c fills struct mxlab_server_config from key = value pairs;
  * server.c owns listeners, the accept thread, connection bookkeeping and
- * the TLS configuration; server_session.c runs one SMTP session on one
- * connection thread, driven by the reply table (enum mx_stage rows).
+ * the TLS configuration; server_pool.c runs the sessions: an event thread
+ * and a bounded pool of workers (docs/serve.md#concurrency);
+ * server_session.c runs one SMTP session, driven by the reply table (enum
+ * mx_stage rows), on whichever worker has it, until it ends or goes idle.
  */
 #ifndef MX_SERVER_INT_H
 #define MX_SERVER_INT_H
@@ -14,7 +16,9 @@
 #include <stddef.h>
 
 #include "mxlab/server.h"
+#include "smtp_wire.h"
 #include "tls_glue.h"
+#include "jsonw.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -105,6 +109,7 @@ int mx_server_config_has_cert(const struct mxlab_server_config *cfg);
 struct mx_transcript;
 struct mx_mailbox;
 struct mx_conn;
+struct mx_pool;
 
 /* A loaded chain and its label for transcripts ("host/profile full"). */
 struct mx_served_chain {
@@ -118,9 +123,7 @@ struct mxlab_server {
 	int *lfd;				/* listening sockets */
 	char (*laddr)[80];			/* their addresses */
 	size_t nl;
-	int wake[2];				/* self-pipe to stop the acceptor */
-	pthread_t acceptor;
-	int acceptor_started;
+	struct mx_pool *pool;			/* event thread and workers */
 
 	struct mx_tls_server tls;		/* shared TLS setup, if any */
 	int tls_ready;
@@ -148,8 +151,36 @@ struct mxlab_server {
 void mx_server_note_tls(struct mxlab_server *srv, const struct mxlab_server_tls_info *t);
 void mx_server_note_msg(struct mxlab_server *srv, const struct mxlab_server_msg_info *m);
 
-/* server_session.c */
-void *mx_session_main(void *conn);
+/* What a worker lends the session it runs: buffers that are empty
+ * whenever a session is parked, so a parked session needs none of them. */
+#define MX_OUT_CAP 8192
+#define MX_DATA_PIECE 65536
+struct mx_worker_bufs {
+	struct mx_reader rd;		/* the session's input, re-pointed */
+	char out[MX_OUT_CAP];		/* replies not yet flushed */
+	unsigned char *line;		/* a command line (cfg->max_line) */
+	unsigned char *piece;		/* message data (MX_DATA_PIECE) */
+	struct jw w;			/* transcript lines */
+};
+
+/* server_session.c: run the connection's session on this worker until it
+ * ends (the connection is then gone: mx_server_conn_done) or parks
+ * (mx_pool_park accepted it). The first call starts the session. */
+void mx_session_run(struct mx_conn *c, struct mx_worker_bufs *b);
+
+/* server_pool.c */
+mxlab_err mx_pool_start(struct mxlab_server *srv, char *err, size_t errlen);
+/* Park c until its socket is readable or deadline (mx_clock_ms; 0: none)
+ * passes; a worker then runs it again. 0, or -1 when the server is
+ * stopping (the caller carries on; its reads end at once). */
+int mx_pool_park(struct mx_conn *c, long long deadline);
+/* Stop accepting, end parked sessions, wait for every session, stop the
+ * workers (in that order, from mxlab_server_stop). */
+void mx_pool_stop_accepting(struct mx_pool *p);
+void mx_pool_drain(struct mx_pool *p);
+void mx_pool_free(struct mx_pool *p);
+
+struct mx_session;
 
 struct mx_conn {
 	struct mxlab_server *srv;
@@ -158,6 +189,13 @@ struct mx_conn {
 	char peer[80];
 	char local[80];
 	struct mx_conn *prev, *next;
+	struct mx_session *sess;	/* server_session.c's state */
+	/* server_pool.c, under its lock */
+	struct mx_conn *qnext;		/* the run queue */
+	struct mx_conn *pprev, *pnext;	/* the parked list */
+	int parked;
+	int in_epoll;			/* registered (maybe disarmed) */
+	long long park_deadline;
 	struct mx_tls_conn tls;		/* TLS session, when started */
 	const struct mx_served_chain *served;
 	char sni[256];

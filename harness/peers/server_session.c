@@ -1,5 +1,14 @@
 /*
- * server_session.c: one SMTP session of the fake server, on its own thread.
+ * server_session.c: one SMTP session of the fake server.
+ *
+ * A session runs on a worker of the pool (server_pool.c) until it ends or
+ * goes idle: when the client has sent nothing for MX_PARK_AFTER_MS and
+ * nothing is buffered (in the reader or inside TLS), its replies flushed,
+ * the session parks (mx_pool_park) and the worker moves on; a worker,
+ * maybe another, resumes it when the client writes or the command's
+ * deadline passes. The buffers are the worker's (struct mx_worker_bufs),
+ * empty whenever a session parks; the state in struct mx_session is all
+ * that a parked session keeps, with its TLS context.
  *
  * The session reads commands with the bounded reader of smtp_wire.c and
  * answers through reply(), which consults the reply table row of the stage
@@ -23,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
 #include <sys/socket.h>
 
@@ -34,20 +44,26 @@
 #define MAX_RCPT 1000
 #define MAX_ERRORS 20
 #define PATH_CAP 1024
-#define DATA_PIECE 65536
+/* How long a worker waits for an idle client's next command before it
+ * parks the session: long enough that a client in a dialogue (a reply
+ * read, the next command written) never parks, short enough that held
+ * idle sessions leave the workers quickly. */
+#define MX_PARK_AFTER_MS 100
 
 void mx_server_conn_done(struct mx_conn *c);
 
-struct session {
+struct mx_session {
 	struct mx_conn *c;
 	struct mxlab_server *srv;
 	const struct mxlab_server_config *cfg;
 	struct mx_sock sock;
-	struct mx_reader rd;
+	struct mx_worker_bufs *b;	/* the worker's, while it runs us */
+	struct mx_reader *rd;		/* &b->rd */
 	int tls;
-	struct jw w;
-	char out[8192];
+	struct jw *w;			/* &b->w */
+	char *out;			/* b->out */
 	size_t outlen;
+	int waiting;			/* the next command's deadline is set */
 	int dead;			/* the session must end */
 	int broken;			/* nothing more can be written */
 	const char *reason;		/* why the session ended */
@@ -66,7 +82,7 @@ struct session {
 
 /* Start a unit of work: over within the timeout (and the session limit). */
 static void
-unit_begin(struct session *s)
+unit_begin(struct mx_session *s)
 {
 	mx_sock_deadline_in(&s->sock, s->cfg->timeout_ms);
 }
@@ -75,7 +91,7 @@ unit_begin(struct session *s)
  * clock decides when the socket cannot tell (mbedTLS may write an alert
  * after a read gave up, which clears timed_out). */
 static enum mx_sock_timeout
-timeout_kind(const struct session *s)
+timeout_kind(const struct mx_session *s)
 {
 	long long now = mx_clock_ms();
 
@@ -94,7 +110,7 @@ timeout_reason(enum mx_sock_timeout k)
 }
 
 static int
-sess_send(struct session *s, const void *buf, size_t len)
+sess_send(struct mx_session *s, const void *buf, size_t len)
 {
 	unit_begin(s);
 	if (s->tls)
@@ -104,7 +120,7 @@ sess_send(struct session *s, const void *buf, size_t len)
 
 /* A write failed: nothing more can be said to this client. */
 static void
-write_failed(struct session *s)
+write_failed(struct mx_session *s)
 {
 	enum mx_sock_timeout k = timeout_kind(s);
 
@@ -114,7 +130,7 @@ write_failed(struct session *s)
 }
 
 static void
-flush_out(struct session *s)
+flush_out(struct mx_session *s)
 {
 	if (s->outlen && !s->broken && sess_send(s, s->out, s->outlen) < 0)
 		write_failed(s);
@@ -123,20 +139,20 @@ flush_out(struct session *s)
 
 /* Queue one reply (buffered), with its transcript event. */
 static void
-send_reply(struct session *s, int code, const char *text)
+send_reply(struct mx_session *s, int code, const char *text)
 {
 	char buf[4096];
 	size_t n = mx_reply_format(buf, sizeof buf, code, text);
 
 	if (n >= sizeof buf)
 		n = sizeof buf - 1;
-	mx_tr_begin(&s->w, s->c->id, "reply");
-	jw_kint(&s->w, "code", code);
-	jw_kstr(&s->w, "text", text);
-	mx_tr_end(s->srv->tr, &s->w);
-	if (s->outlen + n > sizeof s->out)
+	mx_tr_begin(s->w, s->c->id, "reply");
+	jw_kint(s->w, "code", code);
+	jw_kstr(s->w, "text", text);
+	mx_tr_end(s->srv->tr, s->w);
+	if (s->outlen + n > MX_OUT_CAP)
 		flush_out(s);
-	if (n > sizeof s->out) {
+	if (n > MX_OUT_CAP) {
 		if (!s->broken && sess_send(s, buf, n) < 0)
 			write_failed(s);
 		return;
@@ -155,7 +171,7 @@ send_reply(struct session *s, int code, const char *text)
  * given one more timeout to get it out even past the session limit, and
  * end the session. */
 static void
-time_out(struct session *s, enum mx_sock_timeout k)
+time_out(struct mx_session *s, enum mx_sock_timeout k)
 {
 	char text[320];
 
@@ -170,7 +186,7 @@ time_out(struct session *s, enum mx_sock_timeout k)
 /* Sleep in short steps so that a server stop is not held up; never past
  * the session limit. */
 static void
-delay(struct session *s, unsigned ms)
+delay(struct mx_session *s, unsigned ms)
 {
 	while (ms > 0 && !mx_server_stopping(s->srv) &&
 	       !(s->sock.limit && mx_clock_ms() >= s->sock.limit)) {
@@ -183,12 +199,12 @@ delay(struct session *s, unsigned ms)
 }
 
 static void
-event_note(struct session *s, const char *event, const char *key, const char *val)
+event_note(struct mx_session *s, const char *event, const char *key, const char *val)
 {
-	mx_tr_begin(&s->w, s->c->id, event);
+	mx_tr_begin(s->w, s->c->id, event);
 	if (key)
-		jw_kstr(&s->w, key, val);
-	mx_tr_end(s->srv->tr, &s->w);
+		jw_kstr(s->w, key, val);
+	mx_tr_end(s->srv->tr, s->w);
 }
 
 /*
@@ -196,7 +212,7 @@ event_note(struct session *s, const char *event, const char *key, const char *va
  * default reply. Returns the code actually sent (0 after a disconnect).
  */
 static int
-reply(struct session *s, enum mx_stage st, int code, const char *text)
+reply(struct mx_session *s, enum mx_stage st, int code, const char *text)
 {
 	const struct mx_reply_rule *r = &s->cfg->rules[st];
 
@@ -224,7 +240,7 @@ reply(struct session *s, enum mx_stage st, int code, const char *text)
 }
 
 static void
-reset_transaction(struct session *s)
+reset_transaction(struct mx_session *s)
 {
 	for (size_t i = 0; i < s->nrcpt; i++)
 		free(s->rcpt[i]);
@@ -237,7 +253,7 @@ reset_transaction(struct session *s)
 }
 
 static void
-protocol_error(struct session *s, int code, const char *text)
+protocol_error(struct mx_session *s, int code, const char *text)
 {
 	send_reply(s, code, text);
 	if (++s->errors >= MAX_ERRORS && !s->dead) {
@@ -250,7 +266,7 @@ protocol_error(struct session *s, int code, const char *text)
 }
 
 static void
-tls_event(struct session *s, int ok, int code, size_t discarded)
+tls_event(struct mx_session *s, int ok, int code, size_t discarded)
 {
 	struct mx_conn *c = s->c;
 	const struct mx_served_chain *ch = c->served ? c->served : &s->srv->def;
@@ -276,30 +292,30 @@ tls_event(struct session *s, int ok, int code, size_t discarded)
 		snprintf(info.error, sizeof info.error, "no handshake");
 	mx_server_note_tls(s->srv, &info);
 
-	mx_tr_begin(&s->w, c->id, "tls");
-	jw_kstr(&s->w, "result", ok ? "ok" : "failed");
-	jw_kstr(&s->w, "mode", s->cfg->implicit_tls ? "implicit" : "starttls");
+	mx_tr_begin(s->w, c->id, "tls");
+	jw_kstr(s->w, "result", ok ? "ok" : "failed");
+	jw_kstr(s->w, "mode", s->cfg->implicit_tls ? "implicit" : "starttls");
 	if (ok) {
-		jw_kstr(&s->w, "version", mbedtls_ssl_get_version(&c->tls.ssl));
-		jw_kstr(&s->w, "cipher", mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
+		jw_kstr(s->w, "version", mbedtls_ssl_get_version(&c->tls.ssl));
+		jw_kstr(s->w, "cipher", mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
 	}
-	jw_key(&s->w, "sni");
+	jw_key(s->w, "sni");
 	if (c->sni_seen)
-		jw_str(&s->w, c->sni);
+		jw_str(s->w, c->sni);
 	else
-		jw_null(&s->w);
-	jw_kstr(&s->w, "chain", ch->label);
-	jw_kint(&s->w, "certificates", ch->chain.ncerts);
+		jw_null(s->w);
+	jw_kstr(s->w, "chain", ch->label);
+	jw_kint(s->w, "certificates", ch->chain.ncerts);
 	if (discarded)
-		jw_kint(&s->w, "discarded_plaintext", (long long)discarded);
+		jw_kint(s->w, "discarded_plaintext", (long long)discarded);
 	if (!ok)
-		jw_kstr(&s->w, "error", info.error);
-	mx_tr_end(s->srv->tr, &s->w);
+		jw_kstr(s->w, "error", info.error);
+	mx_tr_end(s->srv->tr, s->w);
 }
 
 /* A fault: wait for the ClientHello, answer garbage, hang up. */
 static void
-send_garbage(struct session *s)
+send_garbage(struct mx_session *s)
 {
 	static const char junk[] = "mxlab garbage: this is not a TLS ServerHello\r\n"
 				   "mxlab garbage: this is not a TLS ServerHello\r\n";
@@ -316,7 +332,7 @@ send_garbage(struct session *s)
 
 /* Start TLS on the connection (after 220 or at connect). 0 or -1. */
 static int
-start_tls(struct session *s, size_t discarded)
+start_tls(struct mx_session *s, size_t discarded)
 {
 	char e[300];
 	int r;
@@ -350,12 +366,12 @@ start_tls(struct session *s, size_t discarded)
 	}
 	mx_server_count(s->srv, &s->srv->stats.tls_ok);
 	s->tls = 1;
-	mx_reader_set_source(&s->rd, mx_tls_conn_recv, &s->c->tls);
+	mx_reader_set_source(s->rd, mx_tls_conn_recv, &s->c->tls);
 	return 0;
 }
 
 static void
-do_ehlo(struct session *s, const struct mx_command *cmd, int ehlo)
+do_ehlo(struct mx_session *s, const struct mx_command *cmd, int ehlo)
 {
 	const struct mxlab_server_config *cfg = s->cfg;
 	char text[1024];
@@ -382,7 +398,7 @@ do_ehlo(struct session *s, const struct mx_command *cmd, int ehlo)
 }
 
 static void
-do_starttls(struct session *s, const struct mx_command *cmd)
+do_starttls(struct mx_session *s, const struct mx_command *cmd)
 {
 	size_t discarded;
 
@@ -407,7 +423,7 @@ do_starttls(struct session *s, const struct mx_command *cmd)
 	flush_out(s);
 	if (s->dead)
 		return;
-	discarded = mx_reader_discard(&s->rd);
+	discarded = mx_reader_discard(s->rd);
 	if (start_tls(s, discarded) == 0) {
 		s->have_helo = 0;
 		reset_transaction(s);
@@ -415,7 +431,7 @@ do_starttls(struct session *s, const struct mx_command *cmd)
 }
 
 static void
-do_mail(struct session *s, const struct mx_command *cmd)
+do_mail(struct mx_session *s, const struct mx_command *cmd)
 {
 	char path[PATH_CAP];
 	const char *params, *p;
@@ -448,7 +464,7 @@ do_mail(struct session *s, const struct mx_command *cmd)
 }
 
 static void
-do_rcpt(struct session *s, const struct mx_command *cmd)
+do_rcpt(struct mx_session *s, const struct mx_command *cmd)
 {
 	char path[PATH_CAP];
 	const char *params;
@@ -484,7 +500,7 @@ do_rcpt(struct session *s, const struct mx_command *cmd)
 
 /* Keep a piece of message text, unless the message is already too big. */
 static int
-keep(struct session *s, const unsigned char *p, size_t n, int *toobig)
+keep(struct mx_session *s, const unsigned char *p, size_t n, int *toobig)
 {
 	if (*toobig || s->msglen + n > s->cfg->size) {
 		*toobig = 1;
@@ -507,25 +523,25 @@ keep(struct session *s, const unsigned char *p, size_t n, int *toobig)
 }
 
 static void
-message_event(struct session *s, const char *status, const char *file)
+message_event(struct mx_session *s, const char *status, const char *file)
 {
-	mx_tr_begin(&s->w, s->c->id, "message");
-	jw_kstr(&s->w, "status", status);
-	jw_kstr(&s->w, "from", s->from);
-	jw_key(&s->w, "rcpt");
-	jw_arr_begin(&s->w);
+	mx_tr_begin(s->w, s->c->id, "message");
+	jw_kstr(s->w, "status", status);
+	jw_kstr(s->w, "from", s->from);
+	jw_key(s->w, "rcpt");
+	jw_arr_begin(s->w);
 	for (size_t i = 0; i < s->nrcpt; i++)
-		jw_str(&s->w, s->rcpt[i]);
-	jw_arr_end(&s->w);
-	jw_kint(&s->w, "size", (long long)s->msglen);
-	jw_kbool(&s->w, "tls", s->tls);
+		jw_str(s->w, s->rcpt[i]);
+	jw_arr_end(s->w);
+	jw_kint(s->w, "size", (long long)s->msglen);
+	jw_kbool(s->w, "tls", s->tls);
 	if (file)
-		jw_kstr(&s->w, "file", file);
-	mx_tr_end(s->srv->tr, &s->w);
+		jw_kstr(s->w, "file", file);
+	mx_tr_end(s->srv->tr, s->w);
 }
 
 static void
-store_and_answer(struct session *s)
+store_and_answer(struct mx_session *s)
 {
 	struct mx_envelope env = {
 		.from = s->from, .rcpt = (const char *const *)s->rcpt, .nrcpt = s->nrcpt,
@@ -560,7 +576,7 @@ store_and_answer(struct session *s)
 		memset(&m, 0, sizeof m);
 		m.conn = s->c->id;
 		m.tls = s->tls;
-		snprintf(m.from, sizeof m.from, "%s", s->from);
+		snprintf(m.from, sizeof m.from, "%.*s", (int)sizeof m.from - 1, s->from);
 		snprintf(m.rcpt, sizeof m.rcpt, "%s", s->nrcpt ? s->rcpt[0] : "");
 		m.nrcpt = s->nrcpt;
 		m.size = s->msglen;
@@ -573,9 +589,9 @@ store_and_answer(struct session *s)
 }
 
 static void
-do_data(struct session *s, const struct mx_command *cmd)
+do_data(struct mx_session *s, const struct mx_command *cmd)
 {
-	unsigned char *piece;
+	unsigned char *piece = s->b->piece;
 	int at_start = 1, toobig = 0;
 
 	if (cmd->arg_len) {
@@ -590,17 +606,15 @@ do_data(struct session *s, const struct mx_command *cmd)
 	if (reply(s, MX_STAGE_DATA, 354, "End data with <CR><LF>.<CR><LF>") != 354)
 		return;
 	flush_out(s);
-	if (s->dead || !(piece = malloc(DATA_PIECE))) {
-		s->dead = 1;
+	if (s->dead)
 		return;
-	}
 	s->msglen = 0;
 	for (;;) {
 		size_t n = 0, skip = 0;
 		enum mx_read_status st;
 
 		unit_begin(s);		/* each line (or 64 KiB piece) of data */
-		st = mx_reader_line(&s->rd, piece, DATA_PIECE, &n);
+		st = mx_reader_line(s->rd, piece, MX_DATA_PIECE, &n);
 		if (st == MX_READ_EOF || st == MX_READ_ERROR) {
 			enum mx_sock_timeout k = st == MX_READ_ERROR ? timeout_kind(s)
 							     : MX_SOCK_TO_NONE;
@@ -630,21 +644,20 @@ do_data(struct session *s, const struct mx_command *cmd)
 		}
 		at_start = (st == MX_READ_LINE);
 	}
-	free(piece);
 	reset_transaction(s);
 }
 
 static void
-do_command(struct session *s, const unsigned char *line, size_t n)
+do_command(struct mx_session *s, const unsigned char *line, size_t n)
 {
 	struct mx_command cmd;
 	size_t shown = n;
 
 	while (shown > 0 && (line[shown - 1] == '\n' || line[shown - 1] == '\r'))
 		shown--;
-	mx_tr_begin(&s->w, s->c->id, "command");
-	jw_kstrn(&s->w, "line", (const char *)line, shown);
-	mx_tr_end(s->srv->tr, &s->w);
+	mx_tr_begin(s->w, s->c->id, "command");
+	jw_kstrn(s->w, "line", (const char *)line, shown);
+	mx_tr_end(s->srv->tr, s->w);
 
 	if (mx_command_parse((const char *)line, n, &cmd) < 0) {
 		protocol_error(s, 500, "5.5.2 Error: bad syntax");
@@ -684,11 +697,11 @@ do_command(struct session *s, const unsigned char *line, size_t n)
 
 /* Read what is left of an overlong command line. 0, or -1 at EOF/error. */
 static int
-skip_rest(struct session *s, unsigned char *buf, size_t cap)
+skip_rest(struct mx_session *s, unsigned char *buf, size_t cap)
 {
 	for (;;) {
 		size_t n;
-		enum mx_read_status st = mx_reader_line(&s->rd, buf, cap, &n);
+		enum mx_read_status st = mx_reader_line(s->rd, buf, cap, &n);
 
 		if (st == MX_READ_LINE)
 			return 0;
@@ -697,38 +710,65 @@ skip_rest(struct session *s, unsigned char *buf, size_t cap)
 	}
 }
 
-static void
-session_loop(struct session *s)
+/*
+ * Wait for the next command line. 1: read it (bytes are there, or the
+ * deadline has passed and the read will say so); 0: the session is
+ * parked and this worker must let go of it.
+ */
+static int
+await_command(struct mx_session *s)
+{
+	struct pollfd p = { .fd = s->c->fd, .events = POLLIN };
+	long long left;
+
+	if (mx_reader_pending(s->rd) || (s->tls && mx_tls_conn_pending(&s->c->tls)))
+		return 1;
+	left = mx_sock_left_ms(&s->sock);
+	if (left == 0)
+		return 1;
+	if (poll(&p, 1, left >= 0 && left < MX_PARK_AFTER_MS ? (int)left : MX_PARK_AFTER_MS) != 0)
+		return 1;
+	if ((left = mx_sock_left_ms(&s->sock)) == 0)
+		return 1;
+	/* Idle: nothing of ours may stay in the worker's buffers. */
+	free(s->msg);
+	s->msg = NULL;
+	s->msglen = s->msgcap = 0;
+	return mx_pool_park(s->c, left > 0 ? mx_clock_ms() + left : 0) != 0;
+}
+
+/* The command loop. 1: the session is over; 0: it is parked. */
+static int
+session_loop(struct mx_session *s)
 {
 	const struct mxlab_server_config *cfg = s->cfg;
-	unsigned char *line = malloc(cfg->max_line);
-	char text[600];
-	int code;
+	unsigned char *line = s->b->line;
 
-	if (!line)
-		return;
-	snprintf(text, sizeof text, "%s %s", cfg->hostname, cfg->banner);
-	code = reply(s, MX_STAGE_GREETING, 220, text);
-	s->refused = code / 100 != 2;
 	while (!s->dead) {
 		size_t n = 0;
 		enum mx_read_status st;
 
-		if (mx_reader_pending(&s->rd) == 0)
-			flush_out(s);
-		if (s->dead)
-			break;
-		unit_begin(s);		/* one command line, however it trickles */
-		st = mx_reader_line(&s->rd, line, cfg->max_line, &n);
+		if (!s->waiting) {
+			if (mx_reader_pending(s->rd) == 0)
+				flush_out(s);
+			if (s->dead)
+				break;
+			unit_begin(s);	/* one command line, however it trickles */
+			s->waiting = 1;
+		}
+		if (!await_command(s))
+			return 0;
+		st = mx_reader_line(s->rd, line, cfg->max_line, &n);
+		s->waiting = 0;
 		if (st == MX_READ_LINE) {
 			do_command(s, line, n);
 			continue;
 		}
 		if (st == MX_READ_PARTIAL) {
-			mx_tr_begin(&s->w, s->c->id, "command");
-			jw_kstrn(&s->w, "line", (const char *)line, n > 80 ? 80 : n);
-			jw_kbool(&s->w, "too_long", 1);
-			mx_tr_end(s->srv->tr, &s->w);
+			mx_tr_begin(s->w, s->c->id, "command");
+			jw_kstrn(s->w, "line", (const char *)line, n > 80 ? 80 : n);
+			jw_kbool(s->w, "too_long", 1);
+			mx_tr_end(s->srv->tr, s->w);
 			if (skip_rest(s, line, cfg->max_line) < 0) {
 				if (timeout_kind(s))
 					time_out(s, timeout_kind(s));
@@ -740,10 +780,10 @@ session_loop(struct session *s)
 			continue;
 		}
 		if (n > 0) {
-			mx_tr_begin(&s->w, s->c->id, "command");
-			jw_kstrn(&s->w, "line", (const char *)line, n);
-			jw_kbool(&s->w, "unterminated", 1);
-			mx_tr_end(s->srv->tr, &s->w);
+			mx_tr_begin(s->w, s->c->id, "command");
+			jw_kstrn(s->w, "line", (const char *)line, n);
+			jw_kbool(s->w, "unterminated", 1);
+			mx_tr_end(s->srv->tr, s->w);
 		}
 		if (st == MX_READ_ERROR && timeout_kind(s))
 			time_out(s, timeout_kind(s));
@@ -752,42 +792,86 @@ session_loop(struct session *s)
 		break;
 	}
 	flush_out(s);
-	free(line);
+	return 1;
 }
 
-void *
-mx_session_main(void *arg)
+/* Lend the worker's buffers to the session (empty: see await_command). */
+static void
+bind_worker(struct mx_session *s, struct mx_worker_bufs *b)
 {
-	struct mx_conn *c = arg;
-	struct session s;
+	s->b = b;
+	s->rd = &b->rd;
+	s->w = &b->w;
+	s->out = b->out;
+	s->outlen = 0;
+	if (s->tls)
+		mx_reader_init(s->rd, mx_tls_conn_recv, &s->c->tls);
+	else
+		mx_reader_init(s->rd, mx_sock_recv, &s->sock);
+}
 
-	memset(&s, 0, sizeof s);
-	s.c = c;
-	s.srv = c->srv;
-	s.cfg = &c->srv->cfg;
-	s.sock.fd = c->fd;
-	if (s.cfg->session_timeout_ms)
-		s.sock.limit = mx_clock_ms() + s.cfg->session_timeout_ms;
-	jw_init(&s.w);
-	mx_reader_init(&s.rd, mx_sock_recv, &s.sock);
+/* Greet (after the handshake, with implicit TLS). 0, or -1: it is over. */
+static int
+session_open(struct mx_session *s)
+{
+	const struct mxlab_server_config *cfg = s->cfg;
+	struct mx_conn *c = s->c;
+	char text[600];
 
-	mx_tr_begin(&s.w, c->id, "connect");
-	jw_kstr(&s.w, "client", c->peer);
-	jw_kstr(&s.w, "local", c->local);
-	mx_tr_end(s.srv->tr, &s.w);
+	mx_tr_begin(s->w, c->id, "connect");
+	jw_kstr(s->w, "client", c->peer);
+	jw_kstr(s->w, "local", c->local);
+	mx_tr_end(s->srv->tr, s->w);
+	if (mx_server_stopping(s->srv) || (cfg->implicit_tls && start_tls(s, 0) != 0))
+		return -1;
+	snprintf(text, sizeof text, "%s %s", cfg->hostname, cfg->banner);
+	s->refused = reply(s, MX_STAGE_GREETING, 220, text) / 100 != 2;
+	return 0;
+}
 
-	if (!mx_server_stopping(s.srv) && (!s.cfg->implicit_tls || start_tls(&s, 0) == 0))
-		session_loop(&s);
+static void
+session_close(struct mx_session *s)
+{
+	struct mx_conn *c = s->c;
 
+	flush_out(s);
 	if (c->tls.setup)
 		mx_tls_conn_close(&c->tls);
-	mx_tr_begin(&s.w, c->id, "close");
-	jw_kstr(&s.w, "reason", s.reason ? s.reason : "server stopped");
-	jw_kint(&s.w, "messages", (long long)s.messages);
-	mx_tr_end(s.srv->tr, &s.w);
-	reset_transaction(&s);
-	free(s.msg);
-	jw_free(&s.w);
+	mx_tr_begin(s->w, c->id, "close");
+	jw_kstr(s->w, "reason", s->reason ? s->reason : "server stopped");
+	jw_kint(s->w, "messages", (long long)s->messages);
+	mx_tr_end(s->srv->tr, s->w);
+	reset_transaction(s);
+	free(s->msg);
+	free(s);
+	c->sess = NULL;
 	mx_server_conn_done(c);
-	return NULL;
+}
+
+void
+mx_session_run(struct mx_conn *c, struct mx_worker_bufs *b)
+{
+	struct mx_session *s = c->sess;
+
+	if (!s) {
+		if (!(s = calloc(1, sizeof *s))) {
+			mx_server_conn_done(c);
+			return;
+		}
+		c->sess = s;
+		s->c = c;
+		s->srv = c->srv;
+		s->cfg = &c->srv->cfg;
+		s->sock.fd = c->fd;
+		if (s->cfg->session_timeout_ms)
+			s->sock.limit = mx_clock_ms() + s->cfg->session_timeout_ms;
+		bind_worker(s, b);
+		if (session_open(s) < 0) {
+			session_close(s);
+			return;
+		}
+	} else
+		bind_worker(s, b);
+	if (session_loop(s))
+		session_close(s);
 }

@@ -502,6 +502,13 @@ mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len)
 }
 
 int
+mx_tls_conn_pending(const struct mx_tls_conn *c)
+{
+	return c->setup && (mbedtls_ssl_get_bytes_avail(&c->ssl) > 0 ||
+			    mbedtls_ssl_check_pending(&c->ssl));
+}
+
+int
 mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;

@@ -119,6 +119,9 @@ mxlab_err mx_tls_conn_setup(struct mx_tls_conn *c, const mbedtls_ssl_config *con
 int mx_tls_conn_handshake(struct mx_tls_conn *c);
 /* mx_recv_fn over TLS: > 0 bytes, 0 on close_notify or EOF, < 0 error. */
 int mx_tls_conn_recv(void *conn, unsigned char *buf, size_t len);
+/* Are bytes waiting inside the session, decrypted or as an unread record,
+ * so that a read would not touch the socket? (1 or 0) */
+int mx_tls_conn_pending(const struct mx_tls_conn *c);
 /* Send everything: 0 or a negative error. */
 int mx_tls_conn_send_all(struct mx_tls_conn *c, const void *buf, size_t len);
 /* Send close_notify (best effort: within a second, never past the

@@ -89,6 +89,22 @@ sock_wait(struct mx_sock *s, short events)
 	}
 }
 
+/* Has the nearer of deadline and limit passed? (timed_out set when so)
+ * Checked before the first try, so that a past deadline fails without
+ * reading or writing, as sock_wait would. */
+static int
+sock_expired(struct mx_sock *s)
+{
+	enum mx_sock_timeout which;
+	long long end = sock_end(s, &which);
+
+	if (end && end <= mx_clock_ms()) {
+		s->timed_out = which;
+		return 1;
+	}
+	return 0;
+}
+
 int
 mx_sock_recv(void *sock, unsigned char *buf, size_t len)
 {
@@ -97,14 +113,16 @@ mx_sock_recv(void *sock, unsigned char *buf, size_t len)
 	int w;
 
 	s->timed_out = MX_SOCK_TO_NONE;
+	if (sock_expired(s))
+		return MX_SOCK_ERR_TIMEOUT;
 	for (;;) {
-		if ((w = sock_wait(s, POLLIN)) <= 0)
-			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;
-		n = recv(s->fd, buf, len, 0);
+		n = recv(s->fd, buf, len, MSG_DONTWAIT);
 		if (n >= 0)
 			return (int)n;
-		if (errno != EINTR && errno != EAGAIN)
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return MX_SOCK_ERR_IO;
+		if (errno != EINTR && (w = sock_wait(s, POLLIN)) <= 0)
+			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;
 	}
 }
 
@@ -115,14 +133,16 @@ mx_sock_send_some(struct mx_sock *s, const unsigned char *buf, size_t len)
 	int w;
 
 	s->timed_out = MX_SOCK_TO_NONE;
+	if (sock_expired(s))
+		return MX_SOCK_ERR_TIMEOUT;
 	for (;;) {
-		if ((w = sock_wait(s, POLLOUT)) <= 0)
-			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;
-		n = send(s->fd, buf, len, MSG_NOSIGNAL);
+		n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0)
 			return (int)n;
-		if (errno != EINTR && errno != EAGAIN)
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return MX_SOCK_ERR_IO;
+		if (errno != EINTR && (w = sock_wait(s, POLLOUT)) <= 0)
+			return w == 0 ? MX_SOCK_ERR_TIMEOUT : MX_SOCK_ERR_IO;
 	}
 }
 

@@ -6,7 +6,9 @@
  *   reply, a command line, a handshake, a stage) must be done, and an outer
  *   limit (a whole session, a whole run). Every wait in recv and send polls
  *   only until the nearer of the two, so a peer dripping a byte at a time
- *   cannot stretch a unit: time spent across many reads adds up.
+ *   cannot stretch a unit: time spent across many reads adds up. Both try
+ *   first (MSG_DONTWAIT) and poll only when the socket is not ready, so a
+ *   ready socket costs one system call, not two.
  *   mx_sock_recv has the mx_recv_fn shape (smtp_wire.h) and is also the BIO
  *   under TLS.
  * - mx_clock_ms: the monotonic clock the deadlines are expressed in.

@@ -135,49 +135,15 @@ copy_config(struct mxlab_server_config *dst, const struct mxlab_server_config *s
 	return MXLAB_OK;
 }
 
-/* Called by a session, on its worker, as its very last step. */
-/*
- * A lingering close. Bytes the client sent that were never read make the
- * kernel answer close() with a reset, and a reset can destroy the last
- * reply (a 421 for a timeout) before the client reads it: a client that
- * pipelines, or keeps writing, would see "connection reset" instead of
- * the reason. So: no more writes, read and drop what comes for at most
- * LINGER_MS (a client that hangs up ends it at once; so does the server
- * stopping, which shuts every listed connection down), then close.
- */
-#define LINGER_MS 200
-
-static void
-linger_drain(int fd)
-{
-	struct timespec t0, now;
-	char junk[4096];
-	long left = LINGER_MS;
-
-	(void)shutdown(fd, SHUT_WR);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (left > 0) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, (int)left) <= 0)
-			break;
-		n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = LINGER_MS - ((now.tv_sec - t0.tv_sec) * 1000L +
-				    (now.tv_nsec - t0.tv_nsec) / 1000000L);
-	}
-}
-
+/* Called by a session, on its worker, as its very last step (after its
+ * lingering close, server_session.c). */
 void mx_server_conn_done(struct mx_conn *c);
 void
 mx_server_conn_done(struct mx_conn *c)
 {
 	struct mxlab_server *srv = c->srv;
 
-	linger_drain(c->fd);	/* still listed: a stop wakes it */
+	mx_pool_forget(c);
 	pthread_mutex_lock(&srv->lock);
 	if (c->prev)
 		c->prev->next = c->next;

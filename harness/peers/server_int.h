@@ -174,8 +174,13 @@ mxlab_err mx_pool_start(struct mxlab_server *srv, char *err, size_t errlen);
  * passes; a worker then runs it again. 0, or -1 when the server is
  * stopping (the caller carries on; its reads end at once). */
 int mx_pool_park(struct mx_conn *c, long long deadline);
-/* Stop accepting, end parked sessions, wait for every session, stop the
- * workers (in that order, from mxlab_server_stop). */
+/* A worker is about to block (waiting 1) or is back (0): mx_sock's
+ * wait_hook, with the pool as its argument. */
+void mx_pool_waiting(void *pool, int waiting);
+/* c is about to be closed and freed: no event may name it any more. */
+void mx_pool_forget(struct mx_conn *c);
+/* Stop accepting, end parked sessions, stop the workers (in that order:
+ * mxlab_server_stop waits for every session before mx_pool_free). */
 void mx_pool_stop_accepting(struct mx_pool *p);
 void mx_pool_drain(struct mx_pool *p);
 void mx_pool_free(struct mx_pool *p);

@@ -29,6 +29,7 @@
  * the session ends, freeing its slot; the close event says "timeout" or
  * "session-timeout".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@
  * parks the session: long enough that a client in a dialogue (a reply
  * read, the next command written) never parks, short enough that held
  * idle sessions leave the workers quickly. */
-#define MX_PARK_AFTER_MS 100
+#define MX_PARK_AFTER_MS 0
 
 void mx_server_conn_done(struct mx_conn *c);
 
@@ -63,7 +64,12 @@ struct mx_session {
 	struct jw *w;			/* &b->w */
 	char *out;			/* b->out */
 	size_t outlen;
-	int waiting;			/* the next command's deadline is set */
+	int waiting;			/* the next line's deadline is set */
+	int in_data;			/* reading message data */
+	int data_at_start;		/* at the start of a data line */
+	int data_toobig;
+	int lingering;			/* over: draining until linger_until */
+	long long linger_until;
 	int dead;			/* the session must end */
 	int broken;			/* nothing more can be written */
 	const char *reason;		/* why the session ended */
@@ -188,6 +194,8 @@ time_out(struct mx_session *s, enum mx_sock_timeout k)
 static void
 delay(struct mx_session *s, unsigned ms)
 {
+	if (ms > 0)
+		mx_pool_waiting(s->srv->pool, 1);
 	while (ms > 0 && !mx_server_stopping(s->srv) &&
 	       !(s->sock.limit && mx_clock_ms() >= s->sock.limit)) {
 		unsigned step = ms > 50 ? 50 : ms;
@@ -591,9 +599,6 @@ store_and_answer(struct mx_session *s)
 static void
 do_data(struct mx_session *s, const struct mx_command *cmd)
 {
-	unsigned char *piece = s->b->piece;
-	int at_start = 1, toobig = 0;
-
 	if (cmd->arg_len) {
 		protocol_error(s, 501, "5.5.4 Syntax: DATA");
 		return;
@@ -609,42 +614,54 @@ do_data(struct mx_session *s, const struct mx_command *cmd)
 	if (s->dead)
 		return;
 	s->msglen = 0;
-	for (;;) {
-		size_t n = 0, skip = 0;
-		enum mx_read_status st;
+	s->in_data = 1;
+	s->data_at_start = 1;
+	s->data_toobig = 0;
+}
 
-		unit_begin(s);		/* each line (or 64 KiB piece) of data */
-		st = mx_reader_line(s->rd, piece, MX_DATA_PIECE, &n);
-		if (st == MX_READ_EOF || st == MX_READ_ERROR) {
-			enum mx_sock_timeout k = st == MX_READ_ERROR ? timeout_kind(s)
-							     : MX_SOCK_TO_NONE;
+/*
+ * One line (or 64 KiB piece) of message data, read like a command line:
+ * the session loop waits for it (and may park) in between, so a message
+ * that arrives slowly holds no worker.
+ */
+static void
+data_line(struct mx_session *s, enum mx_read_status st, const unsigned char *piece, size_t n)
+{
+	size_t skip = 0;
 
-			(void)keep(s, piece, n, &toobig);
-			message_event(s, "aborted", NULL);
-			s->dead = 1;
-			if (k)
-				time_out(s, k);
-			else
-				s->reason = st == MX_READ_EOF ? "client closed during DATA"
-					    : "read error during DATA";
-			break;
-		}
-		if (mx_data_line(piece, n, at_start, &skip) == MX_DATA_END) {
-			if (toobig) {
-				message_event(s, "too-big", NULL);
-				send_reply(s, 552, "5.3.4 Message size exceeds fixed limit");
-			} else
-				store_and_answer(s);
-			break;
-		}
-		if (keep(s, piece + skip, n - skip, &toobig) < 0) {
-			s->dead = 1;
-			s->reason = "out of memory";
-			break;
-		}
-		at_start = (st == MX_READ_LINE);
+	if (st == MX_READ_EOF || st == MX_READ_ERROR) {
+		enum mx_sock_timeout k = st == MX_READ_ERROR ? timeout_kind(s) : MX_SOCK_TO_NONE;
+
+		(void)keep(s, piece, n, &s->data_toobig);
+		message_event(s, "aborted", NULL);
+		s->dead = 1;
+		if (k)
+			time_out(s, k);
+		else
+			s->reason = st == MX_READ_EOF ? "client closed during DATA"
+				    : "read error during DATA";
+		s->in_data = 0;
+		reset_transaction(s);
+		return;
 	}
-	reset_transaction(s);
+	if (mx_data_line(piece, n, s->data_at_start, &skip) == MX_DATA_END) {
+		if (s->data_toobig) {
+			message_event(s, "too-big", NULL);
+			send_reply(s, 552, "5.3.4 Message size exceeds fixed limit");
+		} else
+			store_and_answer(s);
+		s->in_data = 0;
+		reset_transaction(s);
+		return;
+	}
+	if (keep(s, piece + skip, n - skip, &s->data_toobig) < 0) {
+		s->dead = 1;
+		s->reason = "out of memory";
+		s->in_data = 0;
+		reset_transaction(s);
+		return;
+	}
+	s->data_at_start = (st == MX_READ_LINE);
 }
 
 static void
@@ -730,10 +747,13 @@ await_command(struct mx_session *s)
 		return 1;
 	if ((left = mx_sock_left_ms(&s->sock)) == 0)
 		return 1;
-	/* Idle: nothing of ours may stay in the worker's buffers. */
-	free(s->msg);
-	s->msg = NULL;
-	s->msglen = s->msgcap = 0;
+	/* Idle: nothing of ours may stay in the worker's buffers; a message
+	 * buffer between messages goes too (a message being received stays). */
+	if (!s->in_data) {
+		free(s->msg);
+		s->msg = NULL;
+		s->msglen = s->msgcap = 0;
+	}
 	return mx_pool_park(s->c, left > 0 ? mx_clock_ms() + left : 0) != 0;
 }
 
@@ -758,6 +778,12 @@ session_loop(struct mx_session *s)
 		}
 		if (!await_command(s))
 			return 0;
+		if (s->in_data) {
+			st = mx_reader_line(s->rd, s->b->piece, MX_DATA_PIECE, &n);
+			s->waiting = 0;
+			data_line(s, st, s->b->piece, n);
+			continue;
+		}
 		st = mx_reader_line(s->rd, line, cfg->max_line, &n);
 		s->waiting = 0;
 		if (st == MX_READ_LINE) {
@@ -829,6 +855,40 @@ session_open(struct mx_session *s)
 	return 0;
 }
 
+/*
+ * A lingering close. Bytes the client sent that were never read make the
+ * kernel answer close() with a reset, and a reset can destroy the last
+ * reply (a 421 for a timeout) before the client reads it: a client that
+ * pipelines, or keeps writing, would see "connection reset" instead of
+ * the reason. So: no more writes, read and drop what comes for at most
+ * LINGER_MS (a client that hangs up ends it at once; so does the server
+ * stopping, which shuts every connection down), then close. The wait
+ * parks like any other: it holds no worker.
+ * 1: done, close now; 0: parked.
+ */
+#define LINGER_MS 200
+
+static int
+linger_step(struct mx_session *s)
+{
+	char junk[4096];
+
+	for (;;) {
+		ssize_t n = recv(s->c->fd, junk, sizeof junk, MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+		if (mx_clock_ms() >= s->linger_until)
+			return 1;
+		return mx_pool_park(s->c, s->linger_until) != 0;	/* stopping: close */
+	}
+}
+
+/* The session is over: say so, then linger (and close). */
 static void
 session_close(struct mx_session *s)
 {
@@ -843,6 +903,19 @@ session_close(struct mx_session *s)
 	mx_tr_end(s->srv->tr, s->w);
 	reset_transaction(s);
 	free(s->msg);
+	s->msg = NULL;
+	s->msglen = s->msgcap = 0;
+	(void)shutdown(c->fd, SHUT_WR);
+	s->lingering = 1;
+	s->linger_until = mx_clock_ms() + LINGER_MS;
+}
+
+/* Free the session and its connection (after the lingering close). */
+static void
+session_free(struct mx_session *s)
+{
+	struct mx_conn *c = s->c;
+
 	free(s);
 	c->sess = NULL;
 	mx_server_conn_done(c);
@@ -863,15 +936,22 @@ mx_session_run(struct mx_conn *c, struct mx_worker_bufs *b)
 		s->srv = c->srv;
 		s->cfg = &c->srv->cfg;
 		s->sock.fd = c->fd;
+		s->sock.wait_hook = mx_pool_waiting;
+		s->sock.wait_arg = c->srv->pool;
 		if (s->cfg->session_timeout_ms)
 			s->sock.limit = mx_clock_ms() + s->cfg->session_timeout_ms;
 		bind_worker(s, b);
-		if (session_open(s) < 0) {
+		if (session_open(s) < 0)
 			session_close(s);
-			return;
-		}
 	} else
 		bind_worker(s, b);
-	if (session_loop(s))
+	/* Once parked, the session may already run on another worker: this
+	 * one must not touch it again. */
+	if (!s->lingering) {
+		if (!session_loop(s))
+			return;
 		session_close(s);
+	}
+	if (linger_step(s))
+		session_free(s);
 }

@@ -61,6 +61,9 @@ mx_sock_left_ms(const struct mx_sock *s)
 	return end > now ? end - now : 0;
 }
 
+static int sock_poll(struct mx_sock *s, struct pollfd *pp, long long end,
+		     enum mx_sock_timeout which);
+
 /* Wait until fd is ready for events, at most until the nearer of deadline
  * and limit; 1 ready, 0 timed out (timed_out set), -1 error. */
 static int
@@ -69,6 +72,20 @@ sock_wait(struct mx_sock *s, short events)
 	struct pollfd p = { .fd = s->fd, .events = events };
 	enum mx_sock_timeout which;
 	long long end = sock_end(s, &which);
+	int r;
+
+	if (s->wait_hook)
+		s->wait_hook(s->wait_arg, 1);
+	r = sock_poll(s, &p, end, which);
+	if (s->wait_hook)
+		s->wait_hook(s->wait_arg, 0);
+	return r;
+}
+
+static int
+sock_poll(struct mx_sock *s, struct pollfd *pp, long long end, enum mx_sock_timeout which)
+{
+	struct pollfd p = *pp;
 	int r;
 
 	for (;;) {

@@ -43,6 +43,10 @@ struct mx_sock {
 	long long deadline;	/* mx_clock_ms() the unit must end by; 0: none */
 	long long limit;	/* mx_clock_ms() of the outer bound; 0: none */
 	enum mx_sock_timeout timed_out;	/* of the last recv/send */
+	/* Called with 1 before a recv or send waits for the socket, with 0
+	 * after (a server's pool starts a worker when one blocks); NULL: none. */
+	void (*wait_hook)(void *arg, int waiting);
+	void *wait_arg;
 };
 
 #define MX_SOCK_ERR_TIMEOUT (-2)

@@ -2,8 +2,9 @@
 # bench/idle-sessions.sh: memory of `mxlab serve` holding N idle TLS
 # sessions (issue 10 part 4: the target is at most 64 KiB of RSS a
 # session). For each mxlab binary given (default: build/ and build-36/,
-# i.e. mbedTLS 2.28 and 3.6, and build-36/ again with --tls-max 1.3; a
-# binary given as PATH:1.3 is run with --tls-max 1.3), in the same run:
+# i.e. mbedTLS 2.28, then 3.6 with --tls-max 1.2 and at its default, TLS
+# 1.3; a binary given as PATH:1.2 or PATH:1.3 is run with that --tls-max),
+# in the same run:
 #   - start `mxlab serve` (STARTTLS offered, the P-256 chain of one
 #     `mxlab certs` PKI, --max-connections N + 16, no session deadline)
 #     and read its VmRSS, VmSize and Threads from /proc/PID/status;
@@ -31,14 +32,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bins=${1:-}
 n=${2:-1000}
 if [ -z "$bins" ]; then
-	for b in "$top/build/harness/mxlab" "$top/build-36/harness/mxlab" "$top/build-36/harness/mxlab:1.3"; do
-		[ -x "${b%:1.3}" ] && bins=${bins:+$bins,}$b
+	for b in "$top/build/harness/mxlab" "$top/build-36/harness/mxlab:1.2" "$top/build-36/harness/mxlab"; do
+		[ -x "${b%:1.[23]}" ] && bins=${bins:+$bins,}$b
 	done
 fi
 [ -n "$bins" ] || { echo "bench: build first (no mxlab in build/ or build-36/)" >&2; exit 2; }
 IFS=, read -r -a mxlabs <<<"$bins"
 for b in "${mxlabs[@]}"; do
-	[ -x "${b%:1.3}" ] || { echo "bench: $b: not an executable" >&2; exit 2; }
+	[ -x "${b%:1.[23]}" ] || { echo "bench: $b: not an executable" >&2; exit 2; }
 done
 case $n in '' | *[!0-9]*) echo "bench: N must be a number" >&2; exit 2 ;; esac
 if [ "$n" -lt 1 ] || [ "$n" -gt 50000 ]; then echo "bench: N from 1 to 50000" >&2; exit 2; fi
@@ -58,7 +59,7 @@ nofile=$((n + 256))
 [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge "$nofile" ] || ulimit -Hn "$nofile"
 [ "$(ulimit -Sn)" = unlimited ] || [ "$(ulimit -Sn)" -ge "$nofile" ] || ulimit -Sn "$nofile"
 PKI=$T/pki
-"${mxlabs[0]%:1.3}" certs --dir "$PKI" --quiet
+"${mxlabs[0]%:1.[23]}" certs --dir "$PKI" --quiet
 
 cat >"$T/client.py" <<'EOF'
 # client.py PORT N ROOT: N STARTTLS sessions left idle; prints
@@ -146,8 +147,8 @@ out=$T/results
 : >"$out"
 port=2525
 for entry in "${mxlabs[@]}"; do
-	mxlab=${entry%:1.3} tls=()
-	[ "$mxlab" = "$entry" ] || tls=(--tls-max 1.3)
+	mxlab=${entry%:1.[23]} tls=()
+	[ "$mxlab" = "$entry" ] || tls=(--tls-max "${entry##*:}")
 	port=$((port + 1))
 	tx=$T/tx-$port.jsonl
 	"$mxlab" serve --listen "127.0.0.1:$port" --pki "$PKI" --cert mx.example.test \

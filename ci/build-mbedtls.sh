@@ -19,8 +19,9 @@
 #   distribution ships them: the static archives are not built with -fPIC
 #   (libmxlab.so could not take them) and would be exported from
 #   libmxlab.so (tests/lib/exports.sh). meson gives the build tree's
-#   programs an rpath to PREFIX/lib; an installed mxlab needs
-#   LD_LIBRARY_PATH or an rpath of its own (docs/library.md).
+#   programs an rpath to PREFIX/lib, and the installed mxlab and
+#   libmxlab.so one too (meson.build, mbedtls_install_rpath;
+#   ci/check-install.sh checks it).
 # Needs cmake and a C compiler (ci/install-deps.sh).
 set -eu
 

@@ -7,7 +7,9 @@
 #   main    build/       -Dwerror=true -Dtests=enabled; unit + integration
 #   embed   build/       `meson install` into a temporary DESTDIR, then
 #                        examples/embed built against the installed
-#                        libmxlab.pc and libmxlab.so, and its test run
+#                        libmxlab.pc and libmxlab.so, and its test run;
+#                        ci/check-install.sh: the installed mxlab runs
+#                        without LD_LIBRARY_PATH
 #   asan    build-asan/  ASan + UBSan; unit + integration
 #   fuzz    build-fuzz/  clang, -Dfuzz=true; the fuzz suite (bounded runs)
 #   scen    build/       `mxlab run -j2 scenarios/`: the scenario catalogue
@@ -15,8 +17,10 @@
 #   mbedtls36 build-36/  mbedTLS 3.6 built from ../shared/vendor by
 #                        ci/build-mbedtls.sh (once, into /opt/mbedtls-3.6 or
 #                        $MXLAB_MBEDTLS_PREFIX) and found through pkg-config;
-#                        -Dwerror=true -Dtests=enabled; unit + integration,
-#                        then the scenario catalogue (root only)
+#                        -Dwerror=true -Dtests=enabled; ci/check-install.sh
+#                        (installed, mxlab and libmxlab.so find mbedTLS
+#                        through their rpath); unit + integration, then the
+#                        scenario catalogue (root only)
 #
 # Build dirs are reconfigured when they exist. Prints one summary line per
 # stage and a last line "N passed, N failed" (meson tests, summed over the
@@ -137,6 +141,17 @@ run_stage() {
 	summary+=("$name: $ok passed, $fail failed; $sub TAP subtests passed ($((SECONDS - t0)) s)")
 }
 
+# install_check DIR STAGE: ci/check-install.sh DIR, counted as one test;
+# sets INSTALL_CHECK to a word for the stage's summary.
+install_check() {
+	say "stage $2: ci/check-install.sh $1 (the installed mxlab, no LD_LIBRARY_PATH)"
+	if bash ci/check-install.sh "$1"; then
+		passed=$((passed + 1)); INSTALL_CHECK="install check ok"
+	else
+		failed=$((failed + 1)); INSTALL_CHECK="install check FAILED"
+	fi
+}
+
 # The library as an outside project sees it (docs/library.md): the main
 # build (built if needed) installed into a temporary DESTDIR, then
 # examples/embed configured with only that libmxlab.pc on PKG_CONFIG_PATH
@@ -181,7 +196,8 @@ run_embed() {
 	rm -rf "$tmp"
 	passed=$((passed + ok))
 	failed=$((failed + fail))
-	summary+=("embed: $ok passed, $fail failed (examples/embed against the installed libmxlab; $((SECONDS - t0)) s)")
+	install_check build embed
+	summary+=("embed: $ok passed, $fail failed (examples/embed against the installed libmxlab); $INSTALL_CHECK ($((SECONDS - t0)) s)")
 }
 
 # The scenario catalogue, with the main build's mxlab (built if needed).
@@ -231,6 +247,7 @@ run_mbedtls36() {
 		summary+=("mbedtls36: BUILD FAILED ($((SECONDS - t0)) s)")
 		return
 	fi
+	install_check "$dir" mbedtls36
 	ver=$("$dir/harness/mxlab" --version | sed -n 's/.*(mbedTLS \(.*\)).*/\1/p')
 	tls13=off
 	grep -q 'has symbol "MBEDTLS_SSL_PROTO_TLS1_3".*: YES' "$dir/meson-logs/meson-log.txt" &&
@@ -271,7 +288,7 @@ run_mbedtls36() {
 		failed=$((failed + sfail))
 		scen="scen: $sok passed, $sfail failed, $sskip skipped"
 	fi
-	summary+=("mbedtls36: $ok passed, $fail failed; $sub TAP subtests passed; mbedTLS ${ver:-?}, TLS 1.3 $tls13; $scen ($((SECONDS - t0)) s)")
+	summary+=("mbedtls36: $ok passed, $fail failed; $sub TAP subtests passed; mbedTLS ${ver:-?}, TLS 1.3 $tls13; $INSTALL_CHECK; $scen ($((SECONDS - t0)) s)")
 }
 
 pf_before=$(mktemp "${TMPDIR:-/tmp}/mxlab-pf-guard.XXXXXX") || exit 2

@@ -342,11 +342,25 @@ version_jobs(struct mxlab_probe_report *rep, const struct probe_ctx *c, const ch
 	return n;
 }
 
-/* A version job's outcome: accepted, refused, or not testable. */
+/* Did the handshake run out of time (its stage's timeout, or what was
+ * left of the total)? The client says so in its error (client_tls.c):
+ * "handshake not complete within N ms", "session-timeout of N ms
+ * reached". No answer is no verdict: the version was not refused. */
+static int
+handshake_timed_out(const struct mxlab_client_result *r)
+{
+	return r->failed_stage == MXLAB_CS_TLS && !r->tls &&
+	       (strstr(r->error, "handshake not complete within ") ||
+		strstr(r->error, "session-timeout of "));
+}
+
+/* A version job's outcome: accepted, refused, or no verdict (not tested:
+ * the session ended before the handshake, or the handshake timed out). */
 static void
 version_result(struct mxlab_probe_report *rep, const struct job *j)
 {
-	if (j->e != MXLAB_OK || j->res->failed_stage < MXLAB_CS_TLS) {
+	if (j->e != MXLAB_OK || j->res->failed_stage < MXLAB_CS_TLS ||
+	    handshake_timed_out(j->res)) {
 		words_add(rep->versions_untested, sizeof rep->versions_untested, j->vname);
 		return;
 	}

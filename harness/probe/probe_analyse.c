@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "mxlab/probe.h"
+#include "tls_glue.h"
 
 /* The view of one presented chain that the certificate rules need. */
 struct chain_view {
@@ -453,16 +454,44 @@ judge_extras(struct mxlab_probe_report *rep)
 	}
 }
 
+/* The protocols finding's note on the versions not tested: those this
+ * mbedTLS cannot speak, and those it can whose session got no verdict
+ * (the handshake timed out, or the session ended before it: probe.c). */
+static void
+untested_note(const char *words, char *buf, size_t len)
+{
+	char cannot[64] = "", none[64] = "";
+	size_t k;
+
+	for (const char *p = words; *p; p += strspn(p, " ")) {
+		size_t n = strcspn(p, " ");
+		char v[16], why[160], *to;
+		struct mx_tls_versions tv;
+
+		snprintf(v, sizeof v, "%.*s", (int)n, p);
+		tv.min = tv.max = mx_tls_version_parse(v);
+		to = tv.min > 0 && mx_tls_versions_check(&tv, why, sizeof why) == 0 ? none : cannot;
+		k = strlen(to);
+		snprintf(to + k, sizeof cannot - k, "%s%s", k ? " " : "", v);
+		p += n;
+	}
+	buf[0] = '\0';
+	if (cannot[0])
+		snprintf(buf, len, "; not tested: %s (this mbedTLS cannot speak it)", cannot);
+	k = strlen(buf);
+	if (none[0])
+		snprintf(buf + k, len - k, "; no verdict: %s (the session timed out or ended "
+			 "before the handshake: inconclusive)", none);
+}
+
 static void
 judge_protocols(struct mxlab_probe_report *rep)
 {
-	char untested[128] = "";
+	char untested[256];
 
 	if (!rep->versions_tested[0])
 		return;
-	if (rep->versions_untested[0])
-		snprintf(untested, sizeof untested, "; not tested: %s (this mbedTLS "
-			 "cannot speak it)", rep->versions_untested);
+	untested_note(rep->versions_untested, untested, sizeof untested);
 	if (strstr(rep->versions_accepted, "TLSv1.0") || strstr(rep->versions_accepted, "TLSv1.1"))
 		add(rep, "old-protocols", MXLAB_PROBE_WARN,
 		    "smtpd_tls_protocols / smtpd_tls_mandatory_protocols still allow TLSv1 "

@@ -10,6 +10,12 @@ a thread of its own until killed):
                           every 0.5 s (100 lines)
   server tls-bytes        a TLS record header claiming 16 KiB, then one byte
                           every 0.5 s (for implicit TLS)
+  server tls13-silent CERT KEY
+                          SMTP with STARTTLS; after it, a ClientHello that
+                          offers TLS 1.2 gets a TLS 1.2 server (Python's ssl,
+                          CERT a PEM chain, KEY its key; EHLO, QUIT over it),
+                          one that offers only TLS 1.3 gets no answer at all
+                          (the connection stays open until the client hangs up)
 
 Clients (connect to 127.0.0.1:PORT, print what happened as key=value lines,
 and give up on their own after 30 s):
@@ -29,7 +35,9 @@ dripped to the server's close; "eof_ms=none" if it never closed), "sent=N"
 bytes dripped.
 """
 import os
+import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -49,7 +57,79 @@ def drip_bytes(c, data):
         time.sleep(DRIP)
 
 
-def handle(mode, c):
+def client_hello(c):
+    """The first TLS record (a ClientHello), peeked: it stays unread. None
+    when it does not come within 10 s or is not a handshake record."""
+    want, data, end = 5, b"", time.monotonic() + 10
+    while len(data) < want and select.select([c], [], [], end - time.monotonic())[0]:
+        data = c.recv(want, socket.MSG_PEEK)
+        if not data or data[0] != 0x16:
+            return None
+        if len(data) >= 5:
+            want = 5 + int.from_bytes(data[3:5], "big")
+        if len(data) < want:
+            time.sleep(0.01)    # more of the record is on its way
+    return data if len(data) >= want else None
+
+
+def offers_tls12(hello):
+    """Does the ClientHello offer TLS 1.2? Without a supported_versions
+    extension its legacy version says; with one, the list."""
+    p = 5 + 4 + 2 + 32                              # headers, version, random
+    p += 1 + hello[p]                               # session id
+    p += 2 + int.from_bytes(hello[p:p + 2], "big")  # cipher suites
+    p += 1 + hello[p]                               # compression methods
+    end = p + 2 + int.from_bytes(hello[p:p + 2], "big")
+    p += 2
+    while p + 4 <= end:
+        typ = int.from_bytes(hello[p:p + 2], "big")
+        n = int.from_bytes(hello[p + 2:p + 4], "big")
+        if typ == 43:                               # supported_versions
+            vers = hello[p + 5:p + 5 + hello[p + 4]]
+            return any(vers[i:i + 2] == b"\x03\x03" for i in range(0, len(vers), 2))
+        p += 4 + n
+    return hello[9:11] >= b"\x03\x03"
+
+
+def smtp_lines(f, send, tls):
+    """A minimal SMTP dialogue until QUIT or EOF; True after STARTTLS."""
+    for line in f:
+        verb = line.strip().upper()[:8]
+        if verb.startswith(b"EHLO"):
+            send(b"250-silent.example.test\r\n" +
+                 (b"250 SIZE 1000000\r\n" if tls else b"250 STARTTLS\r\n"))
+        elif verb == b"STARTTLS" and not tls:
+            send(b"220 go ahead\r\n")
+            return True
+        elif verb.startswith(b"QUIT"):
+            send(b"221 bye\r\n")
+            return False
+        else:
+            send(b"250 ok\r\n")
+    return False
+
+
+def tls13_silent(c, cert, key):
+    c.sendall(b"220 silent.example.test ESMTP\r\n")
+    # unbuffered: the ClientHello after STARTTLS must stay in the socket
+    if not smtp_lines(c.makefile("rb", buffering=0), c.sendall, False):
+        return
+    hello = client_hello(c)
+    if hello is None:
+        return
+    if not offers_tls12(hello):
+        while c.recv(4096):     # no answer, until the client gives up
+            pass
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    s = ctx.wrap_socket(c, server_side=True)
+    smtp_lines(s.makefile("rb"), s.sendall, True)
+    s.close()
+
+
+def handle(mode, c, args=()):
     try:
         if mode == "greeting-lines":
             drip_lines(c, [b"220-drip line %d\r\n" % i for i in range(100)] +
@@ -64,12 +144,14 @@ def handle(mode, c):
                        [b"250 end\r\n"])
         elif mode == "tls-bytes":
             drip_bytes(c, b"\x16\x03\x03\x40\x00" + b"\x02" * 16384)
-    except OSError:
+        elif mode == "tls13-silent":
+            tls13_silent(c, *args)
+    except (OSError, ValueError, IndexError):
         pass
     c.close()
 
 
-def server(mode):
+def server(mode, args=()):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
@@ -77,7 +159,7 @@ def server(mode):
     print(s.getsockname()[1], flush=True)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=handle, args=(mode, c), daemon=True).start()
+        threading.Thread(target=handle, args=(mode, c, args), daemon=True).start()
 
 
 class Reader(threading.Thread):
@@ -158,7 +240,7 @@ def client(mode, port, hold=None):
 
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "server":
-        server(sys.argv[2])
+        server(sys.argv[2], tuple(sys.argv[3:]))
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "client":
         client(sys.argv[2], int(sys.argv[3]),
                sys.argv[4] if len(sys.argv) == 5 else None)

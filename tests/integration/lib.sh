@@ -30,6 +30,10 @@
 #   smtp_reply, smtp_cmd, smtp_eof, smtp_close (SMTP_CODE, SMTP_TEXT);
 #   expect_close DESC: the server hangs up, sending nothing more.
 # - wait_for TIMEOUT CMD...: poll CMD until it succeeds or TIMEOUT seconds.
+# - Other programs' TLS servers (openssl s_server, gnutls-serv):
+#   start_tool NAME CMD... runs CMD in the background, waits (bounded) until
+#   that PID listens, sets PORT; stop_tool NAME kills it by its PID.
+# - ossl_reason FILE: openssl s_client's verdict as the client's reason.
 #
 # Nothing here sleeps to synchronise: every wait polls for an event (a line
 # in a file, a process state) and gives up after a bound. Clients are run
@@ -220,6 +224,48 @@ stop_serve() {
 }
 _not_running() { ! pid_running "$1"; }
 
+# ---------------------------------------------------------------- other servers
+
+# listen_port PID: the TCP port PID listens on that 127.0.0.1 reaches: its
+# 0.0.0.0 or 127.0.0.1 listener, else a dual-stack [::] or * one ("" none).
+listen_port() {
+	ss -ltnpH 2>/dev/null | awk -v p="pid=$1," 'index($0, p) {
+		n = split($4, a, ":"); addr = substr($4, 1, length($4) - length(a[n]) - 1)
+		if (addr == "0.0.0.0" || addr == "127.0.0.1") v4 = a[n]
+		else if (addr == "[::]" || addr == "*") v6 = a[n]
+	} END { print v4 != "" ? v4 : v6 }'
+}
+
+# start_tool NAME CMD...: run CMD (a TLS server of another program, told to
+# listen on an ephemeral port) in the background, wait up to 10 s until it
+# listens, set PORT. Output in $T/NAME.out. No TAP line: 1 when it did not
+# listen (its output shown as diagnostics).
+start_tool() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>&1 </dev/null &
+	_srv_pid[$name]=$!
+	PORT=
+	if wait_for 10 _tool_listening "${_srv_pid[$name]}"; then
+		PORT=$(listen_port "${_srv_pid[$name]}")
+		return 0
+	fi
+	diag "$name did not listen: $*"
+	diag_file "$T/$name.out"
+	return 1
+}
+_tool_listening() { pid_running "$1" && [ -n "$(listen_port "$1")" ]; }
+
+# stop_tool NAME: SIGTERM by PID, wait for it (bounded; then SIGKILL).
+stop_tool() {
+	local pid=${_srv_pid[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	wait_for 10 _not_running "$pid" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "_srv_pid[$1]"
+}
+
 # ---------------------------------------------------------------- PKI
 
 # make_pki [HOST-SPEC...]: write a test PKI into $PKI (once per script) and
@@ -350,6 +396,24 @@ s_client() {
 	local out=$1
 	shift
 	printf 'QUIT\r\n' | timeout -k 2 20 openssl s_client -ign_eof "$@" >"$out" 2>&1
+}
+
+# ossl_reason FILE: s_client's verdict as the client's reason (mxlab send's
+# names): "" only when it says "Verify return code: 0 (ok)" and reports no
+# verify error; else its first verify error number mapped to our name.
+ossl_reason() {
+	local num
+	num=$(sed -n 's/^verify error:num=\([0-9]*\):.*/\1/p' "$1" 2>/dev/null | head -n 1)
+	if [ -z "$num" ]; then
+		if grep -q '^ *Verify return code: 0 (ok)' "$1" 2>/dev/null; then echo ""
+		else echo "(no verify result)"; fi
+		return
+	fi
+	case $num in
+	10) echo expired ;; 9) echo not-yet-valid ;; 18) echo self-signed ;;
+	2 | 20 | 21) echo untrusted-issuer ;; 62) echo name-mismatch ;;
+	26) echo bad-usage ;; *) echo "other($num)" ;;
+	esac
 }
 
 # cert_count FILE: the number of PEM certificates in FILE.

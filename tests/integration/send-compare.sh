@@ -26,24 +26,6 @@ make_pki || exit 1
 ROOT=$PKI/ca/root.crt
 NAME=mx.example.test
 
-# ossl_reason FILE: s_client's verdict as our reason: "" only when it says
-# "Verify return code: 0 (ok)" and reports no verify error; else its first
-# verify error number mapped to our name.
-ossl_reason() {
-	local num
-	num=$(sed -n 's/^verify error:num=\([0-9]*\):.*/\1/p' "$1" 2>/dev/null | head -n 1)
-	if [ -z "$num" ]; then
-		if grep -q '^ *Verify return code: 0 (ok)' "$1" 2>/dev/null; then echo ""
-		else echo "(no verify result)"; fi
-		return
-	fi
-	case $num in
-	10) echo expired ;; 9) echo not-yet-valid ;; 18) echo self-signed ;;
-	2 | 20 | 21) echo untrusted-issuer ;; 62) echo name-mismatch ;;
-	26) echo bad-usage ;; *) echo "other($num)" ;;
-	esac
-}
-
 # gnutls_reason FILE: gnutls-cli's status text as our reason: "" only when
 # it says the certificate is trusted (self-signed is "issuer unknown").
 gnutls_reason() {
@@ -125,20 +107,14 @@ stop_serve implicit
 # no-serverauth through openssl s_server (mbedTLS refuses to serve it):
 # the handshake completes in report mode and the verdict is bad-usage.
 PDIR=$PKI/$NAME/no-serverauth
-openssl s_server -quiet -accept 0 -naccept 1 -cert "$PDIR/leaf.crt" -cert_chain "$PKI/ca/intermediate.crt" -key "$PDIR/leaf.key" \
-	</dev/null >"$T/s_server.out" 2>&1 &
-spid=$!
-sport_of() { ss -ltnpH 2>/dev/null | sed -n "s/.*:\([0-9][0-9]*\) .*pid=$spid,.*/\1/p" | head -n 1; }
-_sport_ready() { [ -n "$(sport_of)" ]; }
-if wait_for 10 _sport_ready; then
-	SP=$(sport_of)
-	json=$(timeout 20 "$MXLAB" send --connect "127.0.0.1:$SP" --tls implicit --pki "$PKI" \
+if start_tool s_server openssl s_server -quiet -accept 0 -naccept 1 -cert "$PDIR/leaf.crt" \
+	-cert_chain "$PKI/ca/intermediate.crt" -key "$PDIR/leaf.key"; then
+	json=$(timeout 20 "$MXLAB" send --connect "127.0.0.1:$PORT" --tls implicit --pki "$PKI" \
 		--sni $NAME --timeout 1s --stop-after tls --json)
 	expect_eq "no-serverauth (openssl s_server): bad-usage" "false bad-usage" \
 		"$(jq -r '[(.verified|tostring), (.reasons|join(","))] | join(" ")' <<<"$json")"
 else
 	not_ok "openssl s_server for no-serverauth did not listen"
 fi
-kill "$spid" 2>/dev/null
-wait "$spid" 2>/dev/null
+stop_tool s_server
 done_testing

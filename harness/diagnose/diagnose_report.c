@@ -87,7 +87,7 @@ outcomes(char *buf, size_t len, const struct mxlab_diagnose_entry *e)
 	const struct { const char *name; unsigned long long n; } o[] = {
 		{ "deferred", e->deferred }, { "bounced", e->bounced }, { "sent", e->sent },
 		{ "expired later", e->expired },
-		{ e->daemon[4] == 'd' ? "handshakes failed" : "no status line", e->other },
+		{ e->daemon[4] == 'd' ? "failed in the handshake" : "without a status line", e->other },
 	};
 	size_t at = 0;
 

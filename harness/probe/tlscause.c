@@ -212,7 +212,7 @@ static const struct tlscause table[TC_COUNT] = {
 		"Nothing safe to change on the sending side: dane is the partner's own "
 		"promise. Tell its postmaster; the mail waits in the queue." },
 	[TC_CLIENT_PROTOCOL_MISMATCH] = { "client-protocol-mismatch", "s5",
-		"protocol or cipher mismatch (client)",
+		"protocol or cipher mismatch, client side",
 		"A client and this smtpd have no TLS version or cipher in common: usually "
 		"smtpd_tls_mandatory_protocols (encrypt, submission) excludes an old client "
 		"(TLSv1, TLSv1.1), or smtpd_tls_mandatory_ciphers is too narrow for it.",

@@ -136,7 +136,7 @@ agg_get(mxlab_diagnose *d, int smtpd, const char *dest, enum tc_key cause)
 	if (!dest || !*dest)
 		dest = "(unknown)";
 	for (int pass = 0; pass < 2; pass++) {
-		h = hash_str(hash_str((unsigned)cause * 2u + (unsigned)smtpd, dest), "");
+		h = hash_str((unsigned)cause * 2u + (unsigned)smtpd, dest);
 		for (i = h % d->nslots;; i = (i + 1) % d->nslots) {
 			int k = d->slots[i];
 			struct dg_agg *a;
@@ -211,10 +211,10 @@ pending_find(mxlab_diagnose *d, int smtpd, long pid)
 	return NULL;
 }
 
-/* Count p as an event with outcome o at destination dest, and free it;
- * its aggregate. */
+/* Count p's cause as an event with outcome o at destination dest (NULL:
+ * the host its TLS line named); its aggregate. */
 static struct dg_agg *
-pending_close(mxlab_diagnose *d, struct dg_pending *p, const char *dest, enum outcome o)
+pending_count(mxlab_diagnose *d, struct dg_pending *p, const char *dest, enum outcome o)
 {
 	struct dg_agg *a = agg_get(d, p->smtpd, dest && *dest ? dest : p->host, p->cause);
 
@@ -223,8 +223,16 @@ pending_close(mxlab_diagnose *d, struct dg_pending *p, const char *dest, enum ou
 	d->st.tls_events++;
 	if (o != OUT_SENT)
 		d->st.failures++;
-	p->used = 0;
 	return a;
+}
+
+/* The end of p: counted (outcome other) unless a delivery already was. */
+static void
+pending_close(mxlab_diagnose *d, struct dg_pending *p)
+{
+	if (!p->linked)
+		pending_count(d, p, NULL, OUT_OTHER);
+	p->used = 0;
 }
 
 /* A new in-flight link; the oldest is closed (outcome other) for room. */
@@ -241,8 +249,8 @@ pending_new(mxlab_diagnose *d, int smtpd, long pid)
 		for (size_t i = 1; i < DG_PENDING; i++)
 			if (d->pending[i].seq < p->seq)
 				p = &d->pending[i];
-		d->st.evicted++;
-		pending_close(d, p, NULL, OUT_OTHER);
+		d->st.evicted += !p->linked;
+		pending_close(d, p);
 	}
 	memset(p, 0, sizeof *p);
 	p->used = 1;
@@ -283,6 +291,19 @@ word_after(char *dst, size_t n, const char *text, const char *marker, int smtp)
 		snprintf(dst, n, "%.*s", (int)(e - p), p);
 }
 
+/* Can a delivery whose status text names k follow a TLS line of cause c?
+ * "Server certificate not verified" follows any certificate cause. */
+static int
+consistent(enum tc_key c, enum tc_key k)
+{
+	if (c == k)
+		return 1;
+	if (k != TC_VERIFY_FAILED)
+		return 0;
+	return c == TC_UNTRUSTED_CHAIN || c == TC_SELF_SIGNED || c == TC_EXPIRED ||
+	       c == TC_NOT_YET_VALID || c == TC_NAME_MISMATCH || c == TC_DANE_MISMATCH;
+}
+
 /* Set (or sharpen) the cause held for this PID from a TLS line. */
 static void
 hold(mxlab_diagnose *d, const struct mta_event *ev, int smtpd, enum tc_key cause,
@@ -290,7 +311,12 @@ hold(mxlab_diagnose *d, const struct mta_event *ev, int smtpd, enum tc_key cause
 {
 	struct dg_pending *p = pending_find(d, smtpd, ev->pid);
 
-	if (p && sharpen_only_generic && p->cause != TC_PROTOCOL_MISMATCH &&
+	if (p && p->linked) {		/* a new attempt of the same process */
+		memset(p, 0, sizeof *p);
+		p->used = 1;
+		p->smtpd = smtpd;
+		p->pid = ev->pid;
+	} else if (p && sharpen_only_generic && p->cause != TC_PROTOCOL_MISMATCH &&
 	    p->cause != TC_CLIENT_TLS_FAILED && p->cause != TC_VERIFY_FAILED) {
 		p->seq = ++d->seq;
 		return;
@@ -331,21 +357,30 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 		if (!strcmp(host, "none") || !host[0])
 			copy(host, sizeof host, at ? at + 1 : "");
 		p = pending_find(d, 0, ev->pid);
+		if (p && ((p->host[0] && strcmp(p->host, host) != 0) ||
+			  (k != TC_COUNT && !consistent(p->cause, k)) ||
+			  (p->linked && k == TC_COUNT))) {
+			/* Not this delivery's story: another MX was tried after
+			 * it, the status names another cause, or the session's
+			 * later deliveries say nothing about TLS. */
+			pending_close(d, p);
+			p = NULL;
+		}
+		if (p && k == TC_COUNT && o != OUT_SENT)
+			o = OUT_OTHER;		/* deferred, but for another reason */
 		if (p) {
-			if (k != TC_COUNT && k != TC_VERIFY_FAILED && p->cause == TC_VERIFY_FAILED)
-				p->cause = k;
-			a = pending_close(d, p, host, o);
+			/* The first delivery after the TLS line, or the next
+			 * recipients of the same session: the line's cause. */
+			a = pending_count(d, p, host, o);
+			p->linked = 1;
+			p->seq = ++d->seq;
 		} else if (k != TC_COUNT) {
+			char where[300];
+
+			snprintf(where, sizeof where, "%s:%llu", d->name, d->lineno);
 			a = agg_get(d, 0, host, k);
 			if (a)
-				agg_count(a, o, ev->time, ev->line, "");
-			if (a) {
-				char where[300];
-
-				snprintf(where, sizeof where, "%s:%llu", d->name, d->lineno);
-				if (a->count == 1 || !strcmp(a->example, ev->line))
-					copy(a->where, sizeof a->where, where);
-			}
+				agg_count(a, o, ev->time, ev->line, where);
 			d->st.tls_events++;
 			if (o != OUT_SENT)
 				d->st.failures++;
@@ -399,7 +434,7 @@ smtpd_line(mxlab_diagnose *d, const struct mta_event *ev)
 		if ((p = pending_find(d, 1, ev->pid))) {
 			if (!p->host[0])
 				word_after(p->host, sizeof p->host, t, "from ", 0);
-			pending_close(d, p, NULL, OUT_OTHER);
+			pending_close(d, p);
 		}
 	}
 }
@@ -588,7 +623,7 @@ mxlab_diagnose_finish(mxlab_diagnose *d)
 {
 	for (size_t i = 0; i < DG_PENDING; i++)
 		if (d->pending[i].used)
-			pending_close(d, &d->pending[i], NULL, OUT_OTHER);
+			pending_close(d, &d->pending[i]);
 	for (size_t i = 0; i < d->naggs; i++)
 		d->order[i] = &d->aggs[i];
 	d->norder = d->naggs;

@@ -33,6 +33,8 @@ struct dg_agg {
 
 struct dg_pending {
 	int used, smtpd;
+	int linked;			/* smtp: a delivery took its cause; later
+					   recipients of the session share it */
 	long pid;
 	unsigned long long seq;		/* when last touched: the oldest is evicted */
 	enum tc_key cause;

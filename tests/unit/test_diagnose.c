@@ -361,6 +361,54 @@ test_queue_ids(void **state)
 	mxlab_diagnose_free(d);
 }
 
+/* Links within one smtp process: the next recipients of a session share
+ * the TLS line's cause; a TLS line for one MX does not stick to the
+ * delivery through another; a stale link (the same PID in a later log)
+ * does not colour a delivery whose status names another cause. */
+static void
+test_sessions(void **state)
+{
+	const char *log =
+		/* three recipients, one verification failure */
+		"Nov 30 10:00:00 h postfix/smtp[5]: certificate verification failed for mx.p.example[192.0.2.1]:25: untrusted issuer /CN=Some CA\n"
+		"Nov 30 10:00:00 h postfix/smtp[5]: CCCCCC1: to=<a@p.example>, relay=mx.p.example[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=4.7.5, status=deferred (Server certificate not verified)\n"
+		"Nov 30 10:00:00 h postfix/smtp[5]: CCCCCC1: to=<b@p.example>, relay=mx.p.example[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=4.7.5, status=deferred (Server certificate not verified)\n"
+		"Nov 30 10:00:00 h postfix/smtp[5]: CCCCCC1: to=<c@p.example>, relay=mx.p.example[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=4.7.5, status=deferred (Server certificate not verified)\n"
+		/* the same PID later: a STARTTLS failure of its own */
+		"Nov 30 11:00:00 h postfix/smtp[5]: DDDDDD2: to=<d@q.example>, relay=mx.q.example[192.0.2.2]:25, delay=1, delays=0/0/1/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx.q.example[192.0.2.2])\n"
+		/* MX fallback: mx1 fails, mx2 delivers */
+		"Nov 30 12:00:00 h postfix/smtp[6]: server certificate verification failed for mx1.r.example[192.0.2.3]:25: num=62:hostname mismatch\n"
+		"Nov 30 12:00:01 h postfix/smtp[6]: Verified TLS connection established to mx2.r.example[192.0.2.4]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
+		"Nov 30 12:00:01 h postfix/smtp[6]: EEEEEE3: to=<e@r.example>, relay=mx2.r.example[192.0.2.4]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n";
+	mxlab_diagnose *d = run_text(log);
+	struct mxlab_diagnose_entry e;
+	int seen = 0;
+
+	(void)state;
+	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
+		if (!strcmp(e.cause, "untrusted-issuer")) {
+			assert_string_equal(e.destination, "mx.p.example");
+			assert_int_equal(e.count, 3);
+			assert_int_equal(e.deferred, 3);
+			assert_int_equal(e.messages, 1);
+			seen |= 1;
+		} else if (!strcmp(e.cause, "starttls-missing")) {
+			assert_string_equal(e.destination, "mx.q.example");
+			assert_int_equal(e.count, 1);
+			seen |= 2;
+		} else if (!strcmp(e.cause, "name-mismatch")) {
+			assert_string_equal(e.destination, "mx1.r.example");
+			assert_int_equal(e.other, 1);
+			assert_int_equal(e.sent, 0);
+			seen |= 4;
+		} else {
+			fail_msg("unexpected entry %s %s", e.destination, e.cause);
+		}
+	}
+	assert_int_equal(seen, 7);
+	mxlab_diagnose_free(d);
+}
+
 /* Binary and broken input: counted, named, skipped; never fatal. */
 static void
 test_hostile(void **state)
@@ -529,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_other_words),
 		cmocka_unit_test(test_queue_ids),
+		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_shared_table),

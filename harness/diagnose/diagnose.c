@@ -148,13 +148,23 @@ agg_get(mxlab_diagnose *d, int smtpd, const char *dest, enum tc_key cause)
 			    strcmp(a->dest, dest) == 0)
 				return a;
 		}
-		if (d->naggs < DG_MAX_AGG || (pass == 1 && d->naggs < d->capaggs))
+		if (d->naggs < DG_MAX_AGG || pass == 1)
 			break;
 		dest = DG_OTHER;	/* full: fold, and look again */
 		d->st.folded++;
 	}
-	if (d->naggs >= d->capaggs)
-		return NULL;	/* cannot happen: capaggs holds every fold */
+	if (d->naggs >= d->capaggs) {	/* grow, up to DG_AGG_LIMIT */
+		size_t cap = d->capaggs ? 2 * d->capaggs : 64;
+		struct dg_agg *na;
+
+		if (cap > DG_AGG_LIMIT)
+			cap = DG_AGG_LIMIT;
+		if (cap <= d->naggs || !(na = realloc(d->aggs, cap * sizeof *na)))
+			return NULL;	/* out of memory: counted in the stats only */
+		d->aggs = na;
+		d->capaggs = cap;
+		d->norder = 0;	/* the sorted pointers moved: finish again */
+	}
 	struct dg_agg *a = &d->aggs[d->naggs];
 	const struct tlscause *c = tlscause_get(cause);
 
@@ -507,14 +517,11 @@ mxlab_diagnose_new(void)
 
 	if (!d)
 		return NULL;
-	d->capaggs = DG_MAX_AGG + 2 * TC_COUNT;	/* room for every fold */
-	d->nslots = 2 * d->capaggs + 1;
-	d->aggs = calloc(d->capaggs, sizeof *d->aggs);
+	d->nslots = 2 * DG_AGG_LIMIT + 1;
 	d->slots = malloc(d->nslots * sizeof *d->slots);
-	d->order = calloc(d->capaggs, sizeof *d->order);
 	d->buf = malloc(DG_LINE_MAX + 1);
 	d->ev = malloc(sizeof *d->ev);
-	if (!d->aggs || !d->slots || !d->order || !d->buf || !d->ev) {
+	if (!d->slots || !d->buf || !d->ev) {
 		mxlab_diagnose_free(d);
 		return NULL;
 	}
@@ -621,9 +628,16 @@ by_weight(const void *a, const void *b)
 void
 mxlab_diagnose_finish(mxlab_diagnose *d)
 {
+	struct dg_agg **order;
+
 	for (size_t i = 0; i < DG_PENDING; i++)
 		if (d->pending[i].used)
 			pending_close(d, &d->pending[i]);
+	order = realloc(d->order, (d->naggs ? d->naggs : 1) * sizeof *order);
+	d->norder = 0;
+	if (!order)
+		return;		/* out of memory: no entries */
+	d->order = order;
 	for (size_t i = 0; i < d->naggs; i++)
 		d->order[i] = &d->aggs[i];
 	d->norder = d->naggs;

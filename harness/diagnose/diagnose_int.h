@@ -13,6 +13,7 @@
 
 #define DG_LINE_MAX 8192	/* longer lines are cut */
 #define DG_MAX_AGG 4096		/* destinations x causes kept apart */
+#define DG_AGG_LIMIT (DG_MAX_AGG + 2 * TC_COUNT)	/* and every fold */
 #define DG_PENDING 256		/* in-flight smtp[PID] / smtpd[PID] links */
 #define DG_QIDS 4096		/* queue IDs remembered */
 #define DG_NOTES 20
@@ -50,7 +51,7 @@ struct dg_qid {
 };
 
 struct mxlab_diagnose {
-	struct dg_agg *aggs;
+	struct dg_agg *aggs;		/* grown by doubling, up to DG_AGG_LIMIT */
 	size_t naggs, capaggs;
 	int *slots;			/* open addressing, 2 x DG_MAX_AGG + spare */
 	size_t nslots;

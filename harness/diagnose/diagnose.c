@@ -24,6 +24,7 @@
  * with outcome "other"); the queue ID table overwrites on collision.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +471,37 @@ note(mxlab_diagnose *d, const char *what)
 			 d->name, d->lineno, what);
 }
 
+/* A control byte other than tab, or DEL: not text. */
+static int
+bad_byte(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* No bad byte in line? Eight bytes at a time: a word with a byte below
+ * 0x20 or equal to 0x7f (a tab too) is looked at byte by byte. */
+static int
+is_text(const char *line, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, line + i, 8);
+		y = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs)
+			for (size_t k = i; k < i + 8; k++)
+				if (bad_byte((unsigned char)line[k]))
+					return 0;
+	}
+	for (; i < len; i++)
+		if (bad_byte((unsigned char)line[i]))
+			return 0;
+	return 1;
+}
+
 static void
 one_line(mxlab_diagnose *d, const char *line, size_t len)
 {
@@ -480,13 +512,9 @@ one_line(mxlab_diagnose *d, const char *line, size_t len)
 	d->lineno++;
 	if (len && line[len - 1] == '\r')
 		len--;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			break;
-	}
-	if (i < len) {
+	if (!is_text(line, len)) {
+		for (i = 0; i < len && !bad_byte((unsigned char)line[i]); i++)
+			;
 		d->st.not_text++;
 		note(d, line[i] == '\0' ? "not text (NUL byte), skipped"
 					: "not text (a control byte), skipped");

@@ -54,6 +54,7 @@ usage(FILE *fp)
 	    "Options:\n"
 	    "  --json    print one JSON object (docs/diagnose.md)\n"
 	    "  --help    this text\n"
+	    "  --        what follows are files, even when they start with '-'\n"
 	    "\n"
 	    "Exit status: 0 no TLS failure found, 1 TLS failures found, 2 usage\n"
 	    "error or a file that cannot be read.\n");
@@ -94,11 +95,10 @@ read_input(mxlab_diagnose *d, const char *path)
 int
 cmd_diagnose(int argc, char **argv)
 {
-	static const char *const flags[] = { "json", "help", NULL };
 	struct options o = { 0 };
 	const char **files = calloc((size_t)argc + 1, sizeof *files);
 	size_t nfiles = 0;
-	int bad = 0, i = 1;
+	int bad = 0, dashdash = 0, i = 1;
 	mxlab_diagnose *d;
 	char *out;
 
@@ -106,32 +106,21 @@ cmd_diagnose(int argc, char **argv)
 		mx_warn("diagnose", "out of memory");
 		return MXLAB_EXIT_USAGE;
 	}
-	while (i < argc) {
-		char kb[64];
-		const char *key, *val;
-		int r;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
 
-		if (strcmp(argv[i], "-") == 0) {
-			files[nfiles++] = argv[i++];
-			continue;
-		}
-		r = mx_opt_next("diagnose", argc, argv, &i, flags, kb, sizeof kb, &key, &val);
-		if (r < 0) {
-			free(files);
-			return MXLAB_EXIT_USAGE;
-		}
-		if (r == 1) {
-			files[nfiles++] = argv[i++];
-			continue;
-		}
-		if (strcmp(key, "help") == 0) {
+		if (dashdash || strcmp(a, "-") == 0 || a[0] != '-') {
+			files[nfiles++] = a;
+		} else if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			free(files);
 			return MXLAB_EXIT_OK;
-		} else if (strcmp(key, "json") == 0) {
+		} else if (strcmp(a, "--json") == 0) {
 			o.json = 1;
 		} else {
-			mx_warn("diagnose", "unknown option --%s (try mxlab diagnose --help)", key);
+			mx_warn("diagnose", "unknown option '%s' (see mxlab diagnose --help)", a);
 			free(files);
 			return MXLAB_EXIT_USAGE;
 		}

@@ -2,13 +2,13 @@
 # diagnose-badinput.sh: `mxlab diagnose` on input that is not a maillog:
 # binary noise, NUL bytes inside lines, a log cut in the middle of a line,
 # an overlong line, an empty input, a file that does not exist, a
-# directory. Never a crash: the exit status is 0, 1 or 2 as documented,
+# directory, an unknown option. Never a crash: the exit status is 0, 1 or 2 as documented,
 # each bad line is named ("FILE: line N: not text, skipped"), and the good
 # lines around it still count.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$SRC/tests/unit/data/diagnose
-plan 15
+plan 16
 
 # run ARGS...: OUT, ERR, RC of `mxlab diagnose ARGS` (stdin from $IN).
 run() {
@@ -53,6 +53,8 @@ expect_match "empty stdin: exit 0, no TLS failure found" 'No TLS failure found' 
 run "$T/does-not-exist" "$DATA/secure-expired.maillog"
 expect_eq "a missing file: exit 2" 2 "$RC"
 expect_match "a missing file is named on stderr" 'mxlab diagnose: .*does-not-exist: No such file' "$ERR"
-run "$T" 
+run "$T"
 expect_match "a directory: exit 2, named" "^2 mxlab diagnose: $T: Is a directory" "$RC $ERR"
+run --bogus "$DATA/secure-expired.maillog"
+expect_match "an unknown option: exit 2, named" "^2 mxlab diagnose: unknown option '--bogus'" "$RC $ERR"
 done_testing

@@ -1,12 +1,13 @@
 /*
- * diagnose.c: `mxlab diagnose`: a Postfix maillog read as a stream, its
+ * diagnose.c: `mxlab diagnose`: each line of a Postfix maillog read, its
  * TLS failures linked to deliveries and counted per destination and cause
- * (mxlab/diagnose.h, docs/diagnose.md).
+ * (mxlab/diagnose.h, docs/diagnose.md); the results.
  *
- * Lines: cut from the fed bytes (at most DG_LINE_MAX each), checked for
- * text (a NUL or a control byte other than tab: noted and skipped), parsed
- * by the mta layer's maillog parser (ml_parse_line: syslog, ISO and
- * journalctl prefixes). Only Postfix's smtp and smtpd lines matter.
+ * Offers dg_line() (diagnose_int.h), which diagnose_input.c calls with
+ * each line of text, and mxlab_diagnose_finish/count/entry/get_stats/
+ * nnotes/note. A line is parsed by the mta layer's maillog parser
+ * (ml_parse_line: syslog, ISO and journalctl prefixes); only Postfix's
+ * smtp, smtpd and qmgr lines matter, the rest is counted as skipped.
  *
  * Linking. A TLS line of smtp[PID] (a verification failure, SSL_connect
  * error, a TLS library problem, a TLSA line) is held in a small table of
@@ -19,12 +20,15 @@
  * after STARTTLS are held until the session's disconnect (or the next
  * connect). Queue IDs of TLS-deferred messages are remembered, so a
  * message is counted once however often it is retried, and its qmgr
- * "status=expired" is counted against the cause. The link table evicts
+ * "status=expired" is counted against the cause. The next recipients of
+ * a session (more deliveries of that PID) share its TLS line's cause; a
+ * held line is not linked to a delivery through another host, nor to one
+ * whose status names a cause that cannot follow it. The link table evicts
  * its oldest entry when full (counted, and the TLS event still counted
- * with outcome "other"); the queue ID table overwrites on collision.
+ * with outcome "other"); the queue ID table overwrites on collision. The
+ * words that name each cause are tables below; the causes' texts are
+ * probe's (tlscause.h).
  */
-#include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,63 +467,13 @@ qmgr_line(mxlab_diagnose *d, const struct mta_event *ev)
 		d->aggs[q->agg].expired++;
 }
 
-static void
-note(mxlab_diagnose *d, const char *what)
-{
-	if (d->nnotes < DG_NOTES)
-		snprintf(d->notes[d->nnotes++], sizeof d->notes[0], "%s: line %llu: %s",
-			 d->name, d->lineno, what);
-}
-
-/* A control byte other than tab, or DEL: not text. */
-static int
-bad_byte(unsigned char c)
-{
-	return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-/* No bad byte in line? Eight bytes at a time: a word with a byte below
- * 0x20 or equal to 0x7f (a tab too) is looked at byte by byte. */
-static int
-is_text(const char *line, size_t len)
-{
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x, y;
-
-		memcpy(&x, line + i, 8);
-		y = x ^ (ones * 0x7f);
-		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs)
-			for (size_t k = i; k < i + 8; k++)
-				if (bad_byte((unsigned char)line[k]))
-					return 0;
-	}
-	for (; i < len; i++)
-		if (bad_byte((unsigned char)line[i]))
-			return 0;
-	return 1;
-}
-
-static void
-one_line(mxlab_diagnose *d, const char *line, size_t len)
+/* One line of text (no control bytes): parsed, and handed to its daemon's
+ * reader. */
+void
+dg_line(mxlab_diagnose *d, const char *line, size_t len)
 {
 	struct mta_event *ev = d->ev;
-	size_t i;
 
-	d->st.lines++;
-	d->lineno++;
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (!is_text(line, len)) {
-		for (i = 0; i < len && !bad_byte((unsigned char)line[i]); i++)
-			;
-		d->st.not_text++;
-		note(d, line[i] == '\0' ? "not text (NUL byte), skipped"
-					: "not text (a control byte), skipped");
-		return;
-	}
 	if (ml_parse_line(line, len, ev) != 0 || strncmp(ev->service, "postfix", 7) != 0) {
 		d->st.skipped++;
 		return;
@@ -536,106 +490,7 @@ one_line(mxlab_diagnose *d, const char *line, size_t len)
 	}
 }
 
-/* ------------------------------------------------------------ the API */
-
-mxlab_diagnose *
-mxlab_diagnose_new(void)
-{
-	mxlab_diagnose *d = calloc(1, sizeof *d);
-
-	if (!d)
-		return NULL;
-	d->nslots = 2 * DG_AGG_LIMIT + 1;
-	d->slots = malloc(d->nslots * sizeof *d->slots);
-	d->buf = malloc(DG_LINE_MAX + 1);
-	d->ev = malloc(sizeof *d->ev);
-	if (!d->slots || !d->buf || !d->ev) {
-		mxlab_diagnose_free(d);
-		return NULL;
-	}
-	for (size_t i = 0; i < d->nslots; i++)
-		d->slots[i] = -1;
-	for (size_t i = 0; i < DG_QIDS; i++)
-		d->qids[i].agg = -1;
-	copy(d->name, sizeof d->name, "-");
-	return d;
-}
-
-void
-mxlab_diagnose_free(mxlab_diagnose *d)
-{
-	if (!d)
-		return;
-	free(d->aggs);
-	free(d->slots);
-	free(d->order);
-	free(d->buf);
-	free(d->ev);
-	free(d);
-}
-
-void
-mxlab_diagnose_begin(mxlab_diagnose *d, const char *name)
-{
-	copy(d->name, sizeof d->name, name && *name ? name : "-");
-	d->lineno = 0;
-	d->len = 0;
-	d->cut = 0;
-}
-
-/* The line in d->buf is complete. */
-static void
-line_done(mxlab_diagnose *d)
-{
-	if (d->cut) {
-		d->st.too_long++;
-		one_line(d, d->buf, d->len);
-		if (d->nnotes < DG_NOTES)
-			snprintf(d->notes[d->nnotes++], sizeof d->notes[0],
-				 "%s: line %llu: longer than %d bytes, cut", d->name,
-				 d->lineno, DG_LINE_MAX);
-	} else {
-		one_line(d, d->buf, d->len);
-	}
-	d->len = 0;
-	d->cut = 0;
-}
-
-void
-mxlab_diagnose_feed(mxlab_diagnose *d, const char *buf, size_t len)
-{
-	while (len > 0) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t n = nl ? (size_t)(nl - buf) : len, room = DG_LINE_MAX - d->len;
-
-		if (n > room) {
-			d->cut = 1;
-			memcpy(d->buf + d->len, buf, room);
-			d->len += room;
-		} else {
-			memcpy(d->buf + d->len, buf, n);
-			d->len += n;
-		}
-		if (!nl)
-			return;
-		line_done(d);
-		buf += n + 1;
-		len -= n + 1;
-	}
-}
-
-void
-mxlab_diagnose_end(mxlab_diagnose *d)
-{
-	if (d->len == 0 && !d->cut)
-		return;
-	d->st.unterminated++;
-	line_done(d);
-	if (d->nnotes < DG_NOTES)
-		snprintf(d->notes[d->nnotes++], sizeof d->notes[0],
-			 "%s: line %llu: no newline at the end (truncated input?), read as is",
-			 d->name, d->lineno);
-}
+/* ------------------------------------------------------------ results */
 
 static int
 by_weight(const void *a, const void *b)

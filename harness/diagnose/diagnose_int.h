@@ -1,6 +1,8 @@
 /*
- * diagnose_int.h: the state of an mxlab_diagnose, shared by diagnose.c
- * (reading, linking, aggregating) and diagnose_report.c (text, JSON).
+ * diagnose_int.h: the state of an mxlab_diagnose, shared by
+ * diagnose_input.c (the handle, bytes into lines), diagnose.c (each line
+ * read, linked, aggregated; the results) and diagnose_report.c (text,
+ * JSON).
  */
 #ifndef MX_DIAGNOSE_INT_H
 #define MX_DIAGNOSE_INT_H
@@ -71,5 +73,8 @@ struct mxlab_diagnose {
 	char notes[DG_NOTES][320];
 	size_t nnotes;
 };
+
+/* diagnose.c: one line of text (no control bytes, no newline), read. */
+void dg_line(mxlab_diagnose *d, const char *line, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * fuzz_diagnose.c: libFuzzer target for mxlab diagnose's reader
- * (harness/diagnose/diagnose.c, diagnose_report.c; mxlab/diagnose.h).
+ * (harness/diagnose/diagnose_input.c, diagnose.c, diagnose_report.c;
+ * mxlab/diagnose.h).
  *
  * Input: a piece of a maillog. It is fed whole, then again in chunks cut
  * where the input's first byte says (so lines split across feeds), with

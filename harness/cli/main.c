@@ -21,6 +21,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "certs", cmd_certs, "write a test PKI: CAs, good leaves and every broken profile" },
+	{ "diagnose", cmd_diagnose, "read a Postfix maillog: TLS failures per destination, cause, fix" },
 	{ "init", cmd_init, "write a starter suite of scenarios from a Postfix configuration" },
 	{ "probe", cmd_probe, "check one SMTP server's TLS: chain, SNI, names, protocols, AUTH" },
 	{ "run", cmd_run, "run scenarios against a private Postfix in namespaces" },

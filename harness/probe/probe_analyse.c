@@ -5,8 +5,10 @@
  * Offers mxlab_probe_analyse(), mxlab_probe_has/find/worst and the
  * severity names. Pure: it reads the report (client results, plaintext
  * facts, version lists) and writes rep->findings; no network, no clock.
- * Each finding says what was seen, the usual cause and the fix, in the
- * words of the seed guide (S6, S7, S12-S15) and of Postfix's parameters.
+ * Each finding says what was seen, the usual cause and the fix; the cause
+ * and the fix come from the table mxlab diagnose shares (tlscause.h), in
+ * the words of docs/tls-guide.md (S6, S7, S12-S15) and of Postfix's
+ * parameters.
  *
  * Certificates are judged per distinct chain: the SNI session when there
  * is one (what name-aware clients see), and the session without SNI when
@@ -21,6 +23,7 @@
 
 #include "mxlab/probe.h"
 #include "tls_glue.h"
+#include "tlscause.h"
 
 /* The view of one presented chain that the certificate rules need. */
 struct chain_view {
@@ -101,6 +104,23 @@ add(struct mxlab_probe_report *rep, const char *id, enum mxlab_probe_severity se
 		f->seen[0] = (char)(f->seen[0] - 'a' + 'A');
 }
 
+/* Add a finding worded by a row of the table (tlscause.h): its id, cause
+ * and fix; seen is a format. */
+__attribute__((format(printf, 4, 5)))
+static void
+finding(struct mxlab_probe_report *rep, enum tc_key key, enum mxlab_probe_severity sev,
+	const char *seenfmt, ...)
+{
+	const struct tlscause *c = tlscause_get(key);
+	char seen[sizeof rep->findings[0].seen];
+	va_list ap;
+
+	va_start(ap, seenfmt);
+	vsnprintf(seen, sizeof seen, seenfmt, ap);
+	va_end(ap);
+	add(rep, c->id, sev, c->cause, c->fix, "%s", seen);
+}
+
 /* "2026-11-27T23:00:00Z" -> Unix seconds; -1 when not parsable. */
 static long long
 iso_time(const char *s)
@@ -174,17 +194,6 @@ view_from_extra(struct chain_view *v, const struct mxlab_probe_sni *x, const cha
 	v->verify_text = x->verify_text;
 }
 
-static const char leaf_only_cause[] =
-	"smtpd_tls_cert_file (or smtpd_tls_chain_files) most likely holds the leaf "
-	"alone (cert.pem instead of fullchain.pem): clients that verify cannot link "
-	"it to a root they trust (openssl: 'unable to get local issuer certificate', "
-	"Postfix: 'untrusted issuer'). Less often the issuer is a private root the "
-	"checking side does not trust.";
-static const char leaf_only_fix[] =
-	"Put the leaf followed by the intermediate(s) in that file (fullchain.pem), "
-	"or use smtpd_tls_chain_files = key.pem, fullchain.pem; then postfix reload "
-	"and check that the server sends 2 or more certificates.";
-
 /* The certificate rules for one presented chain (docs/probe.md). */
 static void
 judge_chain(struct mxlab_probe_report *rep, const struct chain_view *v)
@@ -202,39 +211,26 @@ judge_chain(struct mxlab_probe_report *rep, const struct chain_view *v)
 		goto name;
 	}
 	if (v->nchain == 0) {
-		add(rep, "tls-failed", MXLAB_PROBE_ERROR,
-		    "A TLS server always sends its certificate; none arrived.",
-		    "Check smtpd_tls_chain_files / smtpd_tls_cert_file and the mail log.",
+		finding(rep, TC_TLS_NO_CERT, MXLAB_PROBE_ERROR,
 		    "%sthe server presented no certificate.", pre);
 		return;
 	}
 	if (self && !(rep->ca_given && v->verified))
-		add(rep, "self-signed", rep->ca_given ? MXLAB_PROBE_ERROR : MXLAB_PROBE_WARN,
-		    "smtpd_tls_cert_file holds a certificate signed by its own key (made with "
-		    "openssl req -x509, or a default such as Debian's ssl-cert-snakeoil.pem), "
-		    "not one issued by a CA: only clients that pin it can verify it.",
-		    "Get a certificate from a CA the senders trust (Let's Encrypt is fine for "
-		    "SMTP) and set smtpd_tls_chain_files = key.pem, fullchain.pem.",
+		finding(rep, TC_SELF_SIGNED, rep->ca_given ? MXLAB_PROBE_ERROR : MXLAB_PROBE_WARN,
 		    "%sthe server sends a self-signed certificate (%s, issued by itself)%s.",
 		    pre, v->subject, rep->ca_given ? ", not trusted by the CA given" : "");
 	else if (v->nchain == 1 && !self && untrusted)
-		add(rep, "chain-leaf-only", MXLAB_PROBE_ERROR, leaf_only_cause, leaf_only_fix,
+		finding(rep, TC_CHAIN_LEAF_ONLY, MXLAB_PROBE_ERROR,
 		    "%sthe server sends 1 certificate (%s, issued by %s), and it cannot be "
 		    "verified against the CA given: the issuer is missing from the chain.",
 		    pre, v->subject, v->issuer);
 	else if (v->nchain == 1 && !self && !rep->ca_given)
-		add(rep, "chain-leaf-only", MXLAB_PROBE_WARN, leaf_only_cause, leaf_only_fix,
+		finding(rep, TC_CHAIN_LEAF_ONLY, MXLAB_PROBE_WARN,
 		    "%sthe server sends 1 certificate (%s, issued by %s). Unless %s is itself "
 		    "a root the senders trust, the intermediate is missing (no --ca-file: "
 		    "not verified).", pre, v->subject, v->issuer, v->issuer);
 	else if (untrusted)
-		add(rep, "untrusted-issuer", MXLAB_PROBE_ERROR,
-		    "The chain leads to a CA that the CA file/dir given does not hold: a "
-		    "private or test CA, a wrong intermediate in the chain file, or a CA file "
-		    "on the checking side that lacks the root.",
-		    "Serve a certificate from a CA the senders trust, with the intermediate "
-		    "that actually issued the leaf (compare the leaf's issuer with the next "
-		    "certificate's subject), or give the right --ca-file.",
+		finding(rep, TC_UNTRUSTED_ISSUER, MXLAB_PROBE_ERROR,
 		    "%sthe chain (%d certificates) ends at %s, issued by %s, which the CA "
 		    "given does not trust.", pre, v->nchain, v->top_subject, v->top_issuer);
 	else
@@ -244,46 +240,25 @@ judge_chain(struct mxlab_probe_report *rep, const struct chain_view *v)
 		    rep->ca_given ? "; the chain leads to a trusted root"
 				  : " (trust not judged: no CA given)");
 	if (expired)
-		add(rep, "expired", MXLAB_PROBE_ERROR,
-		    "The certificate was not renewed, or it was renewed but Postfix still "
-		    "serves the old file (a renewal needs postfix reload, and the path in "
-		    "smtpd_tls_chain_files / smtpd_tls_cert_file must be the renewed one).",
-		    "Renew it, point smtpd_tls_chain_files (or smtpd_tls_cert_file) at the "
-		    "new full chain and run postfix reload.",
+		finding(rep, TC_EXPIRED, MXLAB_PROBE_ERROR,
 		    "%s%s%s expired on %s.", pre, na >= 0 && na < rep->now ? "" : "a certificate "
 		    "of the chain has expired; the leaf ", v->subject, v->not_after);
 	if (future)
-		add(rep, "not-yet-valid", MXLAB_PROBE_ERROR,
-		    "The certificate starts in the future: it was issued with a wrong date, "
-		    "or the clock of the server or of this machine is wrong.",
-		    "Check both clocks (timedatectl, NTP); if they are right, reissue the "
-		    "certificate or wait until its notBefore.",
+		finding(rep, TC_NOT_YET_VALID, MXLAB_PROBE_ERROR,
 		    "%s%s is valid only from %s.", pre, v->subject, v->not_before);
 name:
 	if (v->name && *v->name && (v->reasons & MXLAB_VR_NAME_MISMATCH) && !v->skip_name)
-		add(rep, "name-mismatch", MXLAB_PROBE_ERROR,
-		    "The server serves a certificate made for another name: a default or "
-		    "snakeoil certificate, the host's other name, or (with SNI) a wrong entry "
-		    "in tls_server_sni_maps.",
-		    "Serve a certificate whose subjectAltName holds the name senders connect "
-		    "to (the MX host name); for several names on one IP map each in "
-		    "tls_server_sni_maps.",
+		finding(rep, TC_NAME_MISMATCH, MXLAB_PROBE_ERROR,
 		    "%sthe certificate (%s; names %s) is not valid for %s.", pre, v->subject,
 		    v->names && *v->names ? v->names : "none", v->name);
 	if (v->name_only)
 		return;
 	if (v->reasons & MXLAB_VR_BAD_USAGE)
-		add(rep, "bad-usage", MXLAB_PROBE_ERROR,
-		    "The certificate's key usage or extended key usage does not allow a TLS "
-		    "server (issued for clients or signing only).",
-		    "Reissue it with extendedKeyUsage = serverAuth (and digitalSignature).",
+		finding(rep, TC_BAD_USAGE, MXLAB_PROBE_ERROR,
 		    "%s%s may not be used by a TLS server.", pre, v->subject);
 	if (rep->ca_given && !v->verified &&
 	    ((v->reasons & (MXLAB_VR_OTHER | MXLAB_VR_NO_CHAIN)) || v->reasons == 0))
-		add(rep, "verify-failed", MXLAB_PROBE_ERROR,
-		    "The chain failed verification for a reason the other findings do not "
-		    "cover (a bad signature, a constraint, an unsupported algorithm).",
-		    "Check the chain with openssl verify -CAfile ROOT -untrusted CHAIN LEAF.",
+		finding(rep, TC_VERIFY_FAILED, MXLAB_PROBE_ERROR,
 		    "%sverification failed: %s.", pre, v->verify_text);
 }
 
@@ -309,26 +284,16 @@ static void
 judge_connection(struct mxlab_probe_report *rep)
 {
 	if (!rep->connected)
-		add(rep, "connect-failed", MXLAB_PROBE_ERROR,
-		    "Nothing listens there, a firewall drops the connection, or the name "
-		    "resolves to another address.",
-		    "Check the address and port (ss -ltn on the server, master.cf for "
-		    "smtp/submission/smtps), and the firewall.",
+		finding(rep, TC_CONNECT_FAILED, MXLAB_PROBE_ERROR,
 		    "could not connect to %s: %s.", rep->target,
 		    rep->connect_error[0] ? rep->connect_error : "no answer");
 	else if (!rep->implicit_tls && rep->greeting_code != 220)
-		add(rep, "connect-failed", MXLAB_PROBE_ERROR,
-		    "The server refuses sessions (too many connections, a postscreen or "
-		    "access rule, a 421 while overloaded), or it is not an SMTP server.",
-		    "Read the server's mail log for this client's address.",
+		finding(rep, TC_CONNECT_GREETING, MXLAB_PROBE_ERROR,
 		    "connected, but the greeting was '%s'%s%s.",
 		    rep->greeting[0] ? rep->greeting : "(none)",
 		    rep->connect_error[0] ? ": " : "", rep->connect_error);
 	else if (!rep->implicit_tls && !rep->ehlo_done)
-		add(rep, "connect-failed", MXLAB_PROBE_ERROR,
-		    "The server refuses EHLO from this client (a helo restriction) or is "
-		    "not an ESMTP server.",
-		    "Read the server's mail log; check smtpd_helo_restrictions.",
+		finding(rep, TC_CONNECT_EHLO, MXLAB_PROBE_ERROR,
 		    "EHLO failed: %s.", rep->connect_error[0] ? rep->connect_error : "no 250");
 }
 
@@ -340,25 +305,14 @@ judge_starttls(struct mxlab_probe_report *rep)
 	if (rep->implicit_tls || !rep->ehlo_done)
 		return;
 	if (!rep->starttls_offered) {
-		add(rep, "starttls-missing", MXLAB_PROBE_ERROR,
-		    "TLS is off for this listener: smtpd_tls_security_level is empty or none "
-		    "(or a master.cf -o overrides it), or no certificate is configured; some "
-		    "firewalls also strip STARTTLS from EHLO.",
-		    "Set smtpd_tls_security_level = may (port 25) or encrypt (587) with "
-		    "smtpd_tls_chain_files = key.pem, fullchain.pem; postconf -n | grep tls "
-		    "shows what is active.",
+		finding(rep, TC_STARTTLS_MISSING, MXLAB_PROBE_ERROR,
 		    "EHLO on port %u does not advertise STARTTLS%s.", rep->port,
 		    rep->port == 25 || rep->port == 587
 			? ": senders deliver in clear or not at all" : "");
 		return;
 	}
 	if (rep->nosni_done && n->failed_stage == MXLAB_CS_STARTTLS)
-		add(rep, "starttls-refused", MXLAB_PROBE_ERROR,
-		    "Postfix advertises STARTTLS but answers 454 when it cannot start TLS: "
-		    "the certificate or key cannot be read, the key does not match, or the "
-		    "TLS library failed (see 'warning: TLS library problem' in the log).",
-		    "Check smtpd_tls_chain_files (or smtpd_tls_cert_file / smtpd_tls_key_file): "
-		    "readable, key matching; postfix check and the mail log name the problem.",
+		finding(rep, TC_STARTTLS_REFUSED, MXLAB_PROBE_ERROR,
 		    "STARTTLS is advertised, but the command got '%d %s'.",
 		    n->reply[MXLAB_CS_STARTTLS].code,
 		    n->reply[MXLAB_CS_STARTTLS].code ? n->reply[MXLAB_CS_STARTTLS].text
@@ -371,12 +325,7 @@ judge_handshake(struct mxlab_probe_report *rep, const struct mxlab_client_result
 {
 	if (r->failed_stage != MXLAB_CS_TLS || r->tls)
 		return;
-	add(rep, "tls-failed", MXLAB_PROBE_ERROR,
-	    "No protocol version or cipher in common, a certificate or key the server "
-	    "cannot use, or a server that rejects the SNI name sent (or its absence).",
-	    "Probe again while smtpd_tls_loglevel = 2 and read the server's log; check "
-	    "smtpd_tls_protocols, smtpd_tls_mandatory_ciphers and that the key matches "
-	    "the certificate.",
+	finding(rep, TC_TLS_FAILED, MXLAB_PROBE_ERROR,
 	    "the TLS handshake %s failed: %s.", label, r->error[0] ? r->error : "no reason given");
 }
 
@@ -384,6 +333,7 @@ static void
 judge_sni(struct mxlab_probe_report *rep, int *nosni_skip_name)
 {
 	const struct mxlab_client_result *a = &rep->nosni, *b = &rep->sni;
+	const struct tlscause *sd;
 	char cause[512], fix[512];
 	int nosni_bad, sni_good;
 
@@ -399,16 +349,11 @@ judge_sni(struct mxlab_probe_report *rep, int *nosni_skip_name)
 	*nosni_skip_name = 1;
 	nosni_bad = !a->verified && (a->verify_reasons & MXLAB_VR_NAME_MISMATCH);
 	sni_good = !(b->verify_reasons & MXLAB_VR_NAME_MISMATCH);
-	snprintf(cause, sizeof cause,
-		 "The server picks its certificate by SNI (Postfix: tls_server_sni_maps) and "
-		 "its default (smtpd_tls_chain_files / smtpd_tls_cert_file) is another one. "
-		 "Clients that send no SNI (Postfix's smtp client by default) get %s%s.",
-		 a->chain[0].subject, nosni_bad ? ", which is not valid for this name" : "");
-	snprintf(fix, sizeof fix,
-		 "If %s is the name senders use (the MX name), make its certificate the "
-		 "default in smtpd_tls_chain_files; a sending Postfix sends SNI only with "
-		 "smtp_tls_servername = hostname (or nexthop).", rep->name);
-	add(rep, "sni-differs", nosni_bad && sni_good ? MXLAB_PROBE_WARN : MXLAB_PROBE_INFO,
+	sd = tlscause_get(TC_SNI_DIFFERS);
+	snprintf(cause, sizeof cause, sd->cause, a->chain[0].subject,
+		 nosni_bad ? ", which is not valid for this name" : "");
+	snprintf(fix, sizeof fix, sd->fix, rep->name);
+	add(rep, sd->id, nosni_bad && sni_good ? MXLAB_PROBE_WARN : MXLAB_PROBE_INFO,
 	    cause, fix,
 	    "without SNI the server presents %s (issued by %s); with SNI %s it presents %s "
 	    "(issued by %s).", a->chain[0].subject, a->chain[0].issuer, rep->name,
@@ -425,12 +370,7 @@ judge_extras(struct mxlab_probe_report *rep)
 
 		snprintf(label, sizeof label, "with SNI %s", x->name);
 		if (!x->tls) {
-			add(rep, "tls-failed", MXLAB_PROBE_ERROR,
-			    "The server rejects this SNI name (a name missing from "
-			    "tls_server_sni_maps with a strict setup) or cannot use its "
-			    "certificate.",
-			    "Check the entry for this name in tls_server_sni_maps (key, then "
-			    "full chain) and the server's log.",
+			finding(rep, TC_TLS_FAILED_SNI, MXLAB_PROBE_ERROR,
 			    "the TLS handshake %s failed: %s.", label,
 			    x->error[0] ? x->error : "no reason given");
 			continue;
@@ -445,10 +385,7 @@ judge_extras(struct mxlab_probe_report *rep)
 		judge_chain(rep, &v);
 		if (tls_ok(&rep->nosni) && rep->nosni.nchain > 0 &&
 		    strcmp(rep->nosni.chain[0].subject, x->subject) != 0)
-			add(rep, "sni-differs", MXLAB_PROBE_INFO,
-			    "The server picks its certificate by SNI (tls_server_sni_maps).",
-			    "Nothing to fix if each name gets its own certificate; clients "
-			    "without SNI get the default one.",
+			finding(rep, TC_SNI_DIFFERS_EXTRA, MXLAB_PROBE_INFO,
 			    "with SNI %s the server presents %s; without SNI %s.", x->name,
 			    x->subject, rep->nosni.chain[0].subject);
 	}
@@ -493,12 +430,7 @@ judge_protocols(struct mxlab_probe_report *rep)
 		return;
 	untested_note(rep->versions_untested, untested, sizeof untested);
 	if (strstr(rep->versions_accepted, "TLSv1.0") || strstr(rep->versions_accepted, "TLSv1.1"))
-		add(rep, "old-protocols", MXLAB_PROBE_WARN,
-		    "smtpd_tls_protocols / smtpd_tls_mandatory_protocols still allow TLSv1 "
-		    "and TLSv1.1 (Postfix's defaults do: >=TLSv1).",
-		    "smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = "
-		    ">=TLSv1.2 (before Postfix 3.6: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1); on "
-		    "port 25 a sender limited to old versions then delivers in clear.",
+		finding(rep, TC_OLD_PROTOCOLS, MXLAB_PROBE_WARN,
 		    "the server accepts %s (accepted: %s; refused: %s%s).",
 		    strstr(rep->versions_accepted, "TLSv1.0") && strstr(rep->versions_accepted, "TLSv1.1")
 			? "TLSv1.0 and TLSv1.1"
@@ -510,26 +442,13 @@ judge_protocols(struct mxlab_probe_report *rep)
 		    "accepted: %s; refused: %s%s.", rep->versions_accepted,
 		    rep->versions_refused[0] ? rep->versions_refused : "none", untested);
 	else
-		add(rep, "protocols", MXLAB_PROBE_INFO,
-		    "A server that needs something these single-version sessions do not "
-		    "offer (a cipher, an extension).",
-		    "Read the server's TLS log (smtpd_tls_loglevel = 2) for these sessions.",
+		finding(rep, TC_PROTOCOLS_NONE, MXLAB_PROBE_INFO,
 		    "no single version was accepted on its own (tried %s)%s.",
 		    rep->versions_tested, untested);
 	/* Only when 1.3 was tried and refused while another version works:
 	 * an mbedTLS without 1.3 (2.28) lists it as not tested above. */
 	if (strstr(rep->versions_refused, "TLSv1.3") && rep->versions_accepted[0])
-		add(rep, "tls13-not-offered", MXLAB_PROBE_INFO,
-		    "Postfix (with OpenSSL 1.1.1 or later), Exim and the large providers "
-		    "(Gmail, Microsoft 365) negotiate TLSv1.3 by default. Without it every "
-		    "session costs an extra round trip in the handshake, the certificate "
-		    "travels in clear, and TLSv1.2's older cipher suites stay the only ones. "
-		    "Usually smtpd_tls_protocols excludes it (!TLSv1.3, <=TLSv1.2), the TLS "
-		    "library is older than OpenSSL 1.1.1, or a TLS proxy ends the session.",
-		    "Leave TLSv1.3 allowed: smtpd_tls_protocols = >=TLSv1.2 (and "
-		    "smtpd_tls_mandatory_protocols likewise), smtpd linked with OpenSSL "
-		    "1.1.1 or later (ldd $(postconf -h daemon_directory)/smtpd | grep ssl); "
-		    "then postfix reload.",
+		finding(rep, TC_TLS13_NOT_OFFERED, MXLAB_PROBE_INFO,
 		    "TLSv1.3 not offered: a session limited to TLSv1.3 was refused "
 		    "(accepted: %s).", rep->versions_accepted);
 }
@@ -538,11 +457,7 @@ static void
 judge_auth(struct mxlab_probe_report *rep)
 {
 	if (rep->auth_before_tls)
-		add(rep, "auth-before-tls", MXLAB_PROBE_WARN,
-		    "SASL is on for a listener that allows plaintext, with smtpd_tls_auth_only "
-		    "= no (the default): clients may send passwords in clear.",
-		    "smtpd_tls_auth_only = yes; on submission (587) also "
-		    "-o smtpd_tls_security_level=encrypt in master.cf.",
+		finding(rep, TC_AUTH_BEFORE_TLS, MXLAB_PROBE_WARN,
 		    "AUTH %s is advertised before STARTTLS.", rep->auth_mechs_before);
 	else if (!rep->implicit_tls && rep->auth_mechs_after[0])
 		add(rep, "auth-after-tls-only", MXLAB_PROBE_OK, "", "",
@@ -575,14 +490,7 @@ mxlab_probe_analyse(struct mxlab_probe_report *rep)
 	rep->nfindings = 0;
 	judge_connection(rep);
 	if (rep->out_of_time)
-		add(rep, "probe-incomplete", MXLAB_PROBE_ERROR,
-		    "The server answers very slowly: its replies take a large part of "
-		    "--timeout each (a greeting pause such as postscreen_greet_wait, "
-		    "tarpitting after errors (smtpd_error_sleep_time), DNS lookups in "
-		    "smtpd_*_restrictions timing out, an overloaded host).",
-		    "Find what delays the replies (the mail log's session timings, reverse "
-		    "DNS, postscreen); to see the whole picture meanwhile, raise "
-		    "--total-timeout.",
+		finding(rep, TC_PROBE_INCOMPLETE, MXLAB_PROBE_ERROR,
 		    "the probe ran out of its total time (%u ms, --total-timeout) after %.1f s: "
 		    "sessions were cut short or not run, the findings are incomplete.",
 		    rep->total_timeout_ms, rep->seconds);
@@ -615,9 +523,7 @@ mxlab_probe_analyse(struct mxlab_probe_report *rep)
 		judge_protocols(rep);
 	judge_auth(rep);
 	if (any_tls && !rep->ca_given)
-		add(rep, "no-ca", MXLAB_PROBE_INFO, "Trust is judged against a CA file or directory.",
-		    "Give --ca-file (public CAs: /etc/ssl/certs/ca-certificates.crt; a private "
-		    "CA: its root) to have the chain verified.",
+		finding(rep, TC_NO_CA, MXLAB_PROBE_INFO,
 		    "no --ca-file or --ca-dir given: trust is not judged (dates and names are).");
 	sort_findings(rep);
 }

@@ -5,7 +5,9 @@
  * in docs/probe.md) and mxlab_probe_report_text() (sections Connection,
  * STARTTLS, Certificate chain, Verification, Protocols, AUTH, Findings,
  * then the same checks by hand with openssl and postconf, as the seed
- * guide does them). Both return malloc'ed strings, NULL when out of memory.
+ * guide does them). Each finding the guide explains carries its link,
+ * docs/tls-guide.md#ANCHOR, from the shared table (tlscause.h). Both
+ * return malloc'ed strings, NULL when out of memory.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,19 @@
 
 #include "mxlab/probe.h"
 #include "jsonw.h"
+#include "tlscause.h"
+
+/* "docs/tls-guide.md#s6" for a finding the guide explains, else NULL. */
+static const char *
+guide_link(const char *id, char *buf, size_t len)
+{
+	const struct tlscause *c = tlscause_by_id(id);
+
+	if (!c || !c->anchor)
+		return NULL;
+	snprintf(buf, len, "%s#%s", TLSCAUSE_GUIDE, c->anchor);
+	return buf;
+}
 
 /* ---------------------------------------------------------------- JSON */
 
@@ -90,6 +105,7 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 {
 	struct jw w;
 	int counts[4] = { 0 };
+	char link[128];
 
 	jw_init(&w);
 	jw_obj_begin(&w);
@@ -147,6 +163,8 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 		jw_kstr(&w, "seen", f->seen);
 		jw_kstr(&w, "cause", f->cause);
 		jw_kstr(&w, "fix", f->fix);
+		jw_key(&w, "guide");
+		jw_str(&w, guide_link(f->id, link, sizeof link));
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -378,6 +396,8 @@ mxlab_probe_report_text(const struct mxlab_probe_report *rep)
 			put_wrapped(&t, "        cause: ", f->cause);
 		if (f->fix[0])
 			put_wrapped(&t, "        fix:   ", f->fix);
+		if (f->severity != MXLAB_PROBE_OK && guide_link(f->id, label, sizeof label))
+			put(&t, "        guide: %s\n", label);
 	}
 	if (!rep->nfindings)
 		put(&t, "  none\n");

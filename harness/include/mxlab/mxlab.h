@@ -21,6 +21,7 @@
 #include "mxlab/server.h"
 #include "mxlab/client.h"
 #include "mxlab/probe.h"
+#include "mxlab/diagnose.h"
 #include "mxlab/init.h"
 #include "mxlab/runner.h"
 

@@ -1,0 +1,80 @@
+/*
+ * diagnose_int.h: the state of an mxlab_diagnose, shared by
+ * diagnose_input.c (the handle, bytes into lines), diagnose.c (each line
+ * read, linked, aggregated; the results) and diagnose_report.c (text,
+ * JSON).
+ */
+#ifndef MX_DIAGNOSE_INT_H
+#define MX_DIAGNOSE_INT_H
+
+#include <stddef.h>
+
+#include "mxlab/diagnose.h"
+#include "maillog.h"
+#include "tlscause.h"
+
+#define DG_LINE_MAX 8192	/* longer lines are cut */
+#define DG_MAX_AGG 4096		/* destinations x causes kept apart */
+#define DG_AGG_LIMIT (DG_MAX_AGG + 2 * TC_COUNT)	/* and every fold */
+#define DG_PENDING 256		/* in-flight smtp[PID] / smtpd[PID] links */
+#define DG_QIDS 4096		/* queue IDs remembered */
+#define DG_NOTES 20
+#define DG_OTHER "(other destinations)"
+
+struct dg_agg {
+	int smtpd;			/* 0 smtp, 1 smtpd */
+	enum tc_key cause;
+	char dest[256];
+	char domain[256];
+	unsigned long long count, deferred, bounced, sent, expired, other, messages;
+	char first[40], last[40];
+	char example[512];
+	char where[300];
+	char guide[64];
+	unsigned hash;
+};
+
+struct dg_pending {
+	int used, smtpd;
+	int linked;			/* smtp: a delivery took its cause; later
+					   recipients of the session share it */
+	long pid;
+	unsigned long long seq;		/* when last touched: the oldest is evicted */
+	enum tc_key cause;
+	char host[256];
+	char time[40];
+	char example[512];
+	char where[300];
+};
+
+struct dg_qid {
+	char id[32];
+	int agg;			/* index into aggs, -1 none */
+};
+
+struct mxlab_diagnose {
+	struct dg_agg *aggs;		/* grown by doubling, up to DG_AGG_LIMIT */
+	size_t naggs, capaggs;
+	int *slots;			/* open addressing, 2 x DG_MAX_AGG + spare */
+	size_t nslots;
+	struct dg_agg **order;		/* sorted by mxlab_diagnose_finish */
+	size_t norder;
+	struct dg_pending pending[DG_PENDING];
+	struct dg_qid qids[DG_QIDS];
+	struct mxlab_diagnose_stats st;
+	unsigned long long seq;
+	/* the current input */
+	char name[256];
+	unsigned long long lineno;
+	char *buf;			/* DG_LINE_MAX + 1 */
+	size_t len;
+	int cut;			/* the current line was cut */
+	struct mta_event *ev;		/* the line being read, parsed */
+	char notes[DG_NOTES][320];
+	size_t nnotes;
+};
+
+/* diagnose.c: one line of text (no control bytes, no newline), read. */
+void dg_line(mxlab_diagnose *d, const char *line, size_t len);
+
+#endif

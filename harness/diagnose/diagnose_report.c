@@ -1,0 +1,232 @@
+/*
+ * diagnose_report.c: mxlab diagnose's results as text and as JSON
+ * (mxlab/diagnose.h; the JSON shape is documented in docs/diagnose.md).
+ *
+ * Offers mxlab_diagnose_text() and mxlab_diagnose_json(): malloc'ed
+ * strings, NULL when out of memory. Both read the entries as
+ * mxlab_diagnose_finish() sorted them: failures first.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose_int.h"
+#include "jsonw.h"
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void
+put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0,
+			      fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = 1;
+			return;
+		}
+		if (t->buf && t->len + (size_t)n < t->cap) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = (t->cap ? t->cap : 4096) * 2 + (size_t)n;
+		char *nb = realloc(t->buf, cap);
+
+		if (!nb) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = nb;
+		t->cap = cap;
+	}
+}
+
+/* Word-wrap s at 78 columns after a hanging label. */
+static void
+put_wrapped(struct text *t, const char *label, const char *s)
+{
+	size_t indent = strlen(label), col = indent;
+
+	put(t, "%s", label);
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (col > indent && col + 1 + n > 78) {
+			put(t, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			put(t, " ");
+			col++;
+		}
+		put(t, "%.*s", (int)n, s);
+		col += n;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	put(t, "\n");
+}
+
+/* "3 deferred, 1 sent" */
+static void
+outcomes(char *buf, size_t len, const struct mxlab_diagnose_entry *e)
+{
+	const struct { const char *name; unsigned long long n; } o[] = {
+		{ "deferred", e->deferred }, { "bounced", e->bounced }, { "sent", e->sent },
+		{ "expired later", e->expired },
+		{ e->daemon[4] == 'd' ? "failed in the handshake" : "without a status line", e->other },
+	};
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
+		if (o[i].n && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%llu %s", at ? ", " : "",
+					       o[i].n, o[i].name);
+}
+
+char *
+mxlab_diagnose_text(const mxlab_diagnose *d)
+{
+	struct text t = { 0 };
+	struct mxlab_diagnose_stats st;
+	struct mxlab_diagnose_entry e;
+	size_t nfail = 0;
+	char buf[256];
+
+	mxlab_diagnose_get_stats(d, &st);
+	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++)
+		nfail += e.failure != 0;
+	put(&t, "mxlab diagnose: %llu lines, %llu from Postfix (%llu smtp, %llu smtpd); "
+	    "%llu TLS events, %llu failures\n", st.lines, st.postfix, st.smtp, st.smtpd,
+	    st.tls_events, st.failures);
+	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
+		put(&t, "\n%s  %s %s%s%s%s: %s (%s)\n", e.failure ? "FAIL" : "NOTE", e.daemon,
+		    e.daemon[4] == 'd' ? "client " : "to ", e.destination,
+		    e.domain[0] ? " for " : "", e.domain, e.cause, e.term);
+		outcomes(buf, sizeof buf, &e);
+		put(&t, "      %llu time%s (%s)", e.count, e.count == 1 ? "" : "s", buf);
+		if (e.messages)
+			put(&t, ", %llu message%s", e.messages, e.messages == 1 ? "" : "s");
+		put(&t, "\n      first %s, last %s\n", e.first, e.last);
+		put(&t, "      example (%s):\n        %s\n", e.example_where, e.example);
+		put_wrapped(&t, "      cause: ", e.why);
+		put_wrapped(&t, "      fix:   ", e.fix);
+		if (e.meanwhile)
+			put_wrapped(&t, "      meanwhile: ", e.meanwhile);
+		if (e.guide[0])
+			put(&t, "      guide: %s\n", e.guide);
+	}
+	if (mxlab_diagnose_count(d) == 0)
+		put(&t, "\nNo TLS failure found.\n");
+	if (st.skipped || st.not_text || st.too_long || st.unterminated || st.evicted ||
+	    st.folded) {
+		put(&t, "\nInput: %llu lines not from Postfix or not understood (skipped)",
+		    st.skipped);
+		if (st.not_text)
+			put(&t, ", %llu not text (skipped)", st.not_text);
+		if (st.too_long)
+			put(&t, ", %llu cut at 8 KiB", st.too_long);
+		if (st.unterminated)
+			put(&t, ", %llu input%s without a final newline", st.unterminated,
+			    st.unterminated == 1 ? "" : "s");
+		if (st.evicted)
+			put(&t, ", %llu links dropped for room", st.evicted);
+		if (st.folded)
+			put(&t, ", %llu events under %s", st.folded, DG_OTHER);
+		put(&t, "\n");
+		for (size_t i = 0; i < mxlab_diagnose_nnotes(d); i++)
+			put(&t, "  %s\n", mxlab_diagnose_note(d, i));
+	}
+	put(&t, "\nSummary: %zu cause%s of TLS failure, %zu note%s\n", nfail,
+	    nfail == 1 ? "" : "s", mxlab_diagnose_count(d) - nfail,
+	    mxlab_diagnose_count(d) - nfail == 1 ? "" : "s");
+	if (t.failed) {
+		free(t.buf);
+		return NULL;
+	}
+	return t.buf;
+}
+
+char *
+mxlab_diagnose_json(const mxlab_diagnose *d)
+{
+	struct jw w;
+	struct mxlab_diagnose_stats st;
+	struct mxlab_diagnose_entry e;
+	size_t nfail = 0;
+
+	mxlab_diagnose_get_stats(d, &st);
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_key(&w, "entries");
+	jw_arr_begin(&w);
+	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
+		nfail += e.failure != 0;
+		jw_obj_begin(&w);
+		jw_kstr(&w, "daemon", e.daemon);
+		jw_kstr(&w, "destination", e.destination);
+		jw_kstr(&w, "domain", e.domain[0] ? e.domain : NULL);
+		jw_kstr(&w, "cause", e.cause);
+		jw_kstr(&w, "term", e.term);
+		jw_kbool(&w, "failure", e.failure);
+		jw_kint(&w, "count", (long long)e.count);
+		jw_kint(&w, "deferred", (long long)e.deferred);
+		jw_kint(&w, "bounced", (long long)e.bounced);
+		jw_kint(&w, "sent", (long long)e.sent);
+		jw_kint(&w, "expired", (long long)e.expired);
+		jw_kint(&w, "other", (long long)e.other);
+		jw_kint(&w, "messages", (long long)e.messages);
+		jw_kstr(&w, "first", e.first);
+		jw_kstr(&w, "last", e.last);
+		jw_kstr(&w, "example", e.example);
+		jw_kstr(&w, "example_where", e.example_where);
+		jw_kstr(&w, "why", e.why);
+		jw_kstr(&w, "fix", e.fix);
+		jw_kstr(&w, "meanwhile", e.meanwhile);
+		jw_kstr(&w, "guide", e.guide[0] ? e.guide : NULL);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_kint(&w, "failures", (long long)nfail);
+	jw_key(&w, "input");
+	jw_obj_begin(&w);
+	jw_kint(&w, "lines", (long long)st.lines);
+	jw_kint(&w, "postfix", (long long)st.postfix);
+	jw_kint(&w, "smtp", (long long)st.smtp);
+	jw_kint(&w, "smtpd", (long long)st.smtpd);
+	jw_kint(&w, "tls_events", (long long)st.tls_events);
+	jw_kint(&w, "failed_events", (long long)st.failures);
+	jw_kint(&w, "skipped", (long long)st.skipped);
+	jw_kint(&w, "not_text", (long long)st.not_text);
+	jw_kint(&w, "too_long", (long long)st.too_long);
+	jw_kint(&w, "unterminated", (long long)st.unterminated);
+	jw_kint(&w, "evicted", (long long)st.evicted);
+	jw_kint(&w, "folded", (long long)st.folded);
+	jw_key(&w, "notes");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < mxlab_diagnose_nnotes(d); i++)
+		jw_str(&w, mxlab_diagnose_note(d, i));
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_raw(&w, "\n");
+	if (w.failed) {
+		jw_free(&w);
+		return NULL;
+	}
+	return w.buf;
+}

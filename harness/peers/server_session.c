@@ -306,6 +306,7 @@ tls_event(struct mx_session *s, int ok, int code, size_t discarded)
 	if (ok) {
 		jw_kstr(s->w, "version", mbedtls_ssl_get_version(&c->tls.ssl));
 		jw_kstr(s->w, "cipher", mbedtls_ssl_get_ciphersuite(&c->tls.ssl));
+		jw_kbool(s->w, "resumed", c->tls.resumed);
 	}
 	jw_key(s->w, "sni");
 	if (c->sni_seen)

@@ -327,6 +327,45 @@ conf_versions(mbedtls_ssl_config *conf, const struct mx_tls_versions *v)
 #endif
 
 /* A NewSessionTicket came: hand it to the caller, then go on. */
+/*
+ * Did the server's handshake resume a session? mbedTLS has no public
+ * answer, so the server's cache and ticket callbacks say so: a session
+ * they hand back during a handshake is being resumed. A thread runs one
+ * handshake at a time (mx_tls_conn_handshake), hence a thread-local.
+ */
+static _Thread_local struct mx_tls_conn *tl_handshake;
+
+#if defined(MBEDTLS_SSL_CACHE_C)
+#ifdef MX_MBEDTLS3
+static int
+cache_get(void *data, unsigned char const *id, size_t idlen, mbedtls_ssl_session *session)
+{
+	int r = mbedtls_ssl_cache_get(data, id, idlen, session);
+#else
+static int
+cache_get(void *data, mbedtls_ssl_session *session)
+{
+	int r = mbedtls_ssl_cache_get(data, session);
+#endif
+
+	if (r == 0 && tl_handshake)
+		tl_handshake->resumed = 1;
+	return r;
+}
+#endif
+
+#ifdef MX_TLS13_TICKETS
+static int
+ticket_parse(void *p_ticket, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+	int r = mbedtls_ssl_ticket_parse(p_ticket, session, buf, len);
+
+	if (r == 0 && tl_handshake)
+		tl_handshake->resumed = 1;
+	return r;
+}
+#endif
+
 static int
 new_ticket(struct mx_tls_conn *c, int r)
 {
@@ -376,7 +415,7 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 	if (ciphers)
 		mbedtls_ssl_conf_ciphersuites(&t->conf, ciphers);
 #if defined(MBEDTLS_SSL_CACHE_C)
-	mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
+	mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, cache_get,
 				       mbedtls_ssl_cache_set);
 #endif
 #ifdef MX_TLS13_TICKETS
@@ -389,7 +428,7 @@ mx_tls_server_setup(struct mx_tls_server *t, struct mx_tls_chain *def,
 						  MBEDTLS_CIPHER_AES_256_GCM, 86400)) != 0)
 			goto fail;
 		mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
-						    mbedtls_ssl_ticket_parse, &t->ticket);
+						    ticket_parse, &t->ticket);
 		mbedtls_ssl_conf_tls13_key_exchange_modes(&t->conf,
 			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
 	}
@@ -475,10 +514,13 @@ mx_tls_conn_handshake(struct mx_tls_conn *c)
 {
 	int r;
 
+	c->resumed = 0;
+	tl_handshake = c;
 	do
 		r = mbedtls_ssl_handshake(&c->ssl);
 	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ||
 	       new_ticket(c, r));
+	tl_handshake = NULL;
 	c->last_error = r;
 	c->active = (r == 0);
 	return r;

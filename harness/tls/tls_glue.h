@@ -106,6 +106,7 @@ struct mx_tls_conn {
 	int setup;		/* ssl is initialised */
 	int active;		/* handshake completed */
 	int last_error;		/* last mbedTLS error code */
+	int resumed;		/* server: the handshake resumed a session */
 	/* Client, TLS 1.3: called when a NewSessionTicket came (during a
 	 * read or write); NULL: nothing is done with it. */
 	void (*on_ticket)(void *arg, struct mx_tls_conn *c);

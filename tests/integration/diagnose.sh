@@ -117,7 +117,13 @@ if [ "$rc" -eq 0 ]; then ok "catalogue run passed (outbound, inbound)"; else
 	not_ok "catalogue run passed (exit $rc)"; diag_file "$T/run.out" 20; fi
 for name in "${!want[@]}"; do
 	log=$(ls -d "$T"/run/[0-9][0-9][0-9]-"$name"/postfix/maillog 2>/dev/null | head -1)
-	if [ -z "$log" ]; then not_ok "live run: $name: no maillog kept"; continue; fi
+	if [ -z "$log" ]; then
+		# A scenario this build cannot run (TLS 1.0/1.1 on mbedTLS 3.x)
+		# was skipped by the run, with its reason: no maillog to read.
+		why=$(awk -v n="$name" '$1 == "SKIP" && $2 == n { $1 = $2 = ""; sub(/^ +/, ""); print; exit }' "$T/run.out")
+		if [ -n "$why" ]; then skip "live run: $name" "the run skipped it: $why"; continue; fi
+		not_ok "live run: $name: no maillog kept"; continue
+	fi
 	judge "$name" "$log" "live run: $name"
 done
 done_testing

@@ -5,7 +5,7 @@
 # name, no SNI at all), verification against the PKI's root.
 . "$(dirname "$0")/lib.sh"
 
-plan 24
+plan 28
 make_pki || diag "no PKI: the tests below will fail"
 ROOT=$PKI/ca/root.crt
 
@@ -45,6 +45,19 @@ expect_eq "SNI file: entry with leaf only: 1 certificate" 1 "$(cert_count "$T/so
 expect_eq "SNI file: entry: its leaf" other.example.test "$(leaf_cn "$T/solo.txt")"
 
 stop_serve full
+
+# ---- resumption by session id, TLS 1.2 (the server's cache): openssl
+# -sess_out then -sess_in says "Reused", and the transcript says resumed.
+start_serve resume --pki "$PKI" --cert mx.example.test --tls-max 1.2 --transcript "$T/resume.jsonl"
+s_client "$T/r1.txt" -tls1_2 -no_ticket -starttls smtp -connect "127.0.0.1:$PORT" \
+	-servername mx.example.test -sess_out "$T/sess12.pem"
+s_client "$T/r2.txt" -tls1_2 -no_ticket -starttls smtp -connect "127.0.0.1:$PORT" \
+	-servername mx.example.test -sess_in "$T/sess12.pem"
+expect_eq "openssl -tls1_2 -sess_out then -sess_in: New, then Reused" "New Reused" \
+	"$(sed -n 's/^\(New\|Reused\), TLSv.*/\1/p' "$T/r1.txt" | head -n 1) $(sed -n 's/^\(New\|Reused\), TLSv.*/\1/p' "$T/r2.txt" | head -n 1)"
+stop_serve resume
+expect_eq "transcript: the second TLS 1.2 session resumed (false true)" "false true" \
+	"$(jq -r 'select(.event == "tls" and .result == "ok") | .resumed' "$T/resume.jsonl" | tr '\n' ' ' | sed 's/ $//')"
 
 J=$T/full.jsonl
 expect_event "transcript: no SNI recorded as null, full chain of mx.example.test, 2 certificates" \

@@ -17,7 +17,7 @@ fi
 command -v jq >/dev/null || { echo "1..0 # SKIP jq missing"; exit 0; }
 command -v gnutls-cli >/dev/null || { echo "1..0 # SKIP gnutls-cli missing"; exit 0; }
 
-plan 67
+plan 68
 make_pki || diag "no PKI: the tests below will fail"
 ROOT=$PKI/ca/root.crt
 NAME=mx.example.test
@@ -93,7 +93,7 @@ expect_event "transcript: leaf-only chain, 1 certificate, TLSv1.3" \
 	".event == \"tls\" and .version == \"TLSv1.3\" and .chain == \"$NAME/good leaf-only\" and .certificates == 1" "$T/leaf.jsonl"
 
 # ---- resumption by tickets, openssl
-start_serve resume "${V13[@]}" --pki "$PKI" --cert $NAME
+start_serve resume "${V13[@]}" --pki "$PKI" --cert $NAME --transcript "$T/resume.jsonl"
 s_client "$T/o-r1.txt" -tls1_3 -starttls smtp -connect "127.0.0.1:$PORT" -servername $NAME \
 	-CAfile "$ROOT" -sess_out "$T/sess.pem"
 expect_eq "openssl -tls1_3 -sess_out: a new TLSv1.3 session" "New TLSv1.3" \
@@ -121,6 +121,11 @@ json=$(timeout 30 "$MXLAB" send --connect "127.0.0.1:$PORT" --pki "$PKI" --sni $
 expect_eq "mxlab send --tls-max 1.3, one connection: not resumed" "TLSv1.3 false" \
 	"$(jq -r '[.tls_version, .resumed] | join(" ")' <<<"$json")"
 stop_serve resume
+# The server's side of the same five sessions: openssl new, openssl
+# resumed, mxlab send new then resumed, mxlab send new.
+expect_eq "transcript: resumed as each client saw it (false true false true false)" \
+	"false true false true false" \
+	"$(jq -r 'select(.event == "tls" and .result == "ok") | .resumed' "$T/resume.jsonl" | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- faults under TLS 1.3
 for fault in close-after-ready garbage; do

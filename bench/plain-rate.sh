@@ -161,52 +161,15 @@ awk -v hz="$hz" -v n="$messages" -v s="$sessions" -v l="$length" \
 }'
 
 # ---- the check: nothing lost, byte-exact
-# smtp-source (-l 2000, no -F) sends 4 header lines, an empty line and its
-# payload: From: <foo@HELO>, To: <foo@HELO>, Date: (the second it was
-# sent), Message-Id: <...@HELO> (its process, session and message
-# counters); then 2000 payload bytes built as in smtp-source.c: all 'X',
-# and for each i = 80, 160, ... < 2000, byte i-80 is the digit (i/80)%10
-# and bytes i-2, i-1 are CRLF: 24 lines "<digit>" + 77 'X' + CRLF, then 80
-# 'X' with no line end; then "\r\n.\r\n", whose first CRLF belongs to the
-# message (docs/serve.md: the final CRLF before the dot is stored). So the
-# stored body (after the first empty line) must equal that 2002-byte
-# string exactly, and the header must be exactly those 4 lines, Date and
-# the Message-Id's local part being the only bytes allowed to vary. The
-# expected body is built here from that rule, not from anything mxlab
-# wrote. Also: exactly DIR/000001.eml .. DIR/0NNNNN.eml, each with its
-# .json envelope.
+# tests/lib/smtp-source-mailbox.awk rebuilds the message smtp-source sent
+# (from smtp-source.c's rule, not from anything mxlab wrote) and compares
+# each stored .eml with it. Also: exactly DIR/000001.eml .. DIR/0NNNNN.eml,
+# each with its .json envelope.
 LC_ALL=C find "$T/mb" -maxdepth 1 -name '*.eml' | LC_ALL=C sort >"$T/eml.list"
 LC_ALL=C find "$T/mb" -maxdepth 1 -name '*.json' | LC_ALL=C wc -l >"$T/json.count"
 [ -s "$T/eml.list" ] || fail "stored 0/$messages"
-# shellcheck disable=SC2016 # awk's own \$0 and escapes
 # xargs: mawk reads the files, in batches, as one record stream each batch.
-LC_ALL=C xargs mawk -v h="$helo" 'BEGIN {
-	RS = "\r\n\r\n"
-	for (i = 80; i < 2000; i += 80) {
-		line = ((i / 80) % 10) ""
-		for (k = 0; k < 77; k++) line = line "X"
-		body = body line "\r\n"
-	}
-	for (k = 0; k < 80; k++) body = body "X"
-	body = body "\r\n"
-	from = "From: <foo@" h ">"; to = "To: <foo@" h ">"; tail = "@" h ">"
-}
-FNR == 1 {
-	nf++
-	k = split($0, hl, "\r\n")
-	ok[FILENAME] = k == 4 && hl[1] == from && hl[2] == to && hl[3] ~ /^Date: ./ &&
-		hl[4] ~ /^Message-Id: <[0-9a-f.]+@/ &&
-		substr(hl[4], length(hl[4]) - length(tail) + 1) == tail
-}
-FNR == 2 { if ($0 != body) ok[FILENAME] = 0 }
-FNR >= 2 { nrec[FILENAME] = FNR }
-END {
-	for (f in ok) {
-		if (ok[f] && nrec[f] == 2) good++
-		else print "bad " f
-	}
-	printf "%d %d\n", nf, good
-}' <"$T/eml.list" >"$T/check.out"
+LC_ALL=C xargs mawk -v h="$helo" -f "$top/tests/lib/smtp-source-mailbox.awk" <"$T/eml.list" >"$T/check.out"
 # Each xargs batch prints its own "files good" line; sum them, list the bad.
 grep '^bad ' "$T/check.out" | head -n 5 >&2 || true
 read -r nfiles ngood < <(awk '!/^bad / { f += $1; g += $2 } END { print f + 0, g + 0 }' "$T/check.out")

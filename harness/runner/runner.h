@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mxlab/certs.h"
 #include "pfinst.h"
 #include "scenario.h"
 
@@ -72,7 +73,14 @@ struct rn_options {
 	const char *spool_template;	/* a Postfix queue made once per run */
 	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
 	const char *sandbox_root;	/* an empty directory sandboxes build on */
+	mxlab_pki_keys *pki_keys;	/* keys every scenario's PKI takes (made
+					   once a run, inherited by the sandboxes),
+					   or NULL: each makes its own */
 };
+
+/* Host keys made once a run: the catalogue's scenarios have 1-3 PKI hosts;
+ * a scenario with more makes the others' keys itself. */
+#define RN_PKI_HOST_KEYS 4
 
 /* Make the run's queue template in dir, in a sandbox. 0 or -1 (err). */
 int rn_template_make(const char *dir, const struct rn_options *opt, char *err, size_t errlen);

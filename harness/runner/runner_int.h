@@ -29,6 +29,7 @@ struct rn_sandbox_arg {
 	const char *spool_template;	/* pf_template_make() dir, or NULL */
 	const struct pf_system *sys;	/* the system's Postfix (postconf -d) */
 	const char *sandbox_root;	/* empty dir the sandbox's root is built on */
+	mxlab_pki_keys *pki_keys;	/* rn_options' (the sandbox has a copy) */
 	int result_fd;		/* write end of the results pipe */
 };
 

@@ -114,8 +114,14 @@ int rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 int rn_job_read(struct rn_job *j);
 /* Kill the sandbox if its hard deadline has passed; 1 when killed now. */
 int rn_job_check_deadline(struct rn_job *j, long now_ms);
-/* Wait for the sandbox and finish j->res. */
-void rn_job_finish(struct rn_job *j, const struct rn_options *opt);
+/* Finish j->res from what the sandbox sent. The sandbox is waited for,
+ * except one that passed and whose directory is not kept: its PID is
+ * returned (else -1), and the caller reaps it with rn_exiting_reap(),
+ * which then removes its directory (j->res.dir). */
+pid_t rn_job_finish(struct rn_job *j, const struct rn_options *opt);
+/* Reap a sandbox rn_job_finish() returned and remove dir: 1 when done,
+ * 0 while it is still exiting (wait 0: do not block). */
+int rn_exiting_reap(pid_t pid, const char *dir, int wait);
 void rn_job_kill(struct rn_job *j);
 
 long rn_now_ms(void);

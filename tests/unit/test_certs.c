@@ -646,6 +646,14 @@ test_rsa(void **state)
 	free(manifest);
 }
 
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define CRT_SIG_MD(c) ((c).MBEDTLS_PRIVATE(sig_md))
+#define CRT_SIG(c) ((c).MBEDTLS_PRIVATE(sig))
+#else
+#define CRT_SIG_MD(c) ((c).sig_md)
+#define CRT_SIG(c) ((c).sig)
+#endif
+
 /* Keys made ahead (mxlab_pki_keys): two PKIs share the CA keys and the
  * first host's key, not the second host's (one key in the set); their
  * certificates are their own (serials) and verify. */
@@ -709,14 +717,16 @@ test_keys(void **state)
 		}
 		snprintf(f[0], sizeof f[0], "%s/a.example.test/self-signed/leaf.crt", dir[i]);
 		load_crt(&ca, f[0], 1);
-		{	/* signed by its own key, the first host's from the set */
+		{	/* signed by its own key, the first host's from the set
+			 * (checked by hand: as its own trust anchor mbedTLS
+			 * would take it without looking at the signature) */
 			unsigned char hash[MBEDTLS_MD_MAX_SIZE];
-			const mbedtls_md_info_t *md = mbedtls_md_info_from_type(ca.sig_md);
+			const mbedtls_md_info_t *md = mbedtls_md_info_from_type(CRT_SIG_MD(ca));
 
 			assert_non_null(md);
 			assert_int_equal(mbedtls_md(md, ca.tbs.p, ca.tbs.len, hash), 0);
-			assert_int_equal(mbedtls_pk_verify(&ca.pk, ca.sig_md, hash, 0,
-							   ca.sig.p, ca.sig.len), 0);
+			assert_int_equal(mbedtls_pk_verify(&ca.pk, CRT_SIG_MD(ca), hash, 0,
+							   CRT_SIG(ca).p, CRT_SIG(ca).len), 0);
 		}
 		mbedtls_x509_crt_free(&ca);
 	}

@@ -5,7 +5,9 @@
  * directories, generates the three CAs (root, intermediate with pathlen 0,
  * an unrelated root), then for each host one key and one leaf per profile
  * of the table in certs_profile.c, each with its five files, and last
- * manifest.json. Validity is computed from one time(NULL) at the start
+ * manifest.json. With opt->keys (certs_keys.c) the CA keys and the first
+ * hosts' keys are taken from it instead of generated; the certificates are
+ * issued here all the same. Validity is computed from one time(NULL) at the start
  * (so libfaketime shifts it). Errors: MXLAB_ERR_USAGE, _IO, _TLS (key or
  * certificate generation, "what: mbedTLS text"), _NOMEM.
  */
@@ -30,7 +32,8 @@ struct ca {
 	const char *dn;
 	const char *crt, *key;		/* relative paths */
 	const char *role, *key_role;
-	mbedtls_pk_context pk;
+	struct certs_key own;
+	struct certs_key *k;		/* &own, or one of opt->keys */
 	char pem[CERTS_PEM_MAX];
 };
 
@@ -82,20 +85,23 @@ make_ca(struct gen *g, int i, int signer, int pathlen)
 	mxlab_err e;
 	int r;
 
-	if ((r = certs_key_gen(&c->pk, g->opt->key_type, &g->rng)) != 0)
+	if (g->opt->keys)
+		c->k = &g->opt->keys->ca[i];
+	else if ((r = certs_key_make(&c->own, g->opt->key_type, &g->rng)) != 0)
 		return certs_tls_error(g->err, g->errlen, c->key, r);
 	memset(&is, 0, sizeof is);
 	is.subject = c->dn;
 	is.issuer = s->dn;
-	is.subject_key = &c->pk;
-	is.issuer_key = &s->pk;
+	is.subject_key = &c->k->pk;
+	is.issuer_key = &s->k->pk;
+	is.issuer_signer = certs_key_signer(s->k);
 	is.not_before = g->now - CERTS_DAY;
 	is.not_after = g->now + CA_DAYS * CERTS_DAY;
 	is.ca = 1;
 	is.pathlen = pathlen;
 	is.key_usage = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
 	if ((r = certs_x509_issue(&is, &g->rng, c->pem, sizeof c->pem)) != 0 ||
-	    (r = certs_key_pem(&c->pk, kpem, sizeof kpem)) != 0)
+	    (r = certs_key_pem(&c->k->pk, kpem, sizeof kpem)) != 0)
 		return certs_tls_error(g->err, g->errlen, c->crt, r);
 	memset(&f, 0, sizeof f);
 	if ((r = certs_x509_info(c->pem, &f.info)) != 0)
@@ -123,13 +129,13 @@ leaf_key_usage(const struct gen *g, const struct certs_profile *p)
 
 /* One profile of one host: the leaf and its five files. */
 static mxlab_err
-make_leaf(struct gen *g, const struct certs_host *h, mbedtls_pk_context *key,
+make_leaf(struct gen *g, const struct certs_host *h, struct certs_key *key,
 	  const char *kpem, const struct certs_profile *p)
 {
 	char pem[CERTS_PEM_MAX], subject[CERTS_NAME_MAX + 64];
 	char rel[CERTS_NAME_MAX + 64], dir[CERTS_NAME_MAX + 32];
 	const char *parts[3], *chain = NULL;
-	const struct ca *signer = NULL;
+	struct ca *signer = NULL;
 	struct certs_mf_file f;
 	struct certs_issue is;
 	mxlab_err e;
@@ -159,8 +165,9 @@ make_leaf(struct gen *g, const struct certs_host *h, mbedtls_pk_context *key,
 		 f.names[0].text, p->name);
 	is.subject = subject;
 	is.issuer = signer ? signer->dn : subject;
-	is.subject_key = key;
-	is.issuer_key = signer ? (mbedtls_pk_context *)&signer->pk : key;
+	is.subject_key = &key->pk;
+	is.issuer_key = signer ? &signer->k->pk : &key->pk;
+	is.issuer_signer = certs_key_signer(signer ? signer->k : key);
 	is.not_before = g->now + p->nb_days * CERTS_DAY;
 	is.not_after = g->now + p->na_days * CERTS_DAY;
 	is.ca = p->ca;
@@ -199,26 +206,30 @@ make_leaf(struct gen *g, const struct certs_host *h, mbedtls_pk_context *key,
 		   chain ? 2 : 1, 1, &f);
 }
 
+/* Host number idx (from 0): its key from opt->keys when it has one. */
 static mxlab_err
-make_host(struct gen *g, const struct certs_host *h)
+make_host(struct gen *g, const struct certs_host *h, size_t idx)
 {
 	char kpem[CERTS_PEM_MAX], what[CERTS_NAME_MAX + 16];
-	mbedtls_pk_context key;
+	struct certs_key own, *key = &own;
 	mxlab_err e = MXLAB_OK;
-	int r;
+	int r = 0;
 
-	mbedtls_pk_init(&key);
+	certs_key_init(&own);
 	snprintf(what, sizeof what, "%s: key", h->dirname);
-	if ((r = certs_key_gen(&key, g->opt->key_type, &g->rng)) != 0 ||
-	    (r = certs_key_pem(&key, kpem, sizeof kpem)) != 0) {
+	if (g->opt->keys && idx < g->opt->keys->nhosts)
+		key = &g->opt->keys->host[idx];
+	else
+		r = certs_key_make(&own, g->opt->key_type, &g->rng);
+	if (r != 0 || (r = certs_key_pem(&key->pk, kpem, sizeof kpem)) != 0) {
 		e = certs_tls_error(g->err, g->errlen, what, r);
 		goto out;
 	}
 	for (int i = 0; i < MXLAB_PKI_PROFILE_COUNT && e == MXLAB_OK; i++)
-		e = make_leaf(g, h, &key, kpem, certs_profile_get(i));
+		e = make_leaf(g, h, key, kpem, certs_profile_get(i));
 out:
 	mbedtls_platform_zeroize(kpem, sizeof kpem);
-	mbedtls_pk_free(&key);
+	certs_key_free(&own);
 	return e;
 }
 
@@ -291,7 +302,8 @@ ca_setup(struct gen *g)
 		g->ca[i].key = t[i].key;
 		g->ca[i].role = t[i].role;
 		g->ca[i].key_role = t[i].key_role;
-		mbedtls_pk_init(&g->ca[i].pk);
+		certs_key_init(&g->ca[i].own);
+		g->ca[i].k = &g->ca[i].own;
 	}
 }
 
@@ -320,6 +332,10 @@ mxlab_pki_generate(const struct mxlab_pki_options *opt, char *err,
 		snprintf(err, errlen, "unknown key type %d", (int)opt->key_type);
 		return MXLAB_ERR_USAGE;
 	}
+	if (opt->keys && opt->keys->type != opt->key_type) {
+		snprintf(err, errlen, "the keys given are not of the key type asked for");
+		return MXLAB_ERR_USAGE;
+	}
 	memset(&g, 0, sizeof g);
 	g.opt = opt;
 	g.err = err;
@@ -338,13 +354,13 @@ mxlab_pki_generate(const struct mxlab_pki_options *opt, char *err,
 	    (e = make_ca(&g, CA_OTHER, CA_OTHER, -1)) != MXLAB_OK)
 		goto out;
 	for (size_t i = 0; i < nhosts; i++)
-		if ((e = make_host(&g, &hosts[i])) != MXLAB_OK)
+		if ((e = make_host(&g, &hosts[i], i)) != MXLAB_OK)
 			goto out;
 	e = certs_manifest_write(&g.mf, opt, hosts, nhosts, g.wrong.text,
 				 g.now, err, errlen);
 out:
 	for (int i = 0; i < CA_COUNT; i++)
-		mbedtls_pk_free(&g.ca[i].pk);
+		certs_key_free(&g.ca[i].own);
 	certs_rng_free(&g.rng);
 	certs_manifest_free(&g.mf);
 	free(hosts);

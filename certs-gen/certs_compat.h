@@ -12,6 +12,10 @@
  *   certs_compat_check_pair()    mbedtls_pk_check_pair (3.x wants an RNG)
  *   certs_compat_crt_ca()        basicConstraints of a parsed certificate
  *                                (private fields in 3.x)
+ *   certs_compat_signer()        on 2.x, an ECDSA-type copy of an EC key
+ *                                that keeps its precomputed tables between
+ *                                signatures (1); on 3.x, and for RSA, none
+ *                                is needed (0): the key signs itself
  * Every function returns the mbedTLS code (0 or negative).
  * Also used by tests/unit/test_certs.c.
  */
@@ -25,6 +29,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdsa.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #include <pthread.h>
 #include <psa/crypto.h>
@@ -98,6 +103,25 @@ certs_compat_check_pair(const mbedtls_pk_context *pub,
 #else
 	(void)drbg;
 	return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+static inline int
+certs_compat_signer(mbedtls_pk_context *sign, const mbedtls_pk_context *key)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	(void)sign;
+	(void)key;
+	return 0;
+#else
+	int r;
+
+	if (mbedtls_pk_get_type(key) != MBEDTLS_PK_ECKEY)
+		return 0;
+	if ((r = mbedtls_pk_setup(sign, mbedtls_pk_info_from_type(MBEDTLS_PK_ECDSA))) != 0 ||
+	    (r = mbedtls_ecdsa_from_keypair(mbedtls_pk_ec(*sign), mbedtls_pk_ec(*key))) != 0)
+		return r;
+	return 1;
 #endif
 }
 

@@ -6,6 +6,7 @@
  *   certs_host.c      host spec parsing and name validation
  *   certs_x509.c      RNG, key generation, issuing one certificate, reading
  *                     one back for the manifest
+ *   certs_keys.c      keys made ahead for several PKIs (mxlab_pki_keys)
  *   certs_file.c      mkdir -p and write-then-rename with a given mode
  *   certs_manifest.c  the list of written files and manifest.json
  *   certs.c           mxlab_pki_generate(): the order of the work
@@ -100,11 +101,24 @@ struct certs_rng {
 	mbedtls_ctr_drbg_context drbg;
 };
 
+/* A key, and what signs with it. mbedTLS 2.28 signs with an EC key of
+ * type ECKEY through a temporary ECDSA context whose group is loaded
+ * afresh, so the precomputed multiples of the generator are computed again
+ * for every signature (about half of its cost); sign is then an ECDSA-type
+ * copy of the key that keeps them. On 3.x, and for RSA, sign is unused and
+ * pk signs itself (certs_key_signer). */
+struct certs_key {
+	mbedtls_pk_context pk;		/* written to files and certificates */
+	mbedtls_pk_context sign;
+	int has_sign;
+};
+
 struct certs_issue {
 	const char *subject;		/* "CN=..,O=.." */
 	const char *issuer;		/* issuer's subject */
 	mbedtls_pk_context *subject_key;
 	mbedtls_pk_context *issuer_key;	/* == subject_key: self-signed */
+	mbedtls_pk_context *issuer_signer; /* signs for issuer_key; NULL: itself */
 	time_t not_before, not_after;
 	int ca, pathlen;		/* pathlen -1: none */
 	unsigned key_usage;		/* MBEDTLS_X509_KU_* */
@@ -125,6 +139,12 @@ int certs_rng_init(struct certs_rng *rng);
 void certs_rng_free(struct certs_rng *rng);
 int certs_key_gen(mbedtls_pk_context *key, enum mxlab_pki_key_type type,
 		  struct certs_rng *rng);
+void certs_key_init(struct certs_key *k);
+void certs_key_free(struct certs_key *k);
+/* Generate k->pk, then its signer (certs_compat_signer). */
+int certs_key_make(struct certs_key *k, enum mxlab_pki_key_type type,
+		   struct certs_rng *rng);
+mbedtls_pk_context *certs_key_signer(struct certs_key *k);
 int certs_key_pem(mbedtls_pk_context *key, char *buf, size_t buflen);
 int certs_x509_issue(const struct certs_issue *is, struct certs_rng *rng,
 		     char *pem, size_t pemlen);
@@ -133,6 +153,17 @@ int certs_x509_info(const char *pem, struct certs_info *info);
 mxlab_err certs_tls_error(char *err, size_t errlen, const char *what, int code);
 /* "2026-11-28T10:00:00Z" */
 void certs_iso_time(time_t t, char *buf, size_t buflen);
+
+/* ---- certs_keys.c */
+
+#define CERTS_KEYS_HOSTS_MAX 64
+
+struct mxlab_pki_keys {
+	enum mxlab_pki_key_type type;
+	struct certs_key ca[3];		/* root, intermediate, other root */
+	struct certs_key *host;
+	size_t nhosts;
+};
 
 /* ---- certs_file.c */
 

@@ -67,6 +67,40 @@ certs_key_gen(mbedtls_pk_context *key, enum mxlab_pki_key_type type,
 				   mbedtls_ctr_drbg_random, &rng->drbg);
 }
 
+void
+certs_key_init(struct certs_key *k)
+{
+	mbedtls_pk_init(&k->pk);
+	mbedtls_pk_init(&k->sign);
+	k->has_sign = 0;
+}
+
+void
+certs_key_free(struct certs_key *k)
+{
+	mbedtls_pk_free(&k->pk);
+	mbedtls_pk_free(&k->sign);
+	k->has_sign = 0;
+}
+
+int
+certs_key_make(struct certs_key *k, enum mxlab_pki_key_type type,
+	       struct certs_rng *rng)
+{
+	int r;
+
+	CK(certs_key_gen(&k->pk, type, rng));
+	CK(certs_compat_signer(&k->sign, &k->pk));
+	k->has_sign = r;
+	return 0;
+}
+
+mbedtls_pk_context *
+certs_key_signer(struct certs_key *k)
+{
+	return k->has_sign ? &k->sign : &k->pk;
+}
+
 int
 certs_key_pem(mbedtls_pk_context *key, char *buf, size_t buflen)
 {
@@ -195,6 +229,10 @@ issue(mbedtls_x509write_cert *crt, const struct certs_issue *is,
 		CK(write_eku(crt, is->eku));
 	if (is->nnames)
 		CK(write_san(crt, is->names, is->nnames));
+	/* the key identifier above was written from issuer_key; its signer
+	 * (same key, another type) only signs */
+	if (is->issuer_signer)
+		mbedtls_x509write_crt_set_issuer_key(crt, is->issuer_signer);
 	return mbedtls_x509write_crt_pem(crt, (unsigned char *)pem, pemlen,
 					 mbedtls_ctr_drbg_random, &rng->drbg);
 }

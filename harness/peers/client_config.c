@@ -341,6 +341,16 @@ set_session_timeout(struct mxlab_client_config *c, const char *k, const char *v,
 }
 
 static int
+set_quit_reply(struct mxlab_client_config *c, const char *k, const char *v, char *err,
+	       size_t errlen)
+{
+	if (strcmp(v, "wait") && strcmp(v, "skip"))
+		return BAD("%s: bad value '%s' (wait, skip)", k, v);
+	c->quit_skip_reply = !strcmp(v, "skip");
+	return 0;
+}
+
+static int
 set_version(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	return mx_cfg_tls_version(&c->versions, k, v, err, errlen);
@@ -385,6 +395,7 @@ static const struct key_row keys[] = {
 	{ { "stop-after", "STAGE", "send QUIT after this stage: greeting, ehlo, starttls, tls, ehlo-tls, auth, mail, rcpt, data, dot (default: dot with from and to, else ehlo-tls)", 0 }, set_stop_after },
 	{ { "timeout", "DURATION", "deadline of each stage as a whole: the connect, the TLS handshake, each command with its whole (multi-line) reply, each RCPT; the message gets DURATION per started MiB, then its reply DURATION (default 10s)", 0 }, set_timeout },
 	{ { "session-timeout", "DURATION|none", "deadline of the whole session, connect to QUIT (default none: the stages alone bound it)", 0 }, set_session_timeout },
+	{ { "quit-reply", "wait|skip", "wait: read the reply to QUIT (default); skip: close once QUIT is sent, as Postfix's smtp client does (smtp_skip_quit_response)", 0 }, set_quit_reply },
 	{ { "tls-min", "VERSION", "lowest TLS version offered (1.0, 1.1, 1.2, 1.3)", 0 }, set_version },
 	{ { "tls-max", "VERSION", "highest TLS version offered", 0 }, set_version },
 	{ { "ciphers", "LIST", "mbedTLS cipher suite names, comma separated, in order of preference", 0 }, set_ciphers },

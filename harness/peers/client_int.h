@@ -69,6 +69,7 @@ struct mxlab_client_config {
 	int stop_after;			/* enum mxlab_client_stage, -1: default */
 	unsigned timeout_ms;		/* bound of each stage, reply, handshake */
 	unsigned session_timeout_ms;	/* bound of a whole session; 0: none */
+	int quit_skip_reply;		/* quit-reply skip: close after QUIT */
 	struct mx_tls_versions versions;
 	int *ciphers;
 	int connections;

@@ -6,7 +6,8 @@
  * configured stage. Every reply is kept in res->reply[stage]; the first
  * failure sets res->failed_stage and res->error ("mail: 530 5.7.0 ...",
  * "greeting: no complete reply within 10000 ms"); then QUIT is sent when
- * the connection is still usable.
+ * the connection is still usable, and its reply read unless quit-reply is
+ * skip.
  *
  * Deadlines, not read timeouts: each stage starts a unit of work on the
  * socket (stage_begin: deadline = now + timeout), and every recv and send
@@ -545,7 +546,7 @@ mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 
 		memcpy(keep, res->error, sizeof keep);
 		stage_begin(s);
-		if (send_cmd(s, MXLAB_CS_QUIT, "QUIT") == 0)
+		if (send_cmd(s, MXLAB_CS_QUIT, "QUIT") == 0 && !c->quit_skip_reply)
 			(void)read_reply(s, MXLAB_CS_QUIT);
 		if (st != MXLAB_CS_DONE) {
 			res->failed_stage = st;

@@ -39,14 +39,16 @@ run_jobs(struct mxlab_run *run, const struct rp_options *rp, const char *workdir
 	struct rp_entry *ent = calloc(nsel + 1, sizeof *ent);
 	struct rn_job *jobs = calloc((size_t)run->jobs, sizeof *jobs);
 	struct rn_options ro = *base;
-	size_t next = 0, done = 0, running = 0, reported = 0;
+	struct exiting { pid_t pid; char *dir; } *ex = calloc(nsel + 1, sizeof *ex);
+	size_t next = 0, done = 0, running = 0, reported = 0, nex = 0;
 	long t0 = rn_now_ms();
 	int failed = 0;
 	size_t config_errors = 0;
 
-	if (!ent || !jobs) {
+	if (!ent || !jobs || !ex) {
 		free(ent);
 		free(jobs);
+		free(ex);
 		run_warn(run, "out of memory");
 		return RUN_EXIT_FAIL;
 	}
@@ -56,6 +58,14 @@ run_jobs(struct mxlab_run *run, const struct rp_options *rp, const char *workdir
 	while (done < nsel) {
 		struct pollfd pfd[64];
 		int map[64], np = 0;
+
+		/* Sandboxes that passed and are still exiting: reap what is gone. */
+		for (size_t i = 0; i < nex;)
+			if (rn_exiting_reap(ex[i].pid, ex[i].dir, 0)) {
+				free(ex[i].dir);
+				ex[i] = ex[--nex];
+			} else
+				i++;
 
 		/* Start what fits, skipping what cannot run here. */
 		for (int k = 0; k < run->jobs && next < nsel && !run->interrupted; k++) {
@@ -124,7 +134,12 @@ run_jobs(struct mxlab_run *run, const struct rp_options *rp, const char *workdir
 			/* The pipe closed: the sandbox is done (or dead). */
 			for (idx = 0; idx < nsel && sel[idx]->sc != j->sc; idx++)
 				;
-			rn_job_finish(j, &ro);
+			if ((ex[nex].pid = rn_job_finish(j, &ro)) > 0) {
+				if ((ex[nex].dir = strdup(j->res.dir)))
+					nex++;
+				else	/* cannot remove it later: wait now */
+					rn_exiting_reap(ex[nex].pid, j->res.dir, 1);
+			}
 			ent[idx].label = sel[idx]->label;
 			ent[idx].sc = sel[idx]->sc;
 			ent[idx].res = j->res;
@@ -138,6 +153,11 @@ run_jobs(struct mxlab_run *run, const struct rp_options *rp, const char *workdir
 			done++;
 		}
 	}
+	for (size_t i = 0; i < nex; i++) {
+		rn_exiting_reap(ex[i].pid, ex[i].dir, 1);
+		free(ex[i].dir);
+	}
+	free(ex);
 	for (size_t i = 0; i < nsel; i++)
 		if (!ent[i].label) {
 			ent[i].label = sel[i]->label;

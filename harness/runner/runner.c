@@ -164,6 +164,8 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.spool_template = opt->spool_template;
 	a.sys = opt->sys;
 	a.sandbox_root = opt->sandbox_root;
+	a.pki_keys = opt->pki_keys;
+	a.keep = opt->keep;
 	a.result_fd = p[1];
 	j->start_ms = rn_now_ms();
 	/* Past the scenario's own timeout it has 15 s to stop by itself. */
@@ -398,24 +400,30 @@ keep_failed(struct rn_job *j, const char *what)
 		j->res.message = strdup(m);
 }
 
-void
+pid_t
 rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 {
 	const char *done = NULL;
+	pid_t exiting = -1;
 	int st = 0;
 
 	if (j->fd >= 0) {
 		while (!rn_job_read(j))
 			;
 	}
-	if (j->pid > 0) {
-		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		j->pid = -1;
-	}
 	j->res.seconds = (rn_now_ms() - j->start_ms) / 1000.0;
 	if (j->buf)
 		parse_results(j, &done);
+	/* A sandbox that passed and leaves nothing to keep has said all it
+	 * has to say: it may go on exiting (its last closes, the kernel ending
+	 * its PID namespace) while the next scenario starts. */
+	if (j->pid > 0 && done && !strcmp(done, "pass") && !opt->keep && !j->killed)
+		exiting = j->pid;
+	else if (j->pid > 0) {
+		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	j->pid = -1;
 	if (done && !strcmp(done, "pass"))
 		j->res.status = RN_PASS;
 	else if (done && !strcmp(done, "fail"))
@@ -444,8 +452,22 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 		if (write_result_file(j) < 0)
 			keep_failed(j, "writing result.txt in");
 		j->res.kept = 1;
-	} else
+	} else if (exiting < 0)
 		mx_rm_tree(j->res.dir);
+	return exiting;
+}
+
+int
+rn_exiting_reap(pid_t pid, const char *dir, int wait)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, NULL, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return 0;
+	mx_rm_tree(dir);	/* nothing runs in it any more */
+	return 1;
 }
 
 int

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mxlab/certs.h"
 #include "pfinst.h"
 #include "scenario.h"
 
@@ -72,7 +73,15 @@ struct rn_options {
 	const char *spool_template;	/* a Postfix queue made once per run */
 	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
 	const char *sandbox_root;	/* an empty directory sandboxes build on */
+	mxlab_pki_keys *pki_keys;	/* keys every scenario's PKI takes (made
+					   once a run, inherited by the sandboxes),
+					   or NULL: each makes its own */
 };
+
+/* Host keys made once a run: the catalogue's scenarios have 1-3 PKI hosts,
+ * a suite `mxlab init` wrote from examples/postfix 9; a scenario with more
+ * makes the others' keys itself. 13 keys: about 20-40 ms once a run. */
+#define RN_PKI_HOST_KEYS 10
 
 /* Make the run's queue template in dir, in a sandbox. 0 or -1 (err). */
 int rn_template_make(const char *dir, const struct rn_options *opt, char *err, size_t errlen);
@@ -106,8 +115,14 @@ int rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 int rn_job_read(struct rn_job *j);
 /* Kill the sandbox if its hard deadline has passed; 1 when killed now. */
 int rn_job_check_deadline(struct rn_job *j, long now_ms);
-/* Wait for the sandbox and finish j->res. */
-void rn_job_finish(struct rn_job *j, const struct rn_options *opt);
+/* Finish j->res from what the sandbox sent. The sandbox is waited for,
+ * except one that passed and whose directory is not kept: its PID is
+ * returned (else -1), and the caller reaps it with rn_exiting_reap(),
+ * which then removes its directory (j->res.dir). */
+pid_t rn_job_finish(struct rn_job *j, const struct rn_options *opt);
+/* Reap a sandbox rn_job_finish() returned and remove dir: 1 when done,
+ * 0 while it is still exiting (wait 0: do not block). */
+int rn_exiting_reap(pid_t pid, const char *dir, int wait);
 void rn_job_kill(struct rn_job *j);
 
 long rn_now_ms(void);

@@ -209,6 +209,18 @@ copy_dir(int sfd, int dfd, int depth, struct copy *c)
 	return r;
 }
 
+int
+rn_copy_tree(int sfd, int dfd, char *err, size_t errlen)
+{
+	struct copy cp = { 0 };
+
+	if (copy_dir(sfd, dfd, 0, &cp) < 0) {
+		snprintf(err, errlen, "%s", cp.err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The text of a copied file (at most TEXT_MAX bytes), or NULL. */
 static char *
 read_text(const char *path)

@@ -29,6 +29,8 @@ struct rn_sandbox_arg {
 	const char *spool_template;	/* pf_template_make() dir, or NULL */
 	const struct pf_system *sys;	/* the system's Postfix (postconf -d) */
 	const char *sandbox_root;	/* empty dir the sandbox's root is built on */
+	mxlab_pki_keys *pki_keys;	/* rn_options' (the sandbox has a copy) */
+	int keep;			/* the directory is kept even if it passes */
 	int result_fd;		/* write end of the results pipe */
 };
 
@@ -92,6 +94,7 @@ struct box {
 	FILE *out;
 	long t0;
 	char pki[MX_PATH_MAX], inst[MX_PATH_MAX];
+	int pki_under;			/* the host's pki/ under the PKI's tmpfs, or -1 */
 	struct sc_vars vars;
 	struct dnsd *dns;
 	mxlab_server **srv;
@@ -147,6 +150,9 @@ int rn_conf_prepare(struct box *b);	/* before sb_enter: copy, read, plan */
 int rn_conf_plan(struct box *b);	/* runner_provide.c: the files to show */
 int rn_conf_plan_files(struct box *b);	/* [files] alone (also without postfix-config) */
 int rn_path_inside(const char *path, const char *dir);	/* dir itself or below */
+/* Copy the tree of directory sfd into dfd (files, directories, links; at
+ * most 64 MiB and 4096 entries): 0, or -1 with "NAME: why" in err. */
+int rn_copy_tree(int sfd, int dfd, char *err, size_t errlen);
 void rn_conf_fs(struct box *b, struct rn_fs *f);	/* what the sandbox adds */
 int rn_conf_provide(struct box *b);	/* after the PKI: write the files */
 int rn_conf_maps(struct box *b);	/* after main.cf: references exist, maps built */

@@ -2,7 +2,8 @@
  * runner_world.c: the world a scenario's Postfix talks to, inside its
  * sandbox: the hosts and resolv.conf the sandbox shows (written before it
  * is entered), the PKI (the hosts its servers and the user's
- * configuration name), the fake DNS on 127.0.0.1:53 and the fake servers
+ * configuration name; its keys made once a run, see run.c, its
+ * certificates its own), the fake DNS on 127.0.0.1:53 and the fake servers
  * of [server NAME], their transcripts and mailboxes in the scenario's
  * directory. runner_sandbox.c calls them in that order; teardown stops
  * them.
@@ -111,6 +112,7 @@ rn_make_pki(struct box *b)
 		}
 	}
 	o.dir = b->pki;
+	o.keys = b->a->pki_keys;	/* the sandbox's own copy of the run's */
 	o.hosts = (const char *const *)hosts;
 	o.nhosts = n;
 	r = mxlab_pki_generate(&o, e, sizeof e);

@@ -29,6 +29,8 @@
  *                               shown from a host directory (src), writable
  *   private_dirs[]              private, empty, writable tmpfs (a user
  *                               configuration's files outside /etc)
+ *   (sb_tmpfs_over, before)     a private tmpfs over a host directory, shown
+ *                               wherever a bind carries it (the PKI)
  * With etc_rw, /etc itself is a private writable tmpfs (the host files in
  * it stay read-only), so that files a configuration names can be put there.
  * Then loopback is brought up and capabilities are dropped for good: the
@@ -87,6 +89,14 @@ pid_t sb_spawn(int (*fn)(void *), void *arg, char *err, size_t errlen);
 /* In the child: build the file system, pivot into it, bring loopback up,
  * drop capabilities. 0, or -1 with err set (the child should then exit). */
 int sb_enter(const struct sb_fs *fs, char *err, size_t errlen);
+
+/* In the child, before sb_enter: make every mount private to its mount
+ * namespace, then mount a private tmpfs (opts: "mode=0755,size=64m") on
+ * path, a host directory: the binds sb_enter makes of a tree holding path
+ * carry it along, so the sandbox sees the tmpfs there, and the host's
+ * directory underneath is left as it was (an fd opened on it before still
+ * reaches it). 0, or -1 with err set. */
+int sb_tmpfs_over(const char *path, const char *opts, char *err, size_t errlen);
 
 /* Can this process make namespaces at all? (root, kernel support) */
 int sb_available(char *err, size_t errlen);

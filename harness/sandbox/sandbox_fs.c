@@ -50,6 +50,17 @@ fail(char *err, size_t errlen, const char *what, const char *path)
 	return -1;
 }
 
+int
+sb_tmpfs_over(const char *path, const char *opts, char *err, size_t errlen)
+{
+	/* private first: a mount on a shared host mount would show outside */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(err, errlen, "make mounts private:", "/");
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return fail(err, errlen, "mount tmpfs on", path);
+	return 0;
+}
+
 /* root + path, or NULL (err set). */
 static char *
 under(const char *root, const char *path, char *err, size_t errlen)

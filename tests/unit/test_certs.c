@@ -25,6 +25,7 @@
 
 #include <mbedtls/entropy.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -645,6 +646,112 @@ test_rsa(void **state)
 	free(manifest);
 }
 
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define CRT_SIG_MD(c) ((c).MBEDTLS_PRIVATE(sig_md))
+#define CRT_SIG(c) ((c).MBEDTLS_PRIVATE(sig))
+#else
+#define CRT_SIG_MD(c) ((c).sig_md)
+#define CRT_SIG(c) ((c).sig)
+#endif
+
+/* Keys made ahead (mxlab_pki_keys): two PKIs share the CA keys and the
+ * first host's key, not the second host's (one key in the set); their
+ * certificates are their own (serials) and verify. */
+static void
+test_keys(void **state)
+{
+	const char *hosts[2] = { "a.example.test", "b.example.test" };
+	static const char *const same[] = {
+		"ca/root.key", "ca/intermediate.key", "ca/other-root.key",
+		"a.example.test/good/leaf.key",
+	};
+	struct mxlab_pki_options o;
+	mxlab_pki_keys *keys = NULL;
+	char dir[2][600], f[2][1300], err[256], *t[2];
+	mbedtls_x509_crt c, ca, root[2];
+	uint32_t flags;
+
+	(void)state;
+	assert_int_equal(mxlab_pki_keys_new(MXLAB_PKI_KEY_EC_P256, 1, &keys,
+					    err, sizeof err), MXLAB_OK);
+	for (int i = 0; i < 2; i++) {
+		snprintf(dir[i], sizeof dir[i], "%s/keys%d", topdir, i);
+		memset(&o, 0, sizeof o);
+		o.dir = dir[i];
+		o.hosts = hosts;
+		o.nhosts = 2;
+		o.keys = keys;
+		assert_int_equal(mxlab_pki_generate(&o, err, sizeof err), MXLAB_OK);
+	}
+	for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+		for (int i = 0; i < 2; i++) {
+			snprintf(f[i], sizeof f[i], "%s/%s", dir[i], same[k]);
+			t[i] = slurp(f[i]);
+		}
+		assert_string_equal(t[0], t[1]);
+		free(t[0]);
+		free(t[1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(f[i], sizeof f[i], "%s/b.example.test/good/leaf.key", dir[i]);
+		t[i] = slurp(f[i]);
+	}
+	assert_string_not_equal(t[0], t[1]);	/* beyond the set: fresh */
+	free(t[0]);
+	free(t[1]);
+	for (int i = 0; i < 2; i++) {
+		snprintf(f[i], sizeof f[i], "%s/ca/root.crt", dir[i]);
+		load_crt(&root[i], f[i], 1);
+	}
+	assert_false(root[0].serial.len == root[1].serial.len &&
+		     memcmp(root[0].serial.p, root[1].serial.p, root[0].serial.len) == 0);
+	for (int i = 0; i < 2; i++) {
+		const char *h[2] = { "a.example.test", "b.example.test" };
+
+		for (int j = 0; j < 2; j++) {
+			snprintf(f[0], sizeof f[0], "%s/%s/good/fullchain.pem", dir[i], h[j]);
+			load_crt(&c, f[0], 2);
+			assert_int_equal(mbedtls_x509_crt_verify(&c, &root[i], NULL, h[j],
+								 &flags, NULL, NULL), 0);
+			mbedtls_x509_crt_free(&c);
+		}
+		snprintf(f[0], sizeof f[0], "%s/a.example.test/self-signed/leaf.crt", dir[i]);
+		load_crt(&ca, f[0], 1);
+		{	/* signed by its own key, the first host's from the set
+			 * (checked by hand: as its own trust anchor mbedTLS
+			 * would take it without looking at the signature) */
+			unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+			const mbedtls_md_info_t *md = mbedtls_md_info_from_type(CRT_SIG_MD(ca));
+
+			assert_non_null(md);
+			assert_int_equal(mbedtls_md(md, ca.tbs.p, ca.tbs.len, hash), 0);
+			assert_int_equal(mbedtls_pk_verify(&ca.pk, CRT_SIG_MD(ca), hash, 0,
+							   CRT_SIG(ca).p, CRT_SIG(ca).len), 0);
+		}
+		mbedtls_x509_crt_free(&ca);
+	}
+	mbedtls_x509_crt_free(&root[0]);
+	mbedtls_x509_crt_free(&root[1]);
+	/* the set must be of the type asked for */
+	memset(&o, 0, sizeof o);
+	o.dir = dir[0];
+	o.keys = keys;
+	o.key_type = MXLAB_PKI_KEY_RSA2048;
+	assert_int_equal(mxlab_pki_generate(&o, err, sizeof err), MXLAB_ERR_USAGE);
+	assert_string_equal(err, "the keys given are not of the key type asked for");
+	mxlab_pki_keys_free(keys);
+	mxlab_pki_keys_free(NULL);
+	keys = (mxlab_pki_keys *)&o;
+	assert_int_equal(mxlab_pki_keys_new(MXLAB_PKI_KEY_EC_P256, 65, &keys,
+					    err, sizeof err), MXLAB_ERR_USAGE);
+	assert_null(keys);
+	assert_string_equal(err, "65 host keys asked for, at most 64");
+	assert_int_equal(mxlab_pki_keys_new((enum mxlab_pki_key_type)7, 0, &keys,
+					    err, sizeof err), MXLAB_ERR_USAGE);
+	assert_int_equal(mxlab_pki_keys_new(MXLAB_PKI_KEY_EC_P256, 0, NULL,
+					    NULL, 0), MXLAB_ERR_USAGE);
+}
+
 static void
 test_path(void **state)
 {
@@ -710,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_unwritable),
 		cmocka_unit_test(test_regenerate),
 		cmocka_unit_test(test_rsa),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_profile_lookup),
 	};

@@ -64,6 +64,7 @@ test_keys_good(void **state)
 		{ "data-file", "/tmp/m.eml" }, { "stop-after", "greeting" },
 		{ "stop-after", "dot" }, { "timeout", "500ms" }, { "timeout", "2" },
 		{ "session-timeout", "2m" }, { "session-timeout", "none" },
+		{ "quit-reply", "wait" }, { "quit-reply", "skip" },
 		{ "tls-min", "1.2" }, { "tls-max", "TLSv1.2" },
 		{ "ciphers", "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256" },
 		{ "connections", "1" }, { "connections", "10" }, { "pki", "/tmp/pki" },
@@ -112,6 +113,7 @@ test_keys_bad(void **state)
 		{ "timeout", "soon", "timeout: bad duration 'soon'" },
 		{ "session-timeout", "0", "session-timeout: bad value '0' (a duration such as 2m, 30s, or none)" },
 		{ "session-timeout", "soon", "session-timeout: bad duration 'soon'" },
+		{ "quit-reply", "no", "quit-reply: bad value 'no' (wait, skip)" },
 		{ "tls-min", "2.0", "tls-min: bad value '2.0' (1.0, 1.1, 1.2, 1.3)" },
 		{ "ciphers", "TLS-NOPE", "ciphers: unknown cipher suite 'TLS-NOPE'" },
 		{ "connections", "0", "connections: bad value '0' (from 1 to 10)" },
@@ -513,6 +515,12 @@ test_starttls_modes(void **state)
 	assert_false(r.tls);
 	assert_int_equal(r.reply[MXLAB_CS_EHLO].code, 250);
 	assert_int_equal(r.reply[MXLAB_CS_EHLO_TLS].code, 0);
+	assert_int_equal(r.reply[MXLAB_CS_QUIT].code, 221);
+	/* quit-reply skip: QUIT sent, its reply not waited for */
+	run(addr, (const char *[]){ "quit-reply", "skip", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_DONE, NULL);
+	assert_int_equal(r.reply[MXLAB_CS_EHLO].code, 250);
+	assert_int_equal(r.reply[MXLAB_CS_QUIT].code, 0);
 	/* plaintext AUTH and a scripted MAIL refusal */
 	run(addr, (const char *[]){ "tls", "none", "auth", "plain", "user", "u",
 		"password", "p", NULL }, &r);

@@ -39,7 +39,8 @@
  * (+keyEncipherment for RSA). Serials are 16 random bytes, positive.
  * The bundles of a leaf that is not issued by the intermediate
  * (self-signed, unknown-root, root-signed) hold the leaf alone.
- * All leaves of one host share one key, so certificates can be swapped.
+ * All leaves of one host share one key, so certificates can be swapped;
+ * the hosts of one PKI have keys of their own.
  * Good certificates are valid from now-1d to now+1y (CAs now-1d to now+10y).
  */
 #ifndef MXLAB_CERTS_H
@@ -78,6 +79,24 @@ MXLAB_API int mxlab_pki_profile_lookup(const char *name);
  * NULL. */
 MXLAB_API const char *mxlab_pki_profile_summary(enum mxlab_pki_profile p);
 
+/*
+ * Keys made ahead, for several PKIs (a run of scenarios): the three CA keys
+ * and the keys of the first nhosts hosts. A PKI generated with them (the
+ * keys field below) takes its CA keys and its i-th host's key (i < nhosts,
+ * in the order of opt->hosts) from them, and makes fresh keys only for
+ * further hosts; its certificates are still issued afresh, with their own
+ * serials and validity. Keys reused across PKIs are the only thing they
+ * share. Made once, the set is read by mxlab_pki_generate() but also
+ * caches signing state in place: one generate at a time (or each in its
+ * own forked process, as the runner does). mxlab_pki_keys_new() returns
+ * MXLAB_OK, MXLAB_ERR_USAGE (a bad type, nhosts over 64), _NOMEM or _TLS.
+ */
+typedef struct mxlab_pki_keys mxlab_pki_keys;
+
+MXLAB_API mxlab_err mxlab_pki_keys_new(enum mxlab_pki_key_type type, size_t nhosts,
+				       mxlab_pki_keys **out, char *err, size_t errlen);
+MXLAB_API void mxlab_pki_keys_free(mxlab_pki_keys *keys);
+
 struct mxlab_pki_options {
 	const char *dir;		/* output directory; created (0755) if missing */
 	const char *const *hosts;	/* host specs, see above; NULL or empty:
@@ -86,6 +105,8 @@ struct mxlab_pki_options {
 	enum mxlab_pki_key_type key_type;
 	const char *wrong_name;		/* SAN of the wrong-name profile; NULL:
 					   "wrong-name.mxlab.invalid" */
+	mxlab_pki_keys *keys;		/* NULL: every key made here; else its
+					   type must be key_type (see above) */
 };
 
 /*

@@ -23,12 +23,14 @@
 # everything dies with the script. Waits are bounded polls (a builtin nap,
 # no fixed sleeps as synchronisation).
 #
-# usage: sudo bench/plain-rate.sh [MXLAB]   (the mxlab binary, default
-#        build/harness/mxlab; run on demand; BENCH_KEEP=1 keeps the work
-#        directory, the mailbox excepted: it lives on the namespace's tmpfs)
+# usage: sudo bench/plain-rate.sh [MXLAB] [ROUNDS]   (the mxlab binary,
+#        default build/harness/mxlab; ROUNDS of the four runs, default 3;
+#        run on demand; BENCH_KEEP=1 keeps the work directory, the
+#        mailboxes excepted: they live on the namespace's tmpfs)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 mxlab=${1:-$top/build/harness/mxlab}
+rounds=${2:-3}
 case $mxlab in /*) ;; *) mxlab=$PWD/$mxlab ;; esac
 sessions=20
 messages=20000
@@ -42,7 +44,7 @@ for c in smtp-source smtp-sink unshare ip; do
 done
 if [ -z "${PLAIN_RATE_INNER:-}" ]; then
 	exec unshare --net --mount --pid --fork --mount-proc --kill-child \
-		env PLAIN_RATE_INNER=1 "$0" "$mxlab"
+		env PLAIN_RATE_INNER=1 "$0" "$mxlab" "$rounds"
 fi
 
 T=$(mktemp -d)
@@ -116,15 +118,21 @@ run() {
 			"127.0.0.1:$1" >"$T/$2.source" 2>&1 ||
 			{ echo "plain-rate: smtp-source against $2 failed:" >&2; tail -n 5 "$T/$2.source" >&2; exit 1; }
 		echo $(( $(ticks "$me") - c0 )) >"$T/$2.client"
-	)
+	) || exit 1
 	t1=$(now)
 	s1=$(ticks "$3")
 	echo "$((t1 - t0)) $(cat "$T/$2.client") $((s1 - s0))"
 }
-run 2525 mxlab "$serve_pid" >"$T/mxlab.res"
-run 2526 smtp-sink "$sink_pid" >"$T/sink.res"
-run 2527 nostore "$nostore_pid" >"$T/nostore.res"
-run 2528 sinkd "$sinkd_pid" >"$T/sinkd.res"
+# ROUNDS rounds, the four runs in the same order each round; each figure
+# is the median over the rounds, each ratio the median of the rounds'
+# ratios (a load that changes between rounds moves both sides of a round
+# alike, and the median drops the odd round).
+for ((r = 1; r <= rounds; r++)); do
+	res=$(run 2525 mxlab "$serve_pid"); echo "$r mxlab $res" >>"$T/res"
+	res=$(run 2526 smtp-sink "$sink_pid"); echo "$r sink $res" >>"$T/res"
+	res=$(run 2527 nostore "$nostore_pid"); echo "$r nostore $res" >>"$T/res"
+	res=$(run 2528 sinkd "$sinkd_pid"); echo "$r sinkd $res" >>"$T/res"
+done
 stop "$serve_pid" "mxlab serve"
 stop "$nostore_pid" "mxlab serve (no mailbox)"
 stop "$sink_pid" smtp-sink
@@ -132,33 +140,43 @@ stop "$sinkd_pid" "smtp-sink -d"
 dumped=$(find "$T/sinkmb" -type f | wc -l)
 umount "$T/sinkmb"
 
-hz=$(getconf CLK_TCK)
-read -r mus mc ms <"$T/mxlab.res"
-read -r sus sc ss <"$T/sink.res"
-read -r nus nc ns <"$T/nostore.res"
-read -r dus dc ds <"$T/sinkd.res"
-awk -v hz="$hz" -v n="$messages" -v s="$sessions" -v l="$length" \
-    -v nus="$nus" -v nc="$nc" -v ns="$ns" -v dus="$dus" -v dc="$dc" -v ds="$ds" -v dumped="$dumped" \
-    -v mus="$mus" -v mc="$mc" -v ms="$ms" -v sus="$sus" -v sc="$sc" -v ss="$ss" 'BEGIN {
-	printf "plain-rate: smtp-source -s %d -m %d -l %d, one message a session, plaintext, no pipelining\n", s, n, l
-	mr = n * 1e6 / mus; sr = n * 1e6 / sus
-	printf "  %-30s %6.2f s  %7.0f messages/s  server %5.2f CPU s  client %5.2f\n",
-		"mxlab serve --mailbox (tmpfs)", mus / 1e6, mr, ms / hz, mc / hz
-	printf "  %-30s %6.2f s  %7.0f messages/s  server %5.2f CPU s  client %5.2f\n",
-		"smtp-sink (stores nothing)", sus / 1e6, sr, ss / hz, sc / hz
-	nr = n * 1e6 / nus
-	printf "  %-30s %6.2f s  %7.0f messages/s  server %5.2f CPU s  client %5.2f\n",
-		"mxlab serve, no --mailbox", nus / 1e6, nr, ns / hz, nc / hz
-	printf "  mxlab / smtp-sink: %.2fx the messages/s, %.2fx the server CPU (issue 10 wants >= 1.0x messages/s)\n",
-		mr / sr, (ss ? ms / ss : 0)
-	dr = n * 1e6 / dus
-	printf "  %-30s %6.2f s  %7.0f messages/s  server %5.2f CPU s  client %5.2f  (%d files)\n",
-		"smtp-sink -d (tmpfs)", dus / 1e6, dr, ds / hz, dc / hz, dumped
-	printf "  without the mailbox: %.2fx the messages/s, %.2fx the server CPU\n",
-		nr / sr, (ss ? ns / ss : 0)
-	printf "  storing, against smtp-sink -d: %.2fx the messages/s, %.2fx the server CPU\n",
-		mr / dr, (ds ? ms / ds : 0)
-}'
+awk -v hz="$(getconf CLK_TCK)" -v n="$messages" -v s="$sessions" -v l="$length" \
+    -v rounds="$rounds" -v dumped="$dumped" '
+function median(a, k,    i, j, t) {	# sorts a[1..k]
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{ us[$1, $2] = $3; cl[$1, $2] = $4; sv[$1, $2] = $5 }
+END {
+	printf "plain-rate: smtp-source -s %d -m %d -l %d, one message a session, plaintext, no pipelining; %d rounds, medians\n", s, n, l, rounds
+	split("mxlab sink nostore sinkd", who, " ")
+	name["mxlab"] = "mxlab serve --mailbox (tmpfs)"; name["sink"] = "smtp-sink (stores nothing)"
+	name["nostore"] = "mxlab serve, no --mailbox"; name["sinkd"] = "smtp-sink -d (tmpfs)"
+	for (w = 1; w <= 4; w++) {
+		x = who[w]
+		for (r = 1; r <= rounds; r++) { t[r] = us[r, x] / 1e6; c[r] = sv[r, x] / hz; k[r] = cl[r, x] / hz }
+		mt = median(t, rounds); mc = median(c, rounds); mk = median(k, rounds)
+		printf "  %-30s %6.2f s  %7.0f messages/s  server %5.2f CPU s  client %5.2f%s\n",
+			name[x], mt, n / mt, mc, mk, x == "sinkd" ? sprintf("  (%d files, all rounds)", dumped) : ""
+	}
+	np = split("mxlab:sink nostore:sink mxlab:sinkd", pr, " ")
+	label[1] = "mxlab --mailbox / smtp-sink (issue 10 wants >= 1.0x messages/s)"
+	label[2] = "mxlab without the mailbox / smtp-sink"
+	label[3] = "mxlab --mailbox / smtp-sink -d (both storing)"
+	for (p = 1; p <= np; p++) {
+		split(pr[p], ab, ":")
+		for (r = 1; r <= rounds; r++) {
+			q[r] = us[r, ab[2]] / us[r, ab[1]]
+			cq[r] = sv[r, ab[2]] ? sv[r, ab[1]] / sv[r, ab[2]] : 0
+			line[r] = sprintf("%.2f", q[r])
+		}
+		rl = line[1]; for (r = 2; r <= rounds; r++) rl = rl " " line[r]
+		printf "  %s: %.2fx the messages/s (rounds: %s), %.2fx the server CPU\n",
+			label[p], median(q, rounds), rl, median(cq, rounds)
+	}
+}' "$T/res"
+messages=$((messages * rounds))
 
 # ---- the check: nothing lost, byte-exact
 # tests/lib/smtp-source-mailbox.awk rebuilds the message smtp-source sent

@@ -169,6 +169,8 @@ put_string(struct jw *w, const char *str, size_t n)
 void
 jw_key(struct jw *w, const char *key)
 {
+	if (w->failed)
+		return;
 	sep(w);
 	put_string(w, key, strlen(key));
 	put(w, ":", 1);
@@ -178,6 +180,8 @@ jw_key(struct jw *w, const char *key)
 void
 jw_strn(struct jw *w, const char *s, size_t n)
 {
+	if (w->failed)
+		return;
 	sep(w);
 	put_string(w, s, n);
 }
@@ -196,8 +200,11 @@ void
 jw_int(struct jw *w, long long v)
 {
 	char b[32];
-	int n = snprintf(b, sizeof b, "%lld", v);
+	int n;
 
+	if (w->failed)
+		return;
+	n = snprintf(b, sizeof b, "%lld", v);
 	sep(w);
 	put(w, b, (size_t)n);
 }

@@ -2,11 +2,10 @@
  * server_session.c: one SMTP session of the fake server.
  *
  * A session runs on a worker of the pool (server_pool.c) until it ends or
- * goes idle: when the client has sent nothing for MX_PARK_AFTER_MS and
- * nothing is buffered (in the reader or inside TLS), its replies flushed,
- * the session parks (mx_pool_park) and the worker moves on; a worker,
- * maybe another, resumes it when the client writes or the command's
- * deadline passes. The buffers are the worker's (struct mx_worker_bufs),
+ * waits: when it needs the client's next line and nothing is buffered (in
+ * the reader or inside TLS), its replies flushed, the session parks
+ * (mx_pool_park) and the worker moves on; a worker, maybe another,
+ * resumes it when the client writes or the line's deadline passes. The buffers are the worker's (struct mx_worker_bufs),
  * empty whenever a session parks; the state in struct mx_session is all
  * that a parked session keeps, with its TLS context.
  *
@@ -33,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <time.h>
 #include <sys/socket.h>
 
@@ -45,11 +43,6 @@
 #define MAX_RCPT 1000
 #define MAX_ERRORS 20
 #define PATH_CAP 1024
-/* How long a worker waits for an idle client's next command before it
- * parks the session: long enough that a client in a dialogue (a reply
- * read, the next command written) never parks, short enough that held
- * idle sessions leave the workers quickly. */
-#define MX_PARK_AFTER_MS 0
 
 void mx_server_conn_done(struct mx_conn *c);
 
@@ -65,6 +58,7 @@ struct mx_session {
 	char *out;			/* b->out */
 	size_t outlen;
 	int waiting;			/* the next line's deadline is set */
+	int woken;			/* resumed from parked: read */
 	int in_data;			/* reading message data */
 	int data_at_start;		/* at the start of a data line */
 	int data_toobig;
@@ -85,6 +79,19 @@ struct mx_session {
 	int errors;
 	unsigned long messages;
 };
+
+/* Start a transcript line; without a transcript the writer is left
+ * failed, so the line's jw_ calls do nothing (mx_tr_end writes nothing). */
+static void
+tr_begin(struct mx_session *s, const char *event)
+{
+	if (!s->srv->tr) {
+		jw_reset(s->w);
+		s->w->failed = 1;
+		return;
+	}
+	mx_tr_begin(s->w, s->c->id, event);
+}
 
 /* Start a unit of work: over within the timeout (and the session limit). */
 static void
@@ -152,7 +159,7 @@ send_reply(struct mx_session *s, int code, const char *text)
 
 	if (n >= sizeof buf)
 		n = sizeof buf - 1;
-	mx_tr_begin(s->w, s->c->id, "reply");
+	tr_begin(s, "reply");
 	jw_kint(s->w, "code", code);
 	jw_kstr(s->w, "text", text);
 	mx_tr_end(s->srv->tr, s->w);
@@ -209,7 +216,7 @@ delay(struct mx_session *s, unsigned ms)
 static void
 event_note(struct mx_session *s, const char *event, const char *key, const char *val)
 {
-	mx_tr_begin(s->w, s->c->id, event);
+	tr_begin(s, event);
 	if (key)
 		jw_kstr(s->w, key, val);
 	mx_tr_end(s->srv->tr, s->w);
@@ -300,7 +307,7 @@ tls_event(struct mx_session *s, int ok, int code, size_t discarded)
 		snprintf(info.error, sizeof info.error, "no handshake");
 	mx_server_note_tls(s->srv, &info);
 
-	mx_tr_begin(s->w, c->id, "tls");
+	tr_begin(s, "tls");
 	jw_kstr(s->w, "result", ok ? "ok" : "failed");
 	jw_kstr(s->w, "mode", s->cfg->implicit_tls ? "implicit" : "starttls");
 	if (ok) {
@@ -534,7 +541,7 @@ keep(struct mx_session *s, const unsigned char *p, size_t n, int *toobig)
 static void
 message_event(struct mx_session *s, const char *status, const char *file)
 {
-	mx_tr_begin(s->w, s->c->id, "message");
+	tr_begin(s, "message");
 	jw_kstr(s->w, "status", status);
 	jw_kstr(s->w, "from", s->from);
 	jw_key(s->w, "rcpt");
@@ -673,7 +680,7 @@ do_command(struct mx_session *s, const unsigned char *line, size_t n)
 
 	while (shown > 0 && (line[shown - 1] == '\n' || line[shown - 1] == '\r'))
 		shown--;
-	mx_tr_begin(s->w, s->c->id, "command");
+	tr_begin(s, "command");
 	jw_kstrn(s->w, "line", (const char *)line, shown);
 	mx_tr_end(s->srv->tr, s->w);
 
@@ -736,20 +743,20 @@ skip_rest(struct mx_session *s, unsigned char *buf, size_t cap)
 static int
 await_command(struct mx_session *s)
 {
-	struct pollfd p = { .fd = s->c->fd, .events = POLLIN };
 	long long left;
 
+	if (s->woken) {		/* the client wrote, or the deadline passed */
+		s->woken = 0;
+		return 1;
+	}
 	if (mx_reader_pending(s->rd) || (s->tls && mx_tls_conn_pending(&s->c->tls)))
-		return 1;
-	left = mx_sock_left_ms(&s->sock);
-	if (left == 0)
-		return 1;
-	if (poll(&p, 1, left >= 0 && left < MX_PARK_AFTER_MS ? (int)left : MX_PARK_AFTER_MS) != 0)
 		return 1;
 	if ((left = mx_sock_left_ms(&s->sock)) == 0)
 		return 1;
 	/* Idle: nothing of ours may stay in the worker's buffers; a message
-	 * buffer between messages goes too (a message being received stays). */
+	 * buffer between messages goes too (a message being received stays).
+	 * No look at the socket first: a client's reply is rarely there yet,
+	 * and one that is makes the parked socket ready at once. */
 	if (!s->in_data) {
 		free(s->msg);
 		s->msg = NULL;
@@ -792,7 +799,7 @@ session_loop(struct mx_session *s)
 			continue;
 		}
 		if (st == MX_READ_PARTIAL) {
-			mx_tr_begin(s->w, s->c->id, "command");
+			tr_begin(s, "command");
 			jw_kstrn(s->w, "line", (const char *)line, n > 80 ? 80 : n);
 			jw_kbool(s->w, "too_long", 1);
 			mx_tr_end(s->srv->tr, s->w);
@@ -807,7 +814,7 @@ session_loop(struct mx_session *s)
 			continue;
 		}
 		if (n > 0) {
-			mx_tr_begin(s->w, s->c->id, "command");
+			tr_begin(s, "command");
 			jw_kstrn(s->w, "line", (const char *)line, n);
 			jw_kbool(s->w, "unterminated", 1);
 			mx_tr_end(s->srv->tr, s->w);
@@ -845,7 +852,7 @@ session_open(struct mx_session *s)
 	struct mx_conn *c = s->c;
 	char text[600];
 
-	mx_tr_begin(s->w, c->id, "connect");
+	tr_begin(s, "connect");
 	jw_kstr(s->w, "client", c->peer);
 	jw_kstr(s->w, "local", c->local);
 	mx_tr_end(s->srv->tr, s->w);
@@ -864,7 +871,8 @@ session_open(struct mx_session *s)
  * the reason. So: no more writes, read and drop what comes for at most
  * LINGER_MS (a client that hangs up ends it at once; so does the server
  * stopping, which shuts every connection down), then close. The wait
- * parks like any other: it holds no worker.
+ * parks like any other: it holds no worker. A session ended by QUIT with
+ * nothing unread closes at once: its client has nothing more to send.
  * 1: done, close now; 0: parked.
  */
 #define LINGER_MS 200
@@ -874,6 +882,8 @@ linger_step(struct mx_session *s)
 {
 	char junk[4096];
 
+	if (!s->linger_until)
+		return 1;
 	for (;;) {
 		ssize_t n = recv(s->c->fd, junk, sizeof junk, MSG_DONTWAIT);
 
@@ -898,7 +908,7 @@ session_close(struct mx_session *s)
 	flush_out(s);
 	if (c->tls.setup)
 		mx_tls_conn_close(&c->tls);
-	mx_tr_begin(s->w, c->id, "close");
+	tr_begin(s, "close");
 	jw_kstr(s->w, "reason", s->reason ? s->reason : "server stopped");
 	jw_kint(s->w, "messages", (long long)s->messages);
 	mx_tr_end(s->srv->tr, s->w);
@@ -908,7 +918,10 @@ session_close(struct mx_session *s)
 	s->msglen = s->msgcap = 0;
 	(void)shutdown(c->fd, SHUT_WR);
 	s->lingering = 1;
-	s->linger_until = mx_clock_ms() + LINGER_MS;
+	/* After QUIT, with nothing unread, the client has said all it will
+	 * say: no lingering (the next step closes at once). */
+	s->linger_until = s->reason && strcmp(s->reason, "quit") == 0 &&
+			  mx_reader_pending(s->rd) == 0 ? 0 : mx_clock_ms() + LINGER_MS;
 }
 
 /* Free the session and its connection (after the lingering close). */
@@ -944,8 +957,10 @@ mx_session_run(struct mx_conn *c, struct mx_worker_bufs *b)
 		bind_worker(s, b);
 		if (session_open(s) < 0)
 			session_close(s);
-	} else
+	} else {
 		bind_worker(s, b);
+		s->woken = 1;
+	}
 	/* Once parked, the session may already run on another worker: this
 	 * one must not touch it again. */
 	if (!s->lingering) {

@@ -4,8 +4,9 @@
  * A server is described by a configuration built from key = value pairs,
  * the same keys as `mxlab serve --KEY VALUE` and a scenario's
  * `[server NAME]` section (mxlab_server_keys() lists them with their help).
- * mxlab_server_start() binds every listener and serves connections on
- * threads of its own (one per connection) until mxlab_server_stop().
+ * mxlab_server_start() binds every listener and serves connections on a
+ * pool of threads of its own (an idle connection holds none) until
+ * mxlab_server_stop().
  *
  * Per connection it writes one JSON object per line to the transcript (when
  * configured) and stores every accepted message byte-exact, with its
@@ -105,8 +106,8 @@ MXLAB_API const char *mxlab_server_mailbox(const mxlab_server *srv);
  * recorded), at most timeout_ms. Returns 1 when idle, 0 on timeout. */
 MXLAB_API int mxlab_server_wait_idle(mxlab_server *srv, unsigned timeout_ms);
 
-/* Stop accepting, close every connection, wait for their threads, flush
- * the transcript. Safe to call twice. */
+/* Stop accepting, close every connection, wait for every session to end,
+ * flush the transcript. Safe to call twice. */
 MXLAB_API void mxlab_server_stop(mxlab_server *srv);
 MXLAB_API void mxlab_server_free(mxlab_server *srv);	/* stops first; NULL ok */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# diagnose.sh: `mxlab diagnose` finds each catalogue scenario's TLS cause.
+# diagnose-catalogue.sh: `mxlab diagnose` finds each catalogue scenario's TLS cause.
 #
 # First over the committed maillogs of 33 catalogue scenarios
 # (tests/unit/data/diagnose/, real Postfix 3.7 lines): each file alone

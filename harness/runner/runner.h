@@ -42,6 +42,13 @@ struct rn_timing {
 	long ms;		/* since the sandbox started */
 };
 
+/* One arrow or note of the scenario's dialogue (runner_steps.c): from and
+ * to "client", "peer" or "postfix" (equal: a note on that column); kind
+ * smtp, starttls, tls, verdict, status, message, note or chain. */
+struct rn_step {
+	char *from, *to, *kind, *text;
+};
+
 struct rn_result {
 	enum rn_status status;
 	double seconds;
@@ -57,6 +64,8 @@ struct rn_result {
 	char **changes;		/* what the sandbox changed in a user's
 				   configuration, and the files it provided */
 	size_t nchanges;
+	struct rn_step *steps;	/* the dialogue, for the HTML report */
+	size_t nsteps;
 };
 
 void rn_result_free(struct rn_result *r);

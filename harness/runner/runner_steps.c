@@ -239,31 +239,54 @@ server_steps(struct steps *s, size_t i)
 	fclose(fp);
 }
 
+/* A [client NAME] session: each stage that got a reply (the command as
+ * the stage's name, the reply), the handshake where it happened. */
 static void
 client_steps(struct steps *s, size_t i)
 {
 	const struct mxlab_client_result *r = &s->b->cres[i];
 	const char *name = s->b->sc->clients[i].name;
-	char t[TEXT_MAX + 300];
+	char t[TEXT_MAX + 300], up[16];
 
 	cut(t, sizeof t, "[client %s] connects", name);
 	step(s, "client", "postfix", "smtp", t);
-	if (r->tls) {
-		cut(t, sizeof t, "TLS handshake: %s %s; Postfix presented %d certificate%s, %s%s",
-			 r->tls_version, r->cipher, r->nchain, r->nchain == 1 ? "" : "s",
-			 r->verified ? "verified" : "not verified: ",
-			 r->verified ? "" : r->verify_text);
-		step(s, "postfix", "client", "tls", t);
-		for (int k = 0; k < r->nchain && k < MXLAB_CLIENT_MAX_CHAIN; k++) {
-			cut(t, sizeof t, "Postfix to [client %s], certificate %d of %d: %s (issuer %s)",
-				 name, k + 1, r->nchain, r->chain[k].subject, r->chain[k].issuer);
-			step(s, "postfix", "postfix", "chain", t);
+	for (int st = MXLAB_CS_GREETING; st < MXLAB_CS_DONE; st++) {
+		const char *sn = mxlab_client_stage_name((enum mxlab_client_stage)st);
+		char *nl;
+
+		if (st == MXLAB_CS_TLS && r->tls) {
+			cut(t, sizeof t, "%s handshake: Postfix presents %d certificate%s, %s%s (%s)",
+			    r->tls_version, r->nchain, r->nchain == 1 ? "" : "s",
+			    r->verified ? "verified" : "not verified: ",
+			    r->verified ? "" : r->verify_text, r->cipher);
+			step(s, "postfix", "client", "tls", t);
+			for (int k = 0; k < r->nchain && k < MXLAB_CLIENT_MAX_CHAIN; k++) {
+				cut(t, sizeof t, "Postfix to [client %s], certificate %d of %d: %s "
+				    "(issuer %s)", name, k + 1, r->nchain, r->chain[k].subject,
+				    r->chain[k].issuer);
+				step(s, "postfix", "postfix", "chain", t);
+			}
+			continue;
 		}
+		if (!r->reply[st].code)
+			continue;
+		if (st != MXLAB_CS_GREETING) {
+			size_t k;
+
+			for (k = 0; sn[k] && k + 1 < sizeof up; k++)
+				up[k] = sn[k] >= 'a' && sn[k] <= 'z' ? (char)(sn[k] - 32) : sn[k];
+			up[k] = '\0';
+			step(s, "client", "postfix", st == MXLAB_CS_STARTTLS ? "starttls" : "smtp", up);
+		}
+		cut(t, sizeof t, "%d %s", r->reply[st].code, r->reply[st].text);
+		while ((nl = strchr(t, '\n')))
+			*nl = ' ';
+		step(s, "postfix", "client", "smtp", t);
 	}
-	cut(t, sizeof t, "[client %s] %s%s%s", name,
-		 r->failed_stage == MXLAB_CS_DONE ? "done" : "stopped at ",
-		 r->failed_stage == MXLAB_CS_DONE ? "" : mxlab_client_stage_name(r->failed_stage),
-		 r->error[0] ? r->error : "");
+	cut(t, sizeof t, "[client %s] %s%s%s%s", name,
+	    r->failed_stage == MXLAB_CS_DONE ? "done" : "stopped at ",
+	    r->failed_stage == MXLAB_CS_DONE ? "" : mxlab_client_stage_name(r->failed_stage),
+	    r->error[0] ? ": " : "", r->error);
 	step(s, "client", "client", "note", t);
 }
 

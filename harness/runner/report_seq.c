@@ -136,7 +136,7 @@ rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id)
 		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		"aria-label=\"SMTP/TLS sequence diagram\">\n", W, h, W, h);
 	fprintf(fp, "<defs><marker id=\"ah%zu\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
-	      "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">"
+	      "markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\">"
 	      "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n", id);
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		fprintf(fp, "<rect x=\"%d\" y=\"6\" width=\"190\" height=\"24\" rx=\"4\" "

@@ -377,6 +377,7 @@ run_in(mxlab_run *run, const struct rp_options *rp, const struct pf_system *sys,
 		return RUN_EXIT_FAIL;
 	}
 	ro.verbose = run->verbose;
+	ro.steps = run->html != NULL;
 	ro.log = run->log;
 	ro.log_arg = run->log_arg;
 	ro.keep = run->keep;

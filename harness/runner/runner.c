@@ -173,6 +173,7 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.sandbox_root = opt->sandbox_root;
 	a.pki_keys = opt->pki_keys;
 	a.keep = opt->keep;
+	a.steps = opt->steps;
 	a.result_fd = p[1];
 	j->start_ms = rn_now_ms();
 	/* Past the scenario's own timeout it has 15 s to stop by itself. */

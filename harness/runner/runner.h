@@ -64,7 +64,7 @@ struct rn_result {
 	char **changes;		/* what the sandbox changed in a user's
 				   configuration, and the files it provided */
 	size_t nchanges;
-	struct rn_step *steps;	/* the dialogue, for the HTML report */
+	struct rn_step *steps;	/* the dialogue (with rn_options.steps) */
 	size_t nsteps;
 };
 
@@ -79,6 +79,8 @@ struct rn_options {
 	void (*log)(void *arg, const char *label, const char *line);
 	void *log_arg;
 	int keep;		/* keep every scenario directory */
+	int steps;		/* record the dialogue (rn_result.steps), for
+				   the HTML report */
 	const char *spool_template;	/* a Postfix queue made once per run */
 	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
 	const char *sandbox_root;	/* an empty directory sandboxes build on */

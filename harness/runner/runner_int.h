@@ -31,6 +31,7 @@ struct rn_sandbox_arg {
 	const char *sandbox_root;	/* empty dir the sandbox's root is built on */
 	mxlab_pki_keys *pki_keys;	/* rn_options' (the sandbox has a copy) */
 	int keep;			/* the directory is kept even if it passes */
+	int steps;			/* send the dialogue as "step" records */
 	int result_fd;		/* write end of the results pipe */
 };
 

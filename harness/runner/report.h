@@ -49,8 +49,8 @@ int rp_html(FILE *fp, const struct rp_options *o, const struct rp_entry *e, size
  * written. */
 size_t rp_html_text(FILE *fp, const char *text, size_t max);
 /* The steps of r as an inline <svg> sequence diagram; id makes its ids
- * unique in the page. */
-void rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id);
+ * unique in the page, mta names the middle column ("Postfix", "exim"). */
+void rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id, const char *mta);
 int rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double seconds,
 	   const char *workdir, int interrupted);
 

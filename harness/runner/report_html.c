@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mta.h"
 #include "report.h"
 
 /* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid. */
@@ -194,7 +195,8 @@ scenario(FILE *fp, const struct rp_entry *e, size_t number)
 	chains(fp, r);
 	if (r->nsteps) {
 		fputs("<h3>Dialogue</h3>\n", fp);
-		rp_seq_svg(fp, r, number);
+		rp_seq_svg(fp, r, number, e->sc->mta_driver == &mta_postfix ? "Postfix" :
+			   e->sc->mta_driver ? e->sc->mta_driver->name : "MTA");
 	}
 	fputs("</section>\n", fp);
 }

@@ -3,7 +3,7 @@
  * inline SVG for the HTML report (report_html.c).
  *
  * Three columns: the client (the [send] messages and [client NAME]
- * sessions), Postfix under test, the fake peer ([server NAME]). Each step
+ * sessions), the MTA under test (Postfix, Exim or exec's), the fake peer ([server NAME]). Each step
  * the sandbox recorded (runner_steps.c) is one row: an arrow from one
  * column to another with its text above it (SMTP commands and replies,
  * STARTTLS in blue, the handshake as a thick arrow with its version,
@@ -29,7 +29,7 @@ static const struct {
 	int x;
 } cols[] = {
 	{ "client", "client ([send], [client])", 110 },
-	{ "postfix", "Postfix (under test)", 420 },
+	{ "postfix", NULL, 420 },	/* the MTA under test */
 	{ "peer", "fake peer ([server])", 730 },
 };
 
@@ -124,7 +124,7 @@ note(FILE *fp, const struct rn_step *s, int y, const char *c)
 }
 
 void
-rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id)
+rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id, const char *mta)
 {
 	size_t rows = 0;
 	int h, y;
@@ -141,8 +141,15 @@ rp_seq_svg(FILE *fp, const struct rn_result *r, size_t id)
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		fprintf(fp, "<rect x=\"%d\" y=\"6\" width=\"190\" height=\"24\" rx=\"4\" "
 			"fill=\"#eef\" stroke=\"#447\"/>\n", cols[i].x - 95);
-		fprintf(fp, "<text x=\"%d\" y=\"22\" text-anchor=\"middle\" font-weight=\"bold\">"
-			"%s</text>\n", cols[i].x, cols[i].title);
+		fprintf(fp, "<text x=\"%d\" y=\"22\" text-anchor=\"middle\" font-weight=\"bold\">",
+			cols[i].x);
+		if (cols[i].title)
+			fputs(cols[i].title, fp);
+		else {
+			rp_html_text(fp, mta, 14);
+			fputs(" (under test)", fp);
+		}
+		fputs("</text>\n", fp);
 		fprintf(fp, "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"%d\" stroke=\"#aaa\" "
 			"stroke-dasharray=\"4 4\"/>\n", cols[i].x, cols[i].x, h - 6);
 	}

@@ -43,7 +43,8 @@ struct rn_timing {
 };
 
 /* One arrow or note of the scenario's dialogue (runner_steps.c): from and
- * to "client", "peer" or "postfix" (equal: a note on that column); kind
+ * to "client", "peer" or "postfix" (the MTA under test; equal: a note on
+ * that column); kind
  * smtp, starttls, tls, verdict, status, message, note or chain. */
 struct rn_step {
 	char *from, *to, *kind, *text;

@@ -4,8 +4,8 @@
  *
  * A step is one arrow or note of the sequence diagram:
  *   step FROM TO KIND TEXT
- * FROM and TO are "client", "peer" or "postfix" (the same twice: a note
- * on that column); KIND is smtp, starttls, tls, verdict, status, message,
+ * FROM and TO are "client", "peer" or "postfix" (the MTA under test,
+ * whichever driver runs it; the same twice: a note on that column); KIND is smtp, starttls, tls, verdict, status, message,
  * note or chain (a certificate chain a side presented; FROM is the side).
  * Made from what the sandbox already has: the [send] messages and the
  * [client NAME] results, each fake server's transcript (its JSON lines,
@@ -246,6 +246,8 @@ client_steps(struct steps *s, size_t i)
 {
 	const struct mxlab_client_result *r = &s->b->cres[i];
 	const char *name = s->b->sc->clients[i].name;
+	const char *mta = s->b->sc->mta_driver == &mta_postfix ? "Postfix" :
+			  s->b->sc->mta_driver->name;
 	char t[TEXT_MAX + 300], up[16];
 
 	cut(t, sizeof t, "[client %s] connects", name);
@@ -255,14 +257,14 @@ client_steps(struct steps *s, size_t i)
 		char *nl;
 
 		if (st == MXLAB_CS_TLS && r->tls) {
-			cut(t, sizeof t, "%s handshake: Postfix presents %d certificate%s, %s%s (%s)",
-			    r->tls_version, r->nchain, r->nchain == 1 ? "" : "s",
+			cut(t, sizeof t, "%s handshake: %s presents %d certificate%s, %s%s (%s)",
+			    r->tls_version, mta, r->nchain, r->nchain == 1 ? "" : "s",
 			    r->verified ? "verified" : "not verified: ",
 			    r->verified ? "" : r->verify_text, r->cipher);
 			step(s, "postfix", "client", "tls", t);
 			for (int k = 0; k < r->nchain && k < MXLAB_CLIENT_MAX_CHAIN; k++) {
-				cut(t, sizeof t, "Postfix to [client %s], certificate %d of %d: %s "
-				    "(issuer %s)", name, k + 1, r->nchain, r->chain[k].subject,
+				cut(t, sizeof t, "%s to [client %s], certificate %d of %d: %s "
+				    "(issuer %s)", mta, name, k + 1, r->nchain, r->chain[k].subject,
 				    r->chain[k].issuer);
 				step(s, "postfix", "postfix", "chain", t);
 			}

@@ -4,12 +4,14 @@
  * A front end on mxlab/runner.h: the options become the run's keys, the
  * paths its files and directories; the library loads, selects, schedules
  * and reports (on stdout, its messages and the scenario files' errors on
- * stderr). Here: the usage text, SIGINT/SIGTERM, which interrupt the run
+ * stderr; --html FILE: this file opens FILE and hands the stream to the
+ * run). Here: the usage text, SIGINT/SIGTERM, which interrupt the run
  * (every sandbox killed, the run ends with what was decided so far), and
  * the -v lines.
  * Exit: 0 all passed (skips allowed), 1 a failure or error, 2 usage or
  * scenario-file errors, or not root.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +56,9 @@ usage(FILE *fp)
 	    "  --tap               TAP on stdout instead of the human report\n"
 	    "  --junit FILE        also write JUnit XML\n"
 	    "  --json FILE         also write JSON (results, evidence, timings)\n"
+	    "  --html FILE         also write one self-contained HTML page: results,\n"
+	    "                      evidence, each scenario's SMTP/TLS dialogue as a\n"
+	    "                      sequence diagram, the certificate chains\n"
 	    "  --shard K/N         run only the K-th of N parts of the selection\n"
 	    "                      (1 <= K <= N <= 1000): scenario i of the\n"
 	    "                      selection (from 0, in the order --list prints)\n"
@@ -87,10 +92,10 @@ add_path(mxlab_run *run, const char *path)
 	return 0;
 }
 
-/* The options into run. 0, 1 (--help printed), -1 (a usage error, named)
- * or -2 (out of memory). */
+/* The options into run (--html's FILE into *html). 0, 1 (--help
+ * printed), -1 (a usage error, named) or -2 (out of memory). */
 static int
-parse_args(int argc, char **argv, mxlab_run *run)
+parse_args(int argc, char **argv, mxlab_run *run, const char **html)
 {
 	const char *flags[32];
 	char keybuf[64], err[1024];
@@ -149,6 +154,10 @@ parse_args(int argc, char **argv, mxlab_run *run)
 			usage(stdout);
 			return 1;
 		}
+		if (!strcmp(key, "html")) {
+			*html = value;
+			continue;
+		}
 		if (!run_key_known(key)) {
 			mx_warn("run", "unknown option '--%s' (see mxlab run --help)", key);
 			return -1;
@@ -174,17 +183,25 @@ int
 cmd_run(int argc, char **argv)
 {
 	mxlab_run *run = mxlab_run_new();
+	const char *html = NULL;
+	FILE *html_fp = NULL;
 	int r, rc;
 
 	if (!run) {
 		mx_warn("run", "out of memory");
 		return MXLAB_EXIT_FAIL;
 	}
-	if ((r = parse_args(argc, argv, run)) != 0) {
+	if ((r = parse_args(argc, argv, run, &html)) != 0) {
 		mxlab_run_free(run);
 		return r > 0 ? MXLAB_EXIT_OK : r == -1 ? MXLAB_EXIT_USAGE : MXLAB_EXIT_FAIL;
 	}
+	if (html && !(html_fp = fopen(html, "w"))) {
+		mx_warn("run", "--html %s: %s", html, strerror(errno));
+		mxlab_run_free(run);
+		return MXLAB_EXIT_USAGE;
+	}
 	mxlab_run_set_output(run, stdout, stderr);
+	mxlab_run_set_html(run, html_fp);
 	mxlab_run_set_log(run, print_log, NULL);
 	current_run = run;
 	signal(SIGINT, on_signal);
@@ -195,5 +212,10 @@ cmd_run(int argc, char **argv)
 	signal(SIGTERM, SIG_DFL);
 	current_run = NULL;
 	mxlab_run_free(run);
+	if (html_fp && fclose(html_fp) != 0) {
+		mx_warn("run", "--html %s: %s", html, strerror(errno));
+		if (rc == MXLAB_EXIT_OK)
+			rc = MXLAB_EXIT_FAIL;
+	}
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * report.c: terminal, TAP, JUnit XML and JSON reports of `mxlab run`
- * (see report.h).
+ * (see report.h); the HTML one is report_html.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +273,11 @@ rp_end(const struct rp_options *o, const struct rp_entry *e, size_t n, double se
 		r = -1;
 	if (o->json && write_json(o, o->json, e, n, seconds) < 0)
 		r = -1;
+	if (o->html && rp_html(o->html, o, e, n, seconds) < 0) {
+		if (o->diag)
+			fprintf(o->diag, "mxlab run: --html: %s\n", strerror(errno));
+		r = -1;
+	}
 	if (o->shard_n)
 		snprintf(shard, sizeof shard, "shard %d/%d: ", o->shard_k, o->shard_n);
 	if (!o->out)

@@ -228,6 +228,12 @@ mxlab_run_set_output(mxlab_run *run, FILE *report, FILE *diag)
 }
 
 void
+mxlab_run_set_html(mxlab_run *run, FILE *html)
+{
+	run->html = html;
+}
+
+void
 mxlab_run_set_log(mxlab_run *run, void (*log)(void *arg, const char *label, const char *line),
 		  void *arg)
 {
@@ -371,6 +377,7 @@ run_in(mxlab_run *run, const struct rp_options *rp, const struct pf_system *sys,
 		return RUN_EXIT_FAIL;
 	}
 	ro.verbose = run->verbose;
+	ro.steps = run->html != NULL;
 	ro.log = run->log;
 	ro.log_arg = run->log_arg;
 	ro.keep = run->keep;
@@ -436,6 +443,7 @@ mxlab_run_execute(mxlab_run *run)
 	rp.verbose = run->verbose;
 	rp.junit = run->junit;
 	rp.json = run->json;
+	rp.html = run->html;
 	rp.shard_k = run->shard_k;
 	rp.shard_n = run->shard_n;
 	errors = run_load(run);

@@ -48,6 +48,7 @@ struct mxlab_run {
 	char **paths;			/* files and directories; none: scenarios */
 	size_t npaths;
 	FILE *report, *diag;		/* NULL: nowhere */
+	FILE *html;			/* the HTML report (mxlab_run_set_html) */
 	void (*log)(void *arg, const char *label, const char *line);
 	void *log_arg;
 	volatile sig_atomic_t interrupted;

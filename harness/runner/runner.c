@@ -46,6 +46,13 @@ rn_result_free(struct rn_result *r)
 		free(r->timings[i].name);
 	for (size_t i = 0; i < r->nchanges; i++)
 		free(r->changes[i]);
+	for (size_t i = 0; i < r->nsteps; i++) {
+		free(r->steps[i].from);
+		free(r->steps[i].to);
+		free(r->steps[i].kind);
+		free(r->steps[i].text);
+	}
+	free(r->steps);
 	free(r->changes);
 	free(r->checks);
 	free(r->timings);
@@ -166,6 +173,7 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.sandbox_root = opt->sandbox_root;
 	a.pki_keys = opt->pki_keys;
 	a.keep = opt->keep;
+	a.steps = opt->steps;
 	a.result_fd = p[1];
 	j->start_ms = rn_now_ms();
 	/* Past the scenario's own timeout it has 15 s to stop by itself. */
@@ -338,6 +346,27 @@ parse_results(struct rn_job *j, const char **done)
 				j->res.changes = nc;
 				if ((nc[j->res.nchanges] = strdup(m)))
 					j->res.nchanges++;
+			}
+		} else if (!strcmp(kind, "step")) {
+			char *from = field(&rest), *to = field(&rest), *k = field(&rest);
+			char *text = field(&rest);
+			struct rn_step *ns;
+
+			if (!text || !(ns = realloc(j->res.steps, (j->res.nsteps + 1) * sizeof *ns)))
+				continue;
+			j->res.steps = ns;
+			ns += j->res.nsteps;
+			ns->from = strdup(from);
+			ns->to = strdup(to);
+			ns->kind = strdup(k);
+			ns->text = strdup(text);
+			if (ns->from && ns->to && ns->kind && ns->text)
+				j->res.nsteps++;
+			else {
+				free(ns->from);
+				free(ns->to);
+				free(ns->kind);
+				free(ns->text);
 			}
 		} else if (!strcmp(kind, "done"))
 			*done = field(&rest);

@@ -42,6 +42,14 @@ struct rn_timing {
 	long ms;		/* since the sandbox started */
 };
 
+/* One arrow or note of the scenario's dialogue (runner_steps.c): from and
+ * to "client", "peer" or "postfix" (the MTA under test; equal: a note on
+ * that column); kind
+ * smtp, starttls, tls, verdict, status, message, note or chain. */
+struct rn_step {
+	char *from, *to, *kind, *text;
+};
+
 struct rn_result {
 	enum rn_status status;
 	double seconds;
@@ -57,6 +65,8 @@ struct rn_result {
 	char **changes;		/* what the sandbox changed in a user's
 				   configuration, and the files it provided */
 	size_t nchanges;
+	struct rn_step *steps;	/* the dialogue (with rn_options.steps) */
+	size_t nsteps;
 };
 
 void rn_result_free(struct rn_result *r);
@@ -70,6 +80,8 @@ struct rn_options {
 	void (*log)(void *arg, const char *label, const char *line);
 	void *log_arg;
 	int keep;		/* keep every scenario directory */
+	int steps;		/* record the dialogue (rn_result.steps), for
+				   the HTML report */
 	const char *spool_template;	/* a Postfix queue made once per run */
 	const struct pf_system *sys;	/* the system's Postfix (pf_system_load) */
 	const char *sandbox_root;	/* an empty directory sandboxes build on */

@@ -31,6 +31,7 @@ struct rn_sandbox_arg {
 	const char *sandbox_root;	/* empty dir the sandbox's root is built on */
 	mxlab_pki_keys *pki_keys;	/* rn_options' (the sandbox has a copy) */
 	int keep;			/* the directory is kept even if it passes */
+	int steps;			/* send the dialogue as "step" records */
 	int result_fd;		/* write end of the results pipe */
 };
 
@@ -124,6 +125,9 @@ struct box {
 	size_t nml, nmsl;
 	struct rn_conf conf;
 	struct ex_set *expect;		/* this run's state (sc_expect_new) */
+	char **ml_steps;		/* maillog lines for the report's diagram
+					   (runner_steps.c) */
+	size_t nml_steps;
 };
 
 /* runner_sandbox.c */
@@ -140,6 +144,8 @@ int rn_box_config_fail(struct box *b, const char *fmt, ...) __attribute__((forma
 /* A change the sandbox made to the user's configuration (recorded, and
  * printed with -v). */
 void rn_box_change(struct box *b, const char *text);
+/* A record on the results pipe: kind, then n fields (escaped). */
+void rn_box_record(struct box *b, const char *kind, int n, const char *const *fields);
 /* A line for the runner's log (-v only): a "log" record on the pipe. */
 void rn_box_log(struct box *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -179,6 +185,13 @@ int rn_start_mta(struct box *b);
 /* runner_sandbox.c: every line of the MTA's log: to the expectations, to
  * the runner's log with -v; which recipients have a status. */
 void rn_on_line(void *arg, const struct mta_event *ev);
+
+/* runner_steps.c: the dialogue as "step" records for the HTML report:
+ * each maillog event first (rn_steps_event), at the end rn_steps_report
+ * (stops the fake servers to read their transcripts). */
+void rn_steps_event(struct box *b, const struct mta_event *ev);
+void rn_steps_report(struct box *b);
+void rn_steps_free(struct box *b);
 
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */

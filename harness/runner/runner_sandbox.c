@@ -5,6 +5,8 @@
  * record a line, fields separated by tabs, with \t \n \\ escaped:
  *   time NAME MS              a phase ended, MS after the sandbox started
  *   check LINE 0|1 TEXT WHY EVIDENCE
+ *   step FROM TO KIND TEXT    the dialogue, for the HTML report (runner_steps.c;
+ *                             only when asked: rn_options.steps)
  *   error MESSAGE             the scenario could not be run
  *   done pass|fail|error
  * The world Postfix talks to (hosts, PKI, fake DNS and servers) is made in
@@ -63,6 +65,12 @@ record(FILE *out, const char *kind, int n, const char *const *fields)
 		put_field(out, fields[i]);
 	fputc('\n', out);
 	fflush(out);
+}
+
+void
+rn_box_record(struct box *b, const char *kind, int n, const char *const *fields)
+{
+	record(b->out, kind, n, fields);
 }
 
 /* An "error" or "config-error" record. */
@@ -183,6 +191,8 @@ rn_on_line(void *arg, const struct mta_event *ev)
 	struct box *b = arg;
 
 	ex_feed(b->expect, ev);
+	if (b->a->steps)
+		rn_steps_event(b, ev);
 	rn_box_log(b, "%s", ev->line);
 	if (ev->status[0] && ev->rcpt[0]) {
 		char **ns;
@@ -378,6 +388,7 @@ teardown(struct box *b)
 	rn_conf_free(b);
 	rn_mta_free(b);
 	ex_set_free(b->expect);
+	rn_steps_free(b);
 	rn_box_phase(b, "stopped");
 }
 
@@ -530,6 +541,8 @@ rn_sandbox_main(void *arg)
 	    rn_run_probes(&b) < 0 || observe(&b) < 0)
 		goto out;
 	outcome = report(&b) ? "pass" : "fail";
+	if (a->steps)
+		rn_steps_report(&b);
 out:
 	teardown(&b);
 	if (b.pki_under >= 0) {

@@ -10,8 +10,8 @@
  * cannot run here, then runs up to `jobs` scenarios at once, each as root
  * in its own namespaces with a private Postfix, and reports as they end.
  *
- * Output: the library writes only to the two streams the caller gives
- * (mxlab_run_set_output): the report (one line per scenario, or TAP, the
+ * Output: the library writes only to the streams the caller gives
+ * (mxlab_run_set_output, and mxlab_run_set_html for the HTML report): the report (one line per scenario, or TAP, the
  * summary, and what `list` and `check` print) and the diagnostics (the
  * scenario files' errors, as FILE:LINE: ..., and the run's own messages,
  * which start with "mxlab run: "). With `verbose`, the scenarios' maillog
@@ -59,6 +59,13 @@ MXLAB_API mxlab_err mxlab_run_set(mxlab_run *run, const char *key, const char *v
 MXLAB_API mxlab_err mxlab_run_add_path(mxlab_run *run, const char *path);
 /* Where the report and the diagnostics go; NULL: nowhere (the default). */
 MXLAB_API void mxlab_run_set_output(mxlab_run *run, FILE *report, FILE *diag);
+/* Where the HTML report goes (NULL: none, the default): one
+ * self-contained page (inline CSS, no script, nothing fetched) written at
+ * the end of the run, with every scenario's result, its expectations and
+ * their evidence, its SMTP/TLS dialogue as a sequence diagram (inline SVG)
+ * and the certificate chains each side presented. The stream is the
+ * caller's: the run writes and flushes it, never closes it. */
+MXLAB_API void mxlab_run_set_html(mxlab_run *run, FILE *html);
 /* With the key verbose: called with each line of a scenario as it comes
  * (label: the scenario's display name, "outbound/secure-leaf-only"). */
 MXLAB_API void mxlab_run_set_log(mxlab_run *run,

@@ -120,6 +120,8 @@ if [ -n "${PF_FLOOR_INNER:-}" ]; then
 		echo "postfix-floor: $*" >&2
 		[ -f "$log" ] && tail -n 20 "$log" >&2
 		[ -f "$sklog" ] && { echo "-- the sink's maillog:" >&2; tail -n 20 "$sklog" >&2; }
+		# By PID; whatever is left ends with the PID namespace.
+		for p in ${master:-} ${sink:-}; do kill -TERM "$p" 2>/dev/null || true; done
 		exit 1
 	}
 	# waitlog FILE PATTERN SECONDS: read FILE's new lines (from where the
@@ -184,6 +186,7 @@ if [ -n "${PF_FLOOR_INNER:-}" ]; then
 	waitlog "$log" "status=sent" 10
 	t2=${EPOCHREALTIME/./}
 	stop "$master"
+	master=
 	t3=${EPOCHREALTIME/./}
 	if [ "$tls" = 1 ]; then
 		# Not timed: the delivery was verified TLS, on both sides.
@@ -193,6 +196,7 @@ if [ -n "${PF_FLOOR_INNER:-}" ]; then
 		waitlog "$sklog" "status=sent (floor sink)" 10
 	fi
 	stop "$sink"
+	sink=
 	awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
 		'BEGIN { printf "%.4f %.4f %.4f\n", (b - a) / 1e6, (c - b) / 1e6, (d - c) / 1e6 }'
 	exit 0

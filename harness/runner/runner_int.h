@@ -179,8 +179,14 @@ int rn_mta_prepare(struct box *b);
 void rn_mta_fs(struct box *b, struct rn_fs *f);
 int rn_mta_config(struct box *b);
 void rn_mta_free(struct box *b);
-/* Configure, start and wait for the scenario's MTA: 0 or -1 (reported). */
+/* Configure, start and wait for the scenario's MTA: 0 or -1 (reported);
+ * in two steps, launch (configure, check, exec) and ready (its ready
+ * line), so that a daemon that needs no peer to start (rn_mta_starts_early)
+ * starts while the PKI and the peers are made. */
 int rn_start_mta(struct box *b);
+int rn_mta_starts_early(const struct box *b);
+int rn_mta_launch(struct box *b);
+int rn_mta_ready(struct box *b);
 
 /* runner_sandbox.c: every line of the MTA's log: to the expectations, to
  * the runner's log with -v; which recipients have a status. */

@@ -142,7 +142,21 @@ postfix_render_fail(struct box *b, const char *e)
 }
 
 int
-rn_start_mta(struct box *b)
+rn_mta_starts_early(const struct box *b)
+{
+	const struct mta_driver *drv = b->sc->mta_driver;
+
+	/* Postfix reads its certificates and CA files only when a session
+	 * needs them, so its master may start before the PKI exists; Exim
+	 * does not (a daemon started before its certificate answers STARTTLS
+	 * with 454 for good), nor an exec program (it may send at once). A
+	 * user's configuration needs its files, provided after the PKI, to
+	 * build its maps and pass postfix check. */
+	return drv == &mta_postfix && !b->conf.on;
+}
+
+int
+rn_mta_launch(struct box *b)
 {
 	const struct mta_driver *drv = b->sc->mta_driver;
 	char etc[MX_PATH_MAX];
@@ -176,8 +190,24 @@ rn_start_mta(struct box *b)
 	if (drv->start(&b->mta, e, sizeof e) < 0)
 		return rn_box_fail(b, "%s: %s", name, e);
 	b->mta_started = 1;
+	return 0;
+}
+
+int
+rn_mta_ready(struct box *b)
+{
+	const struct mta_driver *drv = b->sc->mta_driver;
+	const char *name = drv == &mta_postfix ? "Postfix" : drv->name;
+	char e[2 * MX_PATH_MAX];
+
 	if (drv->wait_ready(&b->mta, b->tail, 10000, rn_on_line, b, e, sizeof e) < 0)
 		return rn_box_fail(b, "%s: %s", name, e);
 	rn_box_phase(b, drv == &mta_postfix ? "postfix-ready" : "mta-ready");
 	return 0;
+}
+
+int
+rn_start_mta(struct box *b)
+{
+	return rn_mta_launch(b) < 0 ? -1 : rn_mta_ready(b);
 }

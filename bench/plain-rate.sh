@@ -49,11 +49,12 @@ fi
 
 T=$(mktemp -d)
 chmod 755 "$T"
-trap '[ "${BENCH_KEEP:-0}" = 1 ] || { umount "$T/mb" 2>/dev/null; rm -rf "$T"; }' EXIT
+trap '[ "${BENCH_KEEP:-0}" = 1 ] || { umount "$T/mb" "$T/sinkmb" 2>/dev/null; rm -rf "$T"; }' EXIT
 mount --make-rprivate /
 ip link set lo up
 mkdir "$T/mb"
-mount -t tmpfs -o size=1g,mode=755 plain-rate "$T/mb"
+# A message takes two tmpfs pages (.eml and .json): 160 MiB a round.
+mount -t tmpfs -o size=$((rounds * 200 + 100))m,mode=755 plain-rate "$T/mb"
 
 # A builtin sleep between polls: read with a timeout on a FIFO that nobody
 # writes (no process forked per poll).
@@ -96,7 +97,7 @@ sink_pid=$!
 # of its own, on a tmpfs like mxlab's mailbox: the like-for-like peer of
 # --mailbox.
 mkdir "$T/sinkmb"
-mount -t tmpfs -o size=1g,mode=777 plain-rate-sink "$T/sinkmb"
+mount -t tmpfs -o size=$((rounds * 100 + 100))m,mode=777 plain-rate-sink "$T/sinkmb"
 smtp-sink -u postfix -d "$T/sinkmb/m." 127.0.0.1:2528 256 >"$T/sinkd.out" 2>&1 &
 sinkd_pid=$!
 listening 2525 "mxlab serve"

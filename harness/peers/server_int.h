@@ -2,11 +2,12 @@
  * server_int.h: what the fake server's modules share (not public).
  *
  * server_config.c fills struct mxlab_server_config from key = value pairs;
- * server.c owns listeners, the accept thread, connection bookkeeping and
- * the TLS configuration; server_pool.c runs the sessions: an event thread
- * and a bounded pool of workers (docs/serve.md#concurrency);
- * server_session.c runs one SMTP session, driven by the reply table (enum
- * mx_stage rows), on whichever worker has it, until it ends or goes idle.
+ * server.c owns listeners, connection bookkeeping and the TLS
+ * configuration; server_pool.c runs the sessions on a bounded pool of
+ * workers around one epoll set (docs/serve.md#concurrency); a session is
+ * server_run.c (started, parked, resumed, ended on a worker),
+ * server_session.c (the SMTP protocol, driven by the reply table: enum
+ * mx_stage rows) and server_reply.c (its replies and deadlines).
  */
 #ifndef MX_SERVER_INT_H
 #define MX_SERVER_INT_H
@@ -210,5 +211,67 @@ struct mx_conn {
 /* server.c: is the server being stopped? (connection threads poll this) */
 int mx_server_stopping(struct mxlab_server *srv);
 void mx_server_count(struct mxlab_server *srv, unsigned long *field);
+
+/*
+ * One SMTP session (server_session.c: the protocol; server_reply.c: its
+ * output, deadlines and replies; server_run.c: running, parking and
+ * ending it on a worker). A parked session keeps this and its TLS context,
+ * nothing else.
+ */
+#define MX_SS_PATH_CAP 1024
+struct mx_session {
+	struct mx_conn *c;
+	struct mxlab_server *srv;
+	const struct mxlab_server_config *cfg;
+	struct mx_sock sock;
+	struct mx_worker_bufs *b;	/* the worker's, while it runs us */
+	struct mx_reader *rd;		/* &b->rd */
+	int tls;
+	struct jw *w;			/* &b->w */
+	char *out;			/* b->out */
+	size_t outlen;
+	int waiting;			/* the next line's deadline is set */
+	int woken;			/* resumed from parked: read */
+	int in_data;			/* reading message data */
+	int data_at_start;		/* at the start of a data line */
+	int data_toobig;
+	int lingering;			/* over: draining until linger_until */
+	long long linger_until;
+	int dead;			/* the session must end */
+	int broken;			/* nothing more can be written */
+	const char *reason;		/* why the session ended */
+	int refused;			/* greeting was not 2xx */
+	char helo[256];
+	int have_helo;
+	char from[MX_SS_PATH_CAP];
+	int have_from;
+	char **rcpt;
+	size_t nrcpt;
+	unsigned char *msg;
+	size_t msglen, msgcap;
+	int errors;
+	unsigned long messages;
+};
+
+/* server_reply.c */
+void mx_ss_tr_begin(struct mx_session *s, const char *event);
+void mx_ss_unit_begin(struct mx_session *s);
+enum mx_sock_timeout mx_ss_timeout_kind(const struct mx_session *s);
+const char *mx_ss_timeout_reason(enum mx_sock_timeout k);
+void mx_ss_flush(struct mx_session *s);
+void mx_ss_send_reply(struct mx_session *s, int code, const char *text);
+void mx_ss_time_out(struct mx_session *s, enum mx_sock_timeout k);
+void mx_ss_delay(struct mx_session *s, unsigned ms);
+void mx_ss_event_note(struct mx_session *s, const char *event, const char *key, const char *val);
+int mx_ss_reply(struct mx_session *s, enum mx_stage st, int code, const char *text);
+void mx_ss_reset(struct mx_session *s);
+void mx_ss_protocol_error(struct mx_session *s, int code, const char *text);
+/* server_session.c */
+int mx_ss_start_tls(struct mx_session *s, size_t discarded);
+void mx_ss_data_line(struct mx_session *s, enum mx_read_status st, const unsigned char *piece, size_t n);
+void mx_ss_command(struct mx_session *s, const unsigned char *line, size_t n);
+int mx_ss_skip_rest(struct mx_session *s, unsigned char *buf, size_t cap);
+/* server.c: the connection's very last step. */
+void mx_server_conn_done(struct mx_conn *c);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
 	{ "certs", cmd_certs, "write a test PKI: CAs, good leaves and every broken profile" },
 	{ "diagnose", cmd_diagnose, "read a Postfix maillog: TLS failures per destination, cause, fix" },
 	{ "init", cmd_init, "write a starter suite of scenarios from a Postfix configuration" },
+	{ "lab", cmd_lab, "training labs: a broken configuration to fix, checked by its goals" },
 	{ "probe", cmd_probe, "check one SMTP server's TLS: chain, SNI, names, protocols, AUTH" },
 	{ "run", cmd_run, "run scenarios against a private Postfix in namespaces" },
 	{ "send", cmd_send, "run an SMTP session with the fake client: TLS verdict, chain, replies" },

@@ -20,6 +20,7 @@ int cmd_probe(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 /* "mxlab SUBCOMMAND: " + message + newline, on stderr. */
 void mx_warn(const char *sub, const char *fmt, ...)

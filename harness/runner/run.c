@@ -34,6 +34,10 @@ static const struct mxlab_run_key run_keys[] = {
 	  "(1 <= K <= N <= 1000)", 0 },
 	{ "junit", "FILE", "also write JUnit XML", 0 },
 	{ "json", "FILE", "also write JSON (results, evidence, timings)", 0 },
+	{ "lab-goals", NULL, "labs: decide their [lab] goal lines instead of [expect] "
+	  "(mxlab lab check)", 0 },
+	{ "lab-config", "DIR", "labs: DIR/main.cf and DIR/master.cf replace their "
+	  "[main.cf] and [master.cf] (mxlab lab check)", 0 },
 	{ NULL, NULL, NULL, 0 }
 };
 
@@ -109,6 +113,7 @@ mxlab_run_free(mxlab_run *run)
 	free(run->workdir);
 	free(run->junit);
 	free(run->json);
+	free(run->lab_config);
 	free(run);
 }
 
@@ -172,6 +177,8 @@ mxlab_run_set(mxlab_run *run, const char *key, const char *value, char *err, siz
 		flag = &run->list;
 	else if (!strcmp(key, "check"))
 		flag = &run->check;
+	else if (!strcmp(key, "lab-goals"))
+		flag = &run->lab_goals;
 	if (flag) {
 		if (!value || !strcmp(value, "yes"))
 			*flag = 1;
@@ -204,6 +211,9 @@ mxlab_run_set(mxlab_run *run, const char *key, const char *value, char *err, siz
 		if (parse_shard(value, &run->shard_k, &run->shard_n) < 0)
 			return USAGE("shard: bad value '%s': needs K/N, whole numbers with "
 				     "1 <= K <= N <= %d (e.g. --shard 2/3)", value, RUN_SHARD_MAX);
+	} else if (!strcmp(key, "lab-config")) {
+		if (set_string(&run->lab_config, value) != MXLAB_OK)
+			return NOMEM();
 	} else if (!strcmp(key, "junit") || !strcmp(key, "json")) {
 		if (set_string(key[1] == 'u' ? &run->junit : &run->json, value) != MXLAB_OK)
 			return NOMEM();

@@ -45,6 +45,8 @@ struct mxlab_run {
 	int shard_k, shard_n;		/* 0/0: no sharding */
 	int tap;
 	char *junit, *json;		/* report files */
+	int lab_goals;			/* labs: goals for [expect] (sc_lab_apply) */
+	char *lab_config;		/* labs: main.cf, master.cf from here */
 	char **paths;			/* files and directories; none: scenarios */
 	size_t npaths;
 	FILE *report, *diag;		/* NULL: nowhere */

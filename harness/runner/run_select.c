@@ -140,6 +140,17 @@ run_load(struct mxlab_run *run)
 					fprintf(run->diag, "%s\n", errs.msg[e]);
 			errors += errs.n ? errs.n : !sc;
 			sc_errors_free(&errs);
+			if (sc && (run->lab_goals || run->lab_config)) {
+				char e[4200];
+
+				if (sc_lab_apply(sc, run->lab_goals, run->lab_config, e, sizeof e) < 0) {
+					if (run->diag)
+						fprintf(run->diag, "%s\n", e);
+					errors++;
+					sc_free(sc);
+					sc = NULL;
+				}
+			}
 			if (sc && (ni = realloc(run->items, (run->nitems + 1) * sizeof *ni))) {
 				run->items = ni;
 				ni[run->nitems].path = files[f];

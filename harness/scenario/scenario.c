@@ -36,6 +36,7 @@ static const struct {
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
 	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 }, { "files", S_FILES, 0 },
 	{ "exim.conf", S_EXIM_CONF, 0 }, { "exec", S_EXEC, 0 },
+	{ "lab", S_LAB, 0 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -411,7 +412,7 @@ unknown_section(struct rd *r, int line, const char *t)
 	    (!sections[i].labelled && label[0]))
 		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
 			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, "
-			  "exim.conf, exec)", t);
+			  "exim.conf, exec, lab)", t);
 	else
 		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
 			  sections[i].name, label[0] ? " " : "", label);
@@ -454,7 +455,8 @@ header(struct rd *r, int line, char *t)
 		sc_rd_err(r, line, "section [%s] takes no name", inner);
 		return;
 	}
-	if (r->suite && (sections[i].s == S_SEND || sections[i].s == S_EXPECT)) {
+	if (r->suite && (sections[i].s == S_SEND || sections[i].s == S_EXPECT ||
+			 sections[i].s == S_LAB)) {
 		sc_rd_err(r, line, "[%s] belongs in a scenario, not in a suite", inner);
 		return;
 	}
@@ -488,6 +490,7 @@ header(struct rd *r, int line, char *t)
 			r->oom = 1;
 		break;
 	case S_EXPECT: r->sc->expect_line = line; break;
+	case S_LAB: r->sc->lab.line = line; break;
 	default: break;
 	}
 }
@@ -526,6 +529,7 @@ do_line(struct rd *r, int line, char *text)
 	case S_EXPECT: sc_rd_expect_line(r, line, t); break;
 	case S_FILES: sc_rd_files_line(r, line, t); break;
 	case S_EXEC: sc_rd_exec_line(r, line, t); break;
+	case S_LAB: sc_rd_lab_line(r, line, t); break;
 	default: break;
 	}
 }

@@ -50,6 +50,18 @@ struct sc_kv {
 	char *value;		/* trimmed right side, ${...} not expanded */
 };
 
+/* The [lab] section (scenario_lab.c, docs/labs.md); line 0: none. */
+struct sc_lab {
+	int line;		/* of [lab] */
+	char *title, *difficulty;	/* difficulty: easy, medium or hard */
+	char *task;		/* its task lines, joined by newlines */
+	char **hints;		/* in order */
+	size_t nhints;
+	struct sc_kv *goals;	/* [expect] lines a fixed configuration meets */
+	size_t ngoals;
+	char *solution;		/* relative to the scenario's directory; NULL: none */
+};
+
 struct sc_server {
 	char *name;		/* [server NAME] */
 	char *origin;		/* the file that said it (the scenario or a suite.scn) */
@@ -214,6 +226,7 @@ struct scenario {
 	struct sc_kv *expect_kv;	/* the [expect] lines, as written */
 	size_t nexpect_kv;
 	int expect_line;	/* of [expect], 0 without one */
+	struct sc_lab lab;	/* [lab]: line 0 without one */
 };
 
 /* Problems found while loading, each "FILE:LINE: message" ("FILE: message"
@@ -288,6 +301,14 @@ char *sc_output_path(const char *dir, const char *x);
  * decides, so that the loaded scenario is never written. NULL with err
  * set when out of memory. Free with ex_set_free(). */
 struct ex_set *sc_expect_new(const struct scenario *sc, char *err, size_t errlen);
+
+/* Make a loaded lab the run `mxlab lab check` wants: with goals, its
+ * [lab] goal lines become its [expect] lines (and the [expect] lines go
+ * to lab.goals); with config (a directory, NULL: none), DIR/main.cf and
+ * DIR/master.cf, where they exist, replace the scenario's [main.cf] and
+ * [master.cf]. 0, or -1 with err (not a lab, a file unreadable). */
+int sc_lab_apply(struct scenario *sc, int goals, const char *config, char *err, size_t errlen);
+void sc_lab_free(struct sc_lab *lab);
 
 /* Does the scenario carry this tag? */
 int sc_has_tag(const struct scenario *sc, const char *tag);

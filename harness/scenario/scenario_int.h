@@ -49,7 +49,7 @@ extern const struct sc_vars sc_placeholder;
 
 enum sect {
 	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
-	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_EXIM_CONF, S_EXEC, S_COUNT
+	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_EXIM_CONF, S_EXEC, S_LAB, S_COUNT
 };
 
 struct ref {			/* a server, client or probe named in [expect] */
@@ -155,6 +155,8 @@ int sc_is_suite_name(const char *path);
  * and checked; what cannot be allocated sets r->oom. */
 void sc_rd_merge(struct rd *r, const struct sc_suite *const *suites, size_t n);
 /* scenario_load.c */
+void sc_rd_lab_line(struct rd *r, int line, char *t);
+void sc_rd_lab_checks(struct rd *r);
 void sc_rd_free_kv(struct sc_kv *kv, size_t n);
 void sc_rd_free_strv(char **v, size_t n);
 

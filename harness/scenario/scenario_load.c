@@ -105,6 +105,7 @@ sc_rd_file(struct rd *r, const char *path, const char *text, size_t len)
 	if (!r->oom && r->nerr < SC_ERRORS_MAX) {
 		r->checked = 1;
 		sc_rd_file_checks(r);
+		sc_rd_lab_checks(r);
 	}
 	return 0;
 }
@@ -207,6 +208,7 @@ sc_free(struct scenario *sc)
 	sc_rd_free_strv(sc->pki_hosts, sc->npki_hosts);
 	free(sc->main_cf);
 	free(sc->master_cf);
+	sc_lab_free(&sc->lab);
 	free_layers(sc->main_cf_layers, sc->nmain_cf_layers);
 	free_layers(sc->master_cf_layers, sc->nmaster_cf_layers);
 	free(sc->dns);

@@ -57,7 +57,8 @@ static void
 test_keys(void **state)
 {
 	static const char *const want[] = { "jobs", "name", "tag", "skip-tag", "keep", "verbose",
-		"tap", "list", "check", "workdir", "shard", "junit", "json" };
+		"tap", "list", "check", "workdir", "shard", "junit", "json", "lab-goals",
+		"lab-config" };
 	const struct mxlab_run_key *k = mxlab_run_keys();
 	size_t n = 0;
 
@@ -100,6 +101,11 @@ test_set(void **state)
 	bad(run, "keep", "maybe", "keep: bad value 'maybe' (yes or no)");
 	bad(run, "nope", "x", "nope: unknown key");
 	bad(run, "workdir", NULL, "workdir: needs a value");
+	bad(run, "lab-goals", "maybe", "lab-goals: bad value 'maybe' (yes or no)");
+	bad(run, "lab-config", NULL, "lab-config: needs a value");
+	assert_int_equal(mxlab_run_set(run, "lab-goals", NULL, err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_run_set(run, "lab-config", "a", err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_run_set(run, "lab-config", "b", err, sizeof err), MXLAB_OK);
 	assert_int_equal(mxlab_run_set(run, "jobs", "64", err, sizeof err), MXLAB_OK);
 	assert_int_equal(mxlab_run_set(run, "shard", "1000/1000", err, sizeof err), MXLAB_OK);
 	assert_int_equal(mxlab_run_set(run, "keep", NULL, err, sizeof err), MXLAB_OK);

@@ -417,7 +417,7 @@ test_sections(void **state)
 	(void)state;
 	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
 		   "3: [foo]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
 	/* A near miss names the section meant. */
 	fails_with(HEAD "[DNS]\n", "3: [DNS]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[Server mx]\nlisten = 127.0.0.1:25\n",
@@ -426,12 +426,12 @@ test_sections(void **state)
 	fails_with(HEAD "[expects]\n", "3: [expects]: unknown section; did you mean [expect]?", NULL);
 	fails_with(HEAD "[sned]\n", "3: [sned]: unknown section; did you mean [send]?", NULL);
 	fails_with(HEAD "[DNS x]\n", "3: [DNS x]: unknown section (known: scenario, main.cf, "
-		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)", NULL);
+		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
 	fails_with(HEAD "[main_cf]\n", "3: [main_cf]: unknown section; did you mean [main.cf]?", NULL);
 	fails_with(HEAD "[MasterCF]\n", "3: [MasterCF]: unknown section; did you mean [master.cf]?", NULL);
 	fails_with(HEAD "[ dns ]\n", "3: [ dns ]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[]\n", "3: []: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
 	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
 		   "5: section [dns] given twice (first at line 3)", NULL);
 	fails_with(HEAD "[scenario]\nsummary = again\n",
@@ -489,14 +489,14 @@ test_verbatim(void **state)
 	 * [main.cf] is no longer taken for Postfix text. */
 	fails_with(HEAD "[main.cf]\na = b\n[other]\nx = y\n",
 		   "5: [other]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
 	fails_with(HEAD "[main.cf]\na = b\n[DNS]\nmx.x.test A 127.0.0.1\n",
 		   "5: [DNS]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[master.cf]\nsmtp inet n - n - - smtpd\n[Expect] \nstatus = sent\n",
 		   "5: [Expect]: unknown section; did you mean [expect]?", NULL);
 	fails_with(HEAD "[main.cf]\n[x y z]\n",
 		   "4: [x y z]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
 	fails_with(HEAD "[main.cf]\n[dns] # the records\n",
 		   "4: bad section header '[dns] # the records' (a line [NAME] or [KIND LABEL])", NULL);
 	sc = load(HEAD "[main.cf]\na = b\n[dns]\nmx.x.test A 127.0.0.1\n");
@@ -872,7 +872,7 @@ test_several(void **state)
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
 		   "9: [bogus]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec)",
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)",
 		   "12: count: bad count '0' (1 to 1000)",
 		   "2: [scenario] has no summary",
 		   "11: [send] has no 'to' (at least one recipient)",
@@ -1139,6 +1139,70 @@ test_mta(void **state)
 		   "4: mta = exec needs [exec] with start = COMMAND", NULL);
 }
 
+/* [lab]: its keys, its checks, and sc_lab_apply's swap of goals for
+ * [expect] and of a directory's main.cf for [main.cf]. */
+#define LAB_SEND "[send]\nto = b@x.test\n[expect]\nstatus b@x.test = deferred\n"
+static void
+test_lab(void **state)
+{
+	struct scenario *sc;
+	char err[600], cdir[PATH_MAX + 16], f[PATH_MAX + 32];
+	FILE *fp;
+
+	(void)state;
+	sc = load(HEAD "[main.cf]\nsmtp_tls_CAfile =\n" LAB_SEND
+		  "[lab]\ntitle = T\ndifficulty = medium\ntask = one\ntask = two\n"
+		  "hint = h1\nhint = h2\ngoal = status b@x.test = sent\n"
+		  "goal = log smtp = Verified\nsolution = sol/x.diff\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->lab.line, 9);
+	assert_string_equal(sc->lab.title, "T");
+	assert_string_equal(sc->lab.difficulty, "medium");
+	assert_string_equal(sc->lab.task, "one\ntwo");
+	assert_int_equal(sc->lab.nhints, 2);
+	assert_string_equal(sc->lab.hints[1], "h2");
+	assert_int_equal(sc->lab.ngoals, 2);
+	assert_string_equal(sc->lab.goals[0].key, "status b@x.test");
+	assert_string_equal(sc->lab.goals[0].value, "sent");
+	assert_int_equal(sc->lab.goals[0].line, 16);
+	assert_string_equal(sc->lab.solution, "sol/x.diff");
+
+	snprintf(cdir, sizeof cdir, "%s/labconf", dir);
+	mkdir(cdir, 0700);
+	snprintf(f, sizeof f, "%s/main.cf", cdir);
+	assert_non_null(fp = fopen(f, "w"));
+	fputs("smtp_tls_CAfile = ${pki}/ca/root.crt\n", fp);
+	fclose(fp);
+	assert_int_equal(sc_lab_apply(sc, 1, cdir, err, sizeof err), 0);
+	assert_string_equal(sc->main_cf, "smtp_tls_CAfile = ${pki}/ca/root.crt\n");
+	assert_int_equal(sc->nexpect_kv, 2);
+	assert_string_equal(sc->expect_kv[1].value, "Verified");
+	assert_int_equal(sc->lab.ngoals, 1);	/* the [expect] lines, kept */
+	sc_free(sc);
+
+	sc = load(HEAD LAB_SEND);
+	assert_non_null(sc);
+	assert_int_equal(sc_lab_apply(sc, 1, NULL, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a lab"));
+	sc_free(sc);
+
+	fails_with(HEAD LAB_SEND "[lab]\ntitle = T\ndifficulty = tricky\ntask = t\n"
+		   "goal = status b@x.test = sometimes\ncolour = red\ntitle = U\n",
+		   "9: difficulty: bad value 'tricky' (easy, medium, hard)",
+		   "11: goal: status b@x.test: bad value 'sometimes' (sent, deferred, bounced, "
+		   "expired)",
+		   "12: unknown key 'colour' in [lab] (title, difficulty, task, hint, goal, "
+		   "solution)",
+		   "13: title: given twice in [lab]",
+		   "7: [lab] needs a difficulty (easy, medium, hard)",
+		   "7: [lab] needs at least one goal (an [expect] line a fixed configuration "
+		   "meets)", NULL);
+	fails_with(HEAD LAB_SEND "[lab]\ntitle = T\ndifficulty = easy\ntask = t\n"
+		   "goal = status b@x.test = sent\nsolution = ../x.diff\n",
+		   "12: solution: '../x.diff': a path relative to the scenario's directory, "
+		   "without '..'", NULL);
+}
+
 int
 main(void)
 {
@@ -1167,6 +1231,7 @@ main(void)
 		cmocka_unit_test(test_inbound_sections),
 		cmocka_unit_test(test_expect_state_per_run),
 		cmocka_unit_test(test_mta),
+		cmocka_unit_test(test_lab),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 

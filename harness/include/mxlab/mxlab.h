@@ -24,5 +24,6 @@
 #include "mxlab/diagnose.h"
 #include "mxlab/init.h"
 #include "mxlab/runner.h"
+#include "mxlab/lab.h"
 
 #endif

@@ -46,7 +46,12 @@ struct mxlab_run_key {
 	int repeatable;		/* each value adds to the others */
 };
 /* jobs name tag skip-tag keep verbose tap list check workdir shard junit
- * json; ends with key NULL. */
+ * json lab-goals lab-config; ends with key NULL. The last two are for
+ * labs (mxlab/lab.h, docs/labs.md): lab-goals decides each file's [lab]
+ * goal lines instead of its [expect] lines, lab-config DIR takes
+ * DIR/main.cf and DIR/master.cf (where they exist) instead of its
+ * [main.cf] and [master.cf]; a selected file without [lab] is then an
+ * error (exit 2). */
 MXLAB_API const struct mxlab_run_key *mxlab_run_keys(void);
 
 MXLAB_API mxlab_run *mxlab_run_new(void);		/* NULL: out of memory */

@@ -1,0 +1,295 @@
+/*
+ * cmd_lab.c: `mxlab lab`, training labs (docs/labs.md).
+ *
+ *   mxlab lab --list [DIR]                 the labs of DIR (scenarios/labs)
+ *   mxlab lab show FILE                    a lab's title, task, S-points
+ *   mxlab lab config FILE DIR              its broken main.cf / master.cf
+ *   mxlab lab check FILE [--config DIR]    its goals decided, with a hint
+ *
+ * A front end on mxlab/lab.h (reading a lab, writing its configuration)
+ * and mxlab/runner.h (check is a run of the one file with the keys
+ * lab-goals and lab-config). Exit: 0 listed / shown / written / every goal
+ * holds, 1 a goal fails (or the run could not run), 2 usage or file errors.
+ * The lab shell (`mxlab lab FILE`) is not written yet.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxlab/lab.h"
+#include "mxlab/runner.h"
+#include "mxlab.h"
+
+#define LAB_DIR_DEFAULT "scenarios/labs"
+
+static mxlab_run *current_run;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (current_run)
+		mxlab_run_interrupt(current_run);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: mxlab lab --list [DIR]\n"
+	    "       mxlab lab show FILE\n"
+	    "       mxlab lab config FILE DIR\n"
+	    "       sudo mxlab lab check FILE [--config DIR] [--hint N] [--keep] [-v]\n"
+	    "\n"
+	    "Training labs: scenarios whose Postfix configuration is broken on\n"
+	    "purpose, with a task, hints, goals and a reference solution\n"
+	    "(docs/labs.md).\n"
+	    "\n"
+	    "  --list [DIR]   each lab of DIR (default " LAB_DIR_DEFAULT "): file,\n"
+	    "                 title, difficulty, the S-points it covers\n"
+	    "  show FILE      the lab's title, difficulty, S-points and task\n"
+	    "  config FILE DIR\n"
+	    "                 write the lab's broken main.cf (and master.cf) into\n"
+	    "                 DIR: the files to edit, and the ones its solution\n"
+	    "                 diff applies to\n"
+	    "  check FILE     run the lab's world and decide its goals; prints\n"
+	    "                 what still fails and a hint\n"
+	    "    --config DIR DIR/main.cf, DIR/master.cf instead of the lab's own\n"
+	    "                 (default: the lab's broken configuration)\n"
+	    "    --hint N     print hint N (from 1) when a goal fails (default 1)\n"
+	    "    --keep       keep the run's directory\n"
+	    "    -v           the maillog lines as they come, on stderr\n"
+	    "  -h, --help     this text\n"
+	    "\n"
+	    "Not yet: the lab shell (mxlab lab FILE) and check --html.\n"
+	    "\n"
+	    "Exit status: 0 done (check: every goal holds), 1 a goal fails,\n"
+	    "2 a usage or lab-file error (check: or not root).\n");
+}
+
+static int
+scn_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && !strcmp(d->d_name + n - 4, ".scn") && strcmp(d->d_name, "suite.scn");
+}
+
+static int
+lab_list(const char *dir)
+{
+	struct dirent **ents;
+	char err[4096], path[4096];
+	int n, rc = MXLAB_EXIT_OK, shown = 0;
+
+	if ((n = scandir(dir, &ents, scn_file, alphasort)) < 0) {
+		mx_warn("lab", "%s: %s", dir, strerror(errno));
+		return MXLAB_EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++) {
+		mxlab_lab *lab;
+		int notlab;
+
+		snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+		free(ents[i]);
+		if (!(lab = mxlab_lab_load(path, &notlab, err, sizeof err))) {
+			if (!notlab) {
+				fprintf(stderr, "%s\n", err);
+				rc = MXLAB_EXIT_USAGE;
+			}
+			continue;
+		}
+		printf("%-44s %-7s %-14s %s\n", path, mxlab_lab_field(lab, "difficulty"),
+		       mxlab_lab_field(lab, "seed"), mxlab_lab_field(lab, "title"));
+		shown++;
+		mxlab_lab_free(lab);
+	}
+	free(ents);
+	if (!shown && rc == MXLAB_EXIT_OK) {
+		mx_warn("lab", "%s: no lab (a *.scn with a [lab] section)", dir);
+		rc = MXLAB_EXIT_USAGE;
+	}
+	return rc;
+}
+
+static mxlab_lab *
+load(const char *path)
+{
+	char err[4096];
+	mxlab_lab *lab = mxlab_lab_load(path, NULL, err, sizeof err);
+
+	if (!lab)
+		fprintf(stderr, "%s\n", err);
+	return lab;
+}
+
+static int
+lab_show(const char *path)
+{
+	mxlab_lab *lab = load(path);
+	size_t nh = 0;
+
+	if (!lab)
+		return MXLAB_EXIT_USAGE;
+	while (mxlab_lab_hint(lab, nh))
+		nh++;
+	printf("%s\n%s, covers %s, %zu hint%s\n\n%s\n", mxlab_lab_field(lab, "title"),
+	       mxlab_lab_field(lab, "difficulty"), mxlab_lab_field(lab, "seed"), nh,
+	       nh == 1 ? "" : "s", mxlab_lab_field(lab, "task"));
+	mxlab_lab_free(lab);
+	return MXLAB_EXIT_OK;
+}
+
+static int
+lab_config(const char *path, const char *dir)
+{
+	mxlab_lab *lab = load(path);
+	char err[4200];
+	int rc = MXLAB_EXIT_OK;
+
+	if (!lab)
+		return MXLAB_EXIT_USAGE;
+	if (mxlab_lab_write_config(lab, dir, err, sizeof err) != MXLAB_OK) {
+		mx_warn("lab", "%s", err);
+		rc = MXLAB_EXIT_FAIL;
+	} else
+		printf("%s: the lab's configuration written; check it with: "
+		       "sudo mxlab lab check %s --config %s\n", dir, path, dir);
+	mxlab_lab_free(lab);
+	return rc;
+}
+
+static void
+print_log(void *arg, const char *label, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s | %s\n", label, line);
+	fflush(stderr);
+}
+
+static int
+lab_check(int argc, char **argv, int i)
+{
+	const char *file = NULL, *config = NULL, *hint;
+	char err[1024];
+	long nhint = 1;
+	int keep = 0, verbose = 0, rc;
+	mxlab_lab *lab;
+	mxlab_run *run;
+
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "--hint")) {
+			if (i + 1 >= argc) {
+				mx_warn("lab", "%s: needs a value", argv[i]);
+				return MXLAB_EXIT_USAGE;
+			}
+			if (argv[i][2] == 'c')
+				config = argv[++i];
+			else {
+				char *end;
+
+				nhint = strtol(argv[++i], &end, 10);
+				if (*end || nhint < 1 || nhint > 100) {
+					mx_warn("lab", "--hint: bad value '%s' (1 to 100)", argv[i]);
+					return MXLAB_EXIT_USAGE;
+				}
+			}
+		} else if (!strcmp(argv[i], "--keep"))
+			keep = 1;
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			verbose = 1;
+		else if (argv[i][0] == '-') {
+			mx_warn("lab", "unknown option '%s' (see mxlab lab --help)", argv[i]);
+			return MXLAB_EXIT_USAGE;
+		} else if (!file)
+			file = argv[i];
+		else {
+			mx_warn("lab", "check takes one lab file ('%s' is one too many)", argv[i]);
+			return MXLAB_EXIT_USAGE;
+		}
+	}
+	if (!file) {
+		mx_warn("lab", "check: which lab? (mxlab lab check FILE)");
+		return MXLAB_EXIT_USAGE;
+	}
+	if (!(lab = load(file)))
+		return MXLAB_EXIT_USAGE;
+	if (!(run = mxlab_run_new())) {
+		mxlab_lab_free(lab);
+		mx_warn("lab", "out of memory");
+		return MXLAB_EXIT_FAIL;
+	}
+	if (mxlab_run_set(run, "lab-goals", "yes", err, sizeof err) != MXLAB_OK ||
+	    (config && mxlab_run_set(run, "lab-config", config, err, sizeof err) != MXLAB_OK) ||
+	    (keep && mxlab_run_set(run, "keep", "yes", err, sizeof err) != MXLAB_OK) ||
+	    (verbose && mxlab_run_set(run, "verbose", "yes", err, sizeof err) != MXLAB_OK) ||
+	    mxlab_run_add_path(run, file) != MXLAB_OK) {
+		mx_warn("lab", "%s", err);
+		mxlab_run_free(run);
+		mxlab_lab_free(lab);
+		return MXLAB_EXIT_FAIL;
+	}
+	mxlab_run_set_output(run, stdout, stderr);
+	mxlab_run_set_log(run, print_log, NULL);
+	current_run = run;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = mxlab_run_execute(run);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	current_run = NULL;
+	mxlab_run_free(run);
+	if (rc == MXLAB_EXIT_OK)
+		printf("lab solved: every goal of %s holds\n", file);
+	else if (rc == MXLAB_EXIT_FAIL) {
+		printf("lab not solved yet: the goals above still fail\n");
+		if ((hint = mxlab_lab_hint(lab, (size_t)nhint - 1))) {
+			printf("hint %ld: %s\n", nhint, hint);
+			if (mxlab_lab_hint(lab, (size_t)nhint))
+				printf("(the next one: mxlab lab check %s%s%s --hint %ld)\n", file,
+				       config ? " --config " : "", config ? config : "", nhint + 1);
+		} else
+			printf("no hint %ld: see the solution, %s\n", nhint,
+			       mxlab_lab_field(lab, "solution") ? mxlab_lab_field(lab, "solution")
+								: "(none)");
+	}
+	mxlab_lab_free(lab);
+	return rc;
+}
+
+int
+cmd_lab(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MXLAB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return MXLAB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--list")) {
+		if (argc > 3) {
+			mx_warn("lab", "--list takes one directory at most");
+			return MXLAB_EXIT_USAGE;
+		}
+		return lab_list(argc > 2 ? argv[2] : LAB_DIR_DEFAULT);
+	}
+	if (!strcmp(argv[1], "check"))
+		return lab_check(argc, argv, 2);
+	if (!strcmp(argv[1], "show") && argc == 3)
+		return lab_show(argv[2]);
+	if (!strcmp(argv[1], "config") && argc == 4)
+		return lab_config(argv[2], argv[3]);
+	if (argv[1][0] != '-' && argc == 2 && strstr(argv[1], ".scn")) {
+		mx_warn("lab", "the lab shell (mxlab lab FILE) is not written yet: see "
+			"mxlab lab show, config and check (docs/labs.md)");
+		return MXLAB_EXIT_USAGE;
+	}
+	mx_warn("lab", "bad arguments (see mxlab lab --help)");
+	return MXLAB_EXIT_USAGE;
+}

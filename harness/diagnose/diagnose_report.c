@@ -13,72 +13,7 @@
 
 #include "diagnose_int.h"
 #include "jsonw.h"
-
-struct text {
-	char *buf;
-	size_t len, cap;
-	int failed;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void
-put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->failed)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0,
-			      fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if (t->buf && t->len + (size_t)n < t->cap) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = (t->cap ? t->cap : 4096) * 2 + (size_t)n;
-		char *nb = realloc(t->buf, cap);
-
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-}
-
-/* Word-wrap s at 78 columns after a hanging label. */
-static void
-put_wrapped(struct text *t, const char *label, const char *s)
-{
-	size_t indent = strlen(label), col = indent;
-
-	put(t, "%s", label);
-	while (*s) {
-		size_t n = strcspn(s, " ");
-
-		if (col > indent && col + 1 + n > 78) {
-			put(t, "\n%*s", (int)indent, "");
-			col = indent;
-		} else if (col > indent) {
-			put(t, " ");
-			col++;
-		}
-		put(t, "%.*s", (int)n, s);
-		col += n;
-		s += n;
-		while (*s == ' ')
-			s++;
-	}
-	put(t, "\n");
-}
+#include "textbuf.h"
 
 /* "3 deferred, 1 sent" */
 static void
@@ -101,7 +36,7 @@ outcomes(char *buf, size_t len, const struct mxlab_diagnose_entry *e)
 char *
 mxlab_diagnose_text(const mxlab_diagnose *d)
 {
-	struct text t = { 0 };
+	struct mx_text t = { 0 };
 	struct mxlab_diagnose_stats st;
 	struct mxlab_diagnose_entry e;
 	size_t nfail = 0;
@@ -110,55 +45,51 @@ mxlab_diagnose_text(const mxlab_diagnose *d)
 	mxlab_diagnose_get_stats(d, &st);
 	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++)
 		nfail += e.failure != 0;
-	put(&t, "mxlab diagnose: %llu lines, %llu from Postfix (%llu smtp, %llu smtpd); "
+	mx_text_put(&t, "mxlab diagnose: %llu lines, %llu from Postfix (%llu smtp, %llu smtpd); "
 	    "%llu TLS events, %llu failures\n", st.lines, st.postfix, st.smtp, st.smtpd,
 	    st.tls_events, st.failures);
 	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
-		put(&t, "\n%s  %s %s%s%s%s: %s (%s)\n", e.failure ? "FAIL" : "NOTE", e.daemon,
+		mx_text_put(&t, "\n%s  %s %s%s%s%s: %s (%s)\n", e.failure ? "FAIL" : "NOTE", e.daemon,
 		    e.daemon[4] == 'd' ? "client " : "to ", e.destination,
 		    e.domain[0] ? " for " : "", e.domain, e.cause, e.term);
 		outcomes(buf, sizeof buf, &e);
-		put(&t, "      %llu time%s (%s)", e.count, e.count == 1 ? "" : "s", buf);
+		mx_text_put(&t, "      %llu time%s (%s)", e.count, e.count == 1 ? "" : "s", buf);
 		if (e.messages)
-			put(&t, ", %llu message%s", e.messages, e.messages == 1 ? "" : "s");
-		put(&t, "\n      first %s, last %s\n", e.first, e.last);
-		put(&t, "      example (%s):\n        %s\n", e.example_where, e.example);
-		put_wrapped(&t, "      cause: ", e.why);
-		put_wrapped(&t, "      fix:   ", e.fix);
+			mx_text_put(&t, ", %llu message%s", e.messages, e.messages == 1 ? "" : "s");
+		mx_text_put(&t, "\n      first %s, last %s\n", e.first, e.last);
+		mx_text_put(&t, "      example (%s):\n        %s\n", e.example_where, e.example);
+		mx_text_wrapped(&t, "      cause: ", e.why);
+		mx_text_wrapped(&t, "      fix:   ", e.fix);
 		if (e.meanwhile)
-			put_wrapped(&t, "      meanwhile: ", e.meanwhile);
+			mx_text_wrapped(&t, "      meanwhile: ", e.meanwhile);
 		if (e.guide[0])
-			put(&t, "      guide: %s\n", e.guide);
+			mx_text_put(&t, "      guide: %s\n", e.guide);
 	}
 	if (mxlab_diagnose_count(d) == 0)
-		put(&t, "\nNo TLS failure found.\n");
+		mx_text_put(&t, "\nNo TLS failure found.\n");
 	if (st.skipped || st.not_text || st.too_long || st.unterminated || st.evicted ||
 	    st.folded) {
-		put(&t, "\nInput: %llu lines not from Postfix or not understood (skipped)",
+		mx_text_put(&t, "\nInput: %llu lines not from Postfix or not understood (skipped)",
 		    st.skipped);
 		if (st.not_text)
-			put(&t, ", %llu not text (skipped)", st.not_text);
+			mx_text_put(&t, ", %llu not text (skipped)", st.not_text);
 		if (st.too_long)
-			put(&t, ", %llu cut at 8 KiB", st.too_long);
+			mx_text_put(&t, ", %llu cut at 8 KiB", st.too_long);
 		if (st.unterminated)
-			put(&t, ", %llu input%s without a final newline", st.unterminated,
+			mx_text_put(&t, ", %llu input%s without a final newline", st.unterminated,
 			    st.unterminated == 1 ? "" : "s");
 		if (st.evicted)
-			put(&t, ", %llu links dropped for room", st.evicted);
+			mx_text_put(&t, ", %llu links dropped for room", st.evicted);
 		if (st.folded)
-			put(&t, ", %llu events under %s", st.folded, DG_OTHER);
-		put(&t, "\n");
+			mx_text_put(&t, ", %llu events under %s", st.folded, DG_OTHER);
+		mx_text_put(&t, "\n");
 		for (size_t i = 0; i < mxlab_diagnose_nnotes(d); i++)
-			put(&t, "  %s\n", mxlab_diagnose_note(d, i));
+			mx_text_put(&t, "  %s\n", mxlab_diagnose_note(d, i));
 	}
-	put(&t, "\nSummary: %zu cause%s of TLS failure, %zu note%s\n", nfail,
+	mx_text_put(&t, "\nSummary: %zu cause%s of TLS failure, %zu note%s\n", nfail,
 	    nfail == 1 ? "" : "s", mxlab_diagnose_count(d) - nfail,
 	    mxlab_diagnose_count(d) - nfail == 1 ? "" : "s");
-	if (t.failed) {
-		free(t.buf);
-		return NULL;
-	}
-	return t.buf;
+	return mx_text_take(&t);
 }
 
 char *

@@ -16,6 +16,7 @@
 
 #include "mxlab/probe.h"
 #include "jsonw.h"
+#include "textbuf.h"
 #include "tlscause.h"
 
 /* "docs/tls-guide.md#s6" for a finding the guide explains, else NULL. */
@@ -185,100 +186,34 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 
 /* ---------------------------------------------------------------- text */
 
-struct text {
-	char *buf;
-	size_t len, cap;
-	int failed;
-};
-
-__attribute__((format(printf, 2, 3)))
 static void
-put(struct text *t, const char *fmt, ...)
+text_chain(struct mx_text *t, const char *title, const struct mxlab_client_result *r)
 {
-	va_list ap;
-	int n;
-
-	if (t->failed)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0,
-			      fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if (t->buf && t->len + (size_t)n < t->cap) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = (t->cap ? t->cap : 1024) * 2 + (size_t)n;
-		char *nb = realloc(t->buf, cap);
-
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-}
-
-/* Word-wrap text at 78 columns after a hanging label ("    seen:  "). */
-static void
-put_wrapped(struct text *t, const char *label, const char *s)
-{
-	size_t indent = strlen(label), col = indent;
-
-	put(t, "%s", label);
-	while (*s) {
-		size_t n = strcspn(s, " ");
-
-		if (col > indent && col + 1 + n > 78) {
-			put(t, "\n%*s", (int)indent, "");
-			col = indent;
-		} else if (col > indent) {
-			put(t, " ");
-			col++;
-		}
-		put(t, "%.*s", (int)n, s);
-		col += n;
-		s += n;
-		while (*s == ' ')
-			s++;
-	}
-	put(t, "\n");
-}
-
-static void
-text_chain(struct text *t, const char *title, const struct mxlab_client_result *r)
-{
-	put(t, "\nCertificate chain %s\n", title);
+	mx_text_put(t, "\nCertificate chain %s\n", title);
 	if (!r->tls) {
-		put(t, "  no TLS: stopped at %s: %s\n", mxlab_client_stage_name(r->failed_stage),
+		mx_text_put(t, "  no TLS: stopped at %s: %s\n", mxlab_client_stage_name(r->failed_stage),
 		    r->error[0] ? r->error : "?");
 		if (r->nchain == 0)
 			return;
 	} else {
-		put(t, "  %s, %s, %d certificate%s\n", r->tls_version, r->cipher, r->nchain,
+		mx_text_put(t, "  %s, %s, %d certificate%s\n", r->tls_version, r->cipher, r->nchain,
 		    r->nchain == 1 ? "" : "s");
 	}
 	for (int i = 0; i < r->nchain && i < MXLAB_CLIENT_MAX_CHAIN; i++) {
 		const struct mxlab_client_cert *c = &r->chain[i];
 
-		put(t, "  %d s: %s\n", i, c->subject);
-		put(t, "    i: %s\n", c->issuer);
-		put(t, "    valid %s .. %s%s\n", c->not_before, c->not_after, c->ca ? ", CA" : "");
+		mx_text_put(t, "  %d s: %s\n", i, c->subject);
+		mx_text_put(t, "    i: %s\n", c->issuer);
+		mx_text_put(t, "    valid %s .. %s%s\n", c->not_before, c->not_after, c->ca ? ", CA" : "");
 		if (c->names[0])
-			put(t, "    names: %s\n", c->names);
+			mx_text_put(t, "    names: %s\n", c->names);
 	}
 }
 
 static void
-text_verdict(struct text *t, const char *label, int verified, const char *why)
+text_verdict(struct mx_text *t, const char *label, int verified, const char *why)
 {
-	put(t, "  %-28s %s%s\n", label, verified ? "verified" : "NOT verified: ",
+	mx_text_put(t, "  %-28s %s%s\n", label, verified ? "verified" : "NOT verified: ",
 	    verified ? "" : (why && *why ? why : "?"));
 }
 
@@ -295,44 +230,44 @@ same_chain(const struct mxlab_client_result *a, const struct mxlab_client_result
 }
 
 static void
-text_by_hand(struct text *t, const struct mxlab_probe_report *rep)
+text_by_hand(struct mx_text *t, const struct mxlab_probe_report *rep)
 {
 	char hp[300];
 	const char *st = rep->implicit_tls ? "" : "-starttls smtp ";
 
 	snprintf(hp, sizeof hp, strchr(rep->host, ':') ? "[%s]:%u" : "%s:%u", rep->host,
 		 rep->port);
-	put(t, "\nBy hand (seed guide, diagnostics)\n");
-	put(t, "  openssl s_client %s-connect %s -showcerts -noservername\n", st, hp);
+	mx_text_put(t, "\nBy hand (seed guide, diagnostics)\n");
+	mx_text_put(t, "  openssl s_client %s-connect %s -showcerts -noservername\n", st, hp);
 	if (rep->name[0])
-		put(t, "  openssl s_client %s-connect %s -showcerts -servername %s\n", st, hp,
+		mx_text_put(t, "  openssl s_client %s-connect %s -showcerts -servername %s\n", st, hp,
 		    rep->name);
-	put(t, "  on the server: postconf -n | grep -E 'tls|sni|policy|CA'\n"
+	mx_text_put(t, "  on the server: postconf -n | grep -E 'tls|sni|policy|CA'\n"
 	       "  while investigating: smtpd_tls_loglevel = 2 (then back to 1)\n");
 }
 
 char *
 mxlab_probe_report_text(const struct mxlab_probe_report *rep)
 {
-	struct text t = { 0 };
+	struct mx_text t = { 0 };
 	int counts[4] = { 0 };
 	char label[300];
 
-	put(&t, "mxlab probe %s (%s, name %s, %s)\n", rep->target,
+	mx_text_put(&t, "mxlab probe %s (%s, name %s, %s)\n", rep->target,
 	    rep->implicit_tls ? "implicit TLS" : "STARTTLS", rep->name[0] ? rep->name : "none",
 	    rep->ca_given ? "CA given" : "no CA: trust not judged");
-	put(&t, "\nConnection\n");
-	put(&t, "  %-12s %s:%u %s\n", "address", rep->host, rep->port,
+	mx_text_put(&t, "\nConnection\n");
+	mx_text_put(&t, "  %-12s %s:%u %s\n", "address", rep->host, rep->port,
 	    rep->connected ? "connected" : "NOT connected");
 	if (rep->connect_error[0])
-		put(&t, "  %-12s %s\n", "error", rep->connect_error);
-	put(&t, "  %-12s %s\n", "greeting", rep->greeting[0] ? rep->greeting : "(none)");
+		mx_text_put(&t, "  %-12s %s\n", "error", rep->connect_error);
+	mx_text_put(&t, "  %-12s %s\n", "greeting", rep->greeting[0] ? rep->greeting : "(none)");
 
 	if (!rep->implicit_tls && rep->ehlo_done) {
-		put(&t, "\nSTARTTLS\n");
-		put(&t, "  %-12s %s\n", "offered", rep->starttls_offered ? "yes" : "NO");
+		mx_text_put(&t, "\nSTARTTLS\n");
+		mx_text_put(&t, "  %-12s %s\n", "offered", rep->starttls_offered ? "yes" : "NO");
 		if (rep->nosni_done && rep->nosni.reply[MXLAB_CS_STARTTLS].code)
-			put(&t, "  %-12s %d %.*s\n", "reply", rep->nosni.reply[MXLAB_CS_STARTTLS].code,
+			mx_text_put(&t, "  %-12s %d %.*s\n", "reply", rep->nosni.reply[MXLAB_CS_STARTTLS].code,
 			    (int)strcspn(rep->nosni.reply[MXLAB_CS_STARTTLS].text, "\n"),
 			    rep->nosni.reply[MXLAB_CS_STARTTLS].text);
 	}
@@ -341,24 +276,24 @@ mxlab_probe_report_text(const struct mxlab_probe_report *rep)
 	if (rep->sni_done) {
 		snprintf(label, sizeof label, "with SNI %s", rep->name);
 		if (rep->nosni.tls && rep->sni.tls && same_chain(&rep->nosni, &rep->sni))
-			put(&t, "\nCertificate chain %s\n  the same as without SNI\n", label);
+			mx_text_put(&t, "\nCertificate chain %s\n  the same as without SNI\n", label);
 		else
 			text_chain(&t, label, &rep->sni);
 	}
 	for (size_t i = 0; i < rep->nextra && i < MXLAB_PROBE_MAX_SNI; i++) {
 		const struct mxlab_probe_sni *x = &rep->extra[i];
 
-		put(&t, "\nCertificate chain with SNI %s\n", x->name);
+		mx_text_put(&t, "\nCertificate chain with SNI %s\n", x->name);
 		if (!x->tls)
-			put(&t, "  no TLS: %s\n", x->error);
+			mx_text_put(&t, "  no TLS: %s\n", x->error);
 		else
-			put(&t, "  %d certificate%s, leaf %s\n    i: %s\n    valid until %s\n",
+			mx_text_put(&t, "  %d certificate%s, leaf %s\n    i: %s\n    valid until %s\n",
 			    x->nchain, x->nchain == 1 ? "" : "s", x->subject, x->issuer,
 			    x->not_after);
 	}
 	if ((rep->nosni_done && rep->nosni.tls) || (rep->sni_done && rep->sni.tls) ||
 	    rep->nextra) {
-		put(&t, "\nVerification (name %s, %s)\n", rep->name[0] ? rep->name : "not checked",
+		mx_text_put(&t, "\nVerification (name %s, %s)\n", rep->name[0] ? rep->name : "not checked",
 		    rep->ca_given ? "against the CA given" : "no CA: never trusted");
 		if (rep->nosni_done && rep->nosni.tls)
 			text_verdict(&t, "without SNI", rep->nosni.verified, rep->nosni.verify_text);
@@ -373,42 +308,38 @@ mxlab_probe_report_text(const struct mxlab_probe_report *rep)
 			}
 	}
 	if (rep->versions_tested[0] || rep->versions_untested[0]) {
-		put(&t, "\nProtocols\n");
-		put(&t, "  %-12s %s\n", "accepted", rep->versions_accepted[0] ? rep->versions_accepted : "none");
-		put(&t, "  %-12s %s\n", "refused", rep->versions_refused[0] ? rep->versions_refused : "none");
+		mx_text_put(&t, "\nProtocols\n");
+		mx_text_put(&t, "  %-12s %s\n", "accepted", rep->versions_accepted[0] ? rep->versions_accepted : "none");
+		mx_text_put(&t, "  %-12s %s\n", "refused", rep->versions_refused[0] ? rep->versions_refused : "none");
 		if (rep->versions_untested[0])
-			put(&t, "  %-12s %s\n", "not tested", rep->versions_untested);
+			mx_text_put(&t, "  %-12s %s\n", "not tested", rep->versions_untested);
 	}
-	put(&t, "\nAUTH\n");
+	mx_text_put(&t, "\nAUTH\n");
 	if (!rep->implicit_tls)
-		put(&t, "  %-12s %s\n", "before TLS", rep->auth_mechs_before[0] ? rep->auth_mechs_before : "not offered");
-	put(&t, "  %-12s %s\n", "after TLS", rep->auth_mechs_after[0] ? rep->auth_mechs_after
+		mx_text_put(&t, "  %-12s %s\n", "before TLS", rep->auth_mechs_before[0] ? rep->auth_mechs_before : "not offered");
+	mx_text_put(&t, "  %-12s %s\n", "after TLS", rep->auth_mechs_after[0] ? rep->auth_mechs_after
 				: (rep->nosni.tls || rep->sni.tls) ? "not offered" : "(no TLS session)");
 
-	put(&t, "\nFindings\n");
+	mx_text_put(&t, "\nFindings\n");
 	for (size_t i = 0; i < rep->nfindings; i++) {
 		const struct mxlab_probe_finding *f = &rep->findings[i];
 
 		counts[f->severity & 3]++;
-		put(&t, "  %-5s %s\n", mxlab_probe_severity_name(f->severity), f->id);
-		put_wrapped(&t, "        seen:  ", f->seen);
+		mx_text_put(&t, "  %-5s %s\n", mxlab_probe_severity_name(f->severity), f->id);
+		mx_text_wrapped(&t, "        seen:  ", f->seen);
 		if (f->cause[0])
-			put_wrapped(&t, "        cause: ", f->cause);
+			mx_text_wrapped(&t, "        cause: ", f->cause);
 		if (f->fix[0])
-			put_wrapped(&t, "        fix:   ", f->fix);
+			mx_text_wrapped(&t, "        fix:   ", f->fix);
 		if (f->severity != MXLAB_PROBE_OK && guide_link(f->id, label, sizeof label))
-			put(&t, "        guide: %s\n", label);
+			mx_text_put(&t, "        guide: %s\n", label);
 	}
 	if (!rep->nfindings)
-		put(&t, "  none\n");
+		mx_text_put(&t, "  none\n");
 	text_by_hand(&t, rep);
-	put(&t, "\nSummary: %d error%s, %d warning%s, %d info, %d ok (%.2f s)\n",
+	mx_text_put(&t, "\nSummary: %d error%s, %d warning%s, %d info, %d ok (%.2f s)\n",
 	    counts[MXLAB_PROBE_ERROR], counts[MXLAB_PROBE_ERROR] == 1 ? "" : "s",
 	    counts[MXLAB_PROBE_WARN], counts[MXLAB_PROBE_WARN] == 1 ? "" : "s",
 	    counts[MXLAB_PROBE_INFO], counts[MXLAB_PROBE_OK], rep->seconds);
-	if (t.failed) {
-		free(t.buf);
-		return NULL;
-	}
-	return t.buf;
+	return mx_text_take(&t);
 }

@@ -14,7 +14,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,6 @@
 #include "mxlab.h"
 
 #define LAB_DIR_DEFAULT "scenarios/labs"
-
-static mxlab_run *current_run;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	if (current_run)
-		mxlab_run_interrupt(current_run);
-}
 
 static void
 usage(FILE *fp)
@@ -162,14 +151,6 @@ lab_config(const char *path, const char *dir)
 	return rc;
 }
 
-static void
-print_log(void *arg, const char *label, const char *line)
-{
-	(void)arg;
-	fprintf(stderr, "%s | %s\n", label, line);
-	fflush(stderr);
-}
-
 static int
 lab_check(int argc, char **argv, int i)
 {
@@ -232,16 +213,7 @@ lab_check(int argc, char **argv, int i)
 		mxlab_lab_free(lab);
 		return MXLAB_EXIT_FAIL;
 	}
-	mxlab_run_set_output(run, stdout, stderr);
-	mxlab_run_set_log(run, print_log, NULL);
-	current_run = run;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	rc = mxlab_run_execute(run);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	current_run = NULL;
+	rc = mx_run_execute(run);
 	mxlab_run_free(run);
 	if (rc == MXLAB_EXIT_OK)
 		printf("lab solved: every goal of %s holds\n", file);

@@ -26,7 +26,8 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	mxlab_run_interrupt(current_run);
+	if (current_run)
+		mxlab_run_interrupt(current_run);
 }
 
 static void
@@ -183,6 +184,24 @@ print_log(void *arg, const char *label, const char *line)
 }
 
 int
+mx_run_execute(mxlab_run *run)
+{
+	int rc;
+
+	mxlab_run_set_output(run, stdout, stderr);
+	mxlab_run_set_log(run, print_log, NULL);
+	current_run = run;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = mxlab_run_execute(run);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	current_run = NULL;
+	return rc;
+}
+
+int
 cmd_run(int argc, char **argv)
 {
 	mxlab_run *run = mxlab_run_new();
@@ -203,17 +222,8 @@ cmd_run(int argc, char **argv)
 		mxlab_run_free(run);
 		return MXLAB_EXIT_USAGE;
 	}
-	mxlab_run_set_output(run, stdout, stderr);
 	mxlab_run_set_html(run, html_fp);
-	mxlab_run_set_log(run, print_log, NULL);
-	current_run = run;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	rc = mxlab_run_execute(run);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	current_run = NULL;
+	rc = mx_run_execute(run);
 	mxlab_run_free(run);
 	if (html_fp && fclose(html_fp) != 0) {
 		mx_warn("run", "--html %s: %s", html, strerror(errno));

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "mxlab/runner.h"
+
 #define MXLAB_EXIT_OK 0
 #define MXLAB_EXIT_FAIL 1
 #define MXLAB_EXIT_USAGE 2
@@ -21,6 +23,10 @@ int cmd_send(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+
+/* cmd_run.c: execute a run as `mxlab run` does (report on stdout and
+ * stderr, -v lines on stderr, SIGINT/SIGTERM interrupt it); its exit code. */
+int mx_run_execute(mxlab_run *run);
 
 /* "mxlab SUBCOMMAND: " + message + newline, on stderr. */
 void mx_warn(const char *sub, const char *fmt, ...)

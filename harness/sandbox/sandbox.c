@@ -38,6 +38,12 @@ trampoline(void *p)
 	 * parent that died before this call is not detectable; the results pipe
 	 * then has no reader and the sandbox ends at its first report. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A session of its own: the terminal mxlab runs on is no longer the
+	 * controlling terminal of anything inside, so a root process there
+	 * cannot push keystrokes into it (TIOCSTI needs CAP_SYS_ADMIN on a
+	 * terminal that is not one's own, and the sandbox drops it), nor get
+	 * its job-control signals. */
+	setsid();
 	return s->fn(s->arg);
 }
 

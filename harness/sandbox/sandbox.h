@@ -6,7 +6,9 @@
  * so when it exits the kernel kills everything left inside, and the
  * namespaces (loopback network, mounts) go with it. It also dies with its
  * parent (PR_SET_PDEATHSIG), so a runner that crashes leaves nothing
- * behind.
+ * behind. It starts a session of its own (setsid): the terminal mxlab
+ * runs on is nobody's controlling terminal inside, so no process there can
+ * push keystrokes into it (TIOCSTI) or take its signals.
  *
  * sb_enter(), called first thing in the child, builds a new root file
  * system on a private tmpfs and pivots into it (sandbox_fs.c), so that

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP mxlab run needs root"
 	exit 0
 fi
-plan 17
+plan 20
 
 # Every path of the system's Postfix, with type, mode, owner, size, mtime,
 # and every file's contents.
@@ -109,6 +109,35 @@ OUT=$("$MXLAB" run --keep "$T/system-dirs.scn" 2>&1)
 W=$(printf '%s\n' "$OUT" | sed -n 's/.*work directory \(\/tmp\/mxlab-run\.[A-Za-z0-9]*\).*/\1/p')
 expect_eq "workdir: only root enters the default work directory" 700 "$(stat -c %a "$W" 2>&1)"
 case $W in /tmp/mxlab-run.?*) rm -rf "$W" ;; esac
+
+# The terminal mxlab runs on is not the sandbox's: a root process inside
+# (an exec driver's command here) can neither push keystrokes into it
+# (TIOCSTI, which the user's shell would run once mxlab exits) nor read
+# what the user types. script(1) gives the run a terminal of its own.
+cat >"$T/tty.scn" <<'EOF'
+[scenario]
+summary = hostile: keystrokes into the terminal mxlab runs on
+mta     = exec
+
+[exec]
+start   = perl -e 'for my $f ("/dev/tty", "/proc/self/fd/0") { my $c = "x"; if (open(T, "+<", $f)) { print "$f ", (ioctl(T, 0x5412, $c) ? "INJECTED" : "refused: $!"), "\n" } else { print "$f open: $!\n" } } print -t STDIN ? "stdin: a terminal\n" : "stdin: no terminal\n"' >${instance}/tty.log 2>&1; echo done >>${instance}/tty.log
+log     = ${instance}/tty.log
+
+[expect]
+log = done
+EOF
+if command -v script >/dev/null 2>&1 && command -v perl >/dev/null 2>&1; then
+	script -qec "$MXLAB run --keep --workdir $T/w5 $T/tty.scn" /dev/null >"$T/tty.out" 2>&1 </dev/null
+	TLOG=$(cat "$T"/w5/001-tty/exec/tty.log 2>&1)
+	expect_match "terminal: the hostile command ran" '^done$' "$TLOG"
+	expect_no_match "terminal: no keystroke pushed into it (TIOCSTI)" 'INJECTED' "$TLOG"
+	expect_match "terminal: the sandbox's stdin is not the user's terminal" '^stdin: no terminal$' "$TLOG"
+	printf '%s\n' "$TLOG" | grep -q -e INJECTED -e 'stdin: a' && diag "$TLOG"
+else
+	skip "terminal: the hostile command ran" "no script(1) or perl"
+	skip "terminal: no keystroke pushed into it (TIOCSTI)" "no script(1) or perl"
+	skip "terminal: the sandbox's stdin is not the user's terminal" "no script(1) or perl"
+fi
 
 after=$(system_state)
 if [ "$before" = "$after" ]; then ok "the system's Postfix directories are unchanged"; else

@@ -10,7 +10,7 @@
  * and mxlab/runner.h (check is a run of the one file with the keys
  * lab-goals and lab-config). Exit: 0 listed / shown / written / every goal
  * holds, 1 a goal fails (or the run could not run), 2 usage or file errors.
- * The lab shell (`mxlab lab FILE`) is not written yet.
+ *   sudo mxlab lab FILE [--config DIR]     the lab shell (lab_shell.c)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,15 +28,27 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: mxlab lab --list [DIR]\n"
+	    "usage: sudo mxlab lab FILE [--config DIR] [--workdir DIR] [--keep] [-v]\n"
+	    "       mxlab lab --list [DIR]\n"
 	    "       mxlab lab show FILE\n"
 	    "       mxlab lab config FILE DIR\n"
-	    "       sudo mxlab lab check FILE [--config DIR] [--hint N] [--keep] [-v]\n"
+	    "       sudo mxlab lab check FILE [--config DIR] [--hint N] [--workdir DIR]\n"
+	    "                        [--keep] [-v]\n"
 	    "\n"
 	    "Training labs: scenarios whose Postfix configuration is broken on\n"
 	    "purpose, with a task, hints, goals and a reference solution\n"
 	    "(docs/labs.md).\n"
 	    "\n"
+	    "  FILE           the lab shell: the lab's world (fake DNS, peers, its\n"
+	    "                 Postfix) starts, its mail is sent once, and a shell\n"
+	    "                 opens inside it: MAIL_CONFIG is the lab's Postfix,\n"
+	    "                 postconf, postqueue, posttls-finger, openssl s_client\n"
+	    "                 reach the lab's world and nothing else. Inside:\n"
+	    "                 mxlab lab check (Postfix restarted on the edited\n"
+	    "                 configuration, the mail sent again, the goals\n"
+	    "                 decided), mxlab lab hint, mxlab lab task; exit leaves\n"
+	    "                 and stops everything. --config, --workdir, --keep,\n"
+	    "                 -v as for check. Exit 0 when the last check passed\n"
 	    "  --list [DIR]   each lab of DIR (default " LAB_DIR_DEFAULT "): file,\n"
 	    "                 title, difficulty, the S-points it covers\n"
 	    "  show FILE      the lab's title, difficulty, S-points and task\n"
@@ -49,12 +61,14 @@ usage(FILE *fp)
 	    "    --config DIR DIR/main.cf, DIR/master.cf instead of the lab's own\n"
 	    "                 (default: the lab's broken configuration)\n"
 	    "    --hint N     print hint N (from 1) when a goal fails (default 1)\n"
-	    "    --keep       keep the run's directory\n"
+	    "    --workdir DIR  the run's directory goes in DIR (default: a new\n"
+	    "                 /tmp/mxlab-run.XXXXXX)\n"
+	    "    --keep       keep the run's directory (kept anyway when a goal\n"
+	    "                 fails: the configuration you edited is there)\n"
 	    "    -v           the maillog lines as they come, on stderr\n"
 	    "  -h, --help     this text\n"
 	    "\n"
-	    "Not yet: the lab shell (mxlab lab FILE) and check --html.\n"
-	    "\n"
+
 	    "Exit status: 0 done (check: every goal holds), 1 a goal fails,\n"
 	    "2 a usage or lab-file error (check: or not root).\n");
 }
@@ -151,10 +165,11 @@ lab_config(const char *path, const char *dir)
 	return rc;
 }
 
+/* check (shell 0) and the lab shell (shell 1): one run of the lab. */
 static int
-lab_check(int argc, char **argv, int i)
+lab_run(int argc, char **argv, int i, int shell)
 {
-	const char *file = NULL, *config = NULL, *hint;
+	const char *file = NULL, *config = NULL, *workdir = NULL, *hint;
 	char err[1024];
 	long nhint = 1;
 	int keep = 0, verbose = 0, rc;
@@ -162,13 +177,16 @@ lab_check(int argc, char **argv, int i)
 	mxlab_run *run;
 
 	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "--hint")) {
+		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "--hint") ||
+		    !strcmp(argv[i], "--workdir")) {
 			if (i + 1 >= argc) {
 				mx_warn("lab", "%s: needs a value", argv[i]);
 				return MXLAB_EXIT_USAGE;
 			}
 			if (argv[i][2] == 'c')
 				config = argv[++i];
+			else if (argv[i][2] == 'w')
+				workdir = argv[++i];
 			else {
 				char *end;
 
@@ -196,6 +214,10 @@ lab_check(int argc, char **argv, int i)
 		mx_warn("lab", "check: which lab? (mxlab lab check FILE)");
 		return MXLAB_EXIT_USAGE;
 	}
+	if (shell && nhint != 1) {
+		mx_warn("lab", "--hint is for check (in the shell: mxlab lab hint)");
+		return MXLAB_EXIT_USAGE;
+	}
 	if (!(lab = load(file)))
 		return MXLAB_EXIT_USAGE;
 	if (!(run = mxlab_run_new())) {
@@ -206,7 +228,9 @@ lab_check(int argc, char **argv, int i)
 	if (mxlab_run_set(run, "lab-goals", "yes", err, sizeof err) != MXLAB_OK ||
 	    (config && mxlab_run_set(run, "lab-config", config, err, sizeof err) != MXLAB_OK) ||
 	    (keep && mxlab_run_set(run, "keep", "yes", err, sizeof err) != MXLAB_OK) ||
+	    (workdir && mxlab_run_set(run, "workdir", workdir, err, sizeof err) != MXLAB_OK) ||
 	    (verbose && mxlab_run_set(run, "verbose", "yes", err, sizeof err) != MXLAB_OK) ||
+	    (shell && mxlab_run_set(run, "lab-shell", "yes", err, sizeof err) != MXLAB_OK) ||
 	    mxlab_run_add_path(run, file) != MXLAB_OK) {
 		mx_warn("lab", "%s", err);
 		mxlab_run_free(run);
@@ -215,6 +239,13 @@ lab_check(int argc, char **argv, int i)
 	}
 	rc = mx_run_execute(run);
 	mxlab_run_free(run);
+	if (shell) {
+		printf("%s: %s\n", file, rc == MXLAB_EXIT_OK ? "solved (the last check passed)" :
+		       rc == MXLAB_EXIT_FAIL ? "left the lab, not solved (see above)" :
+		       "the lab shell could not run");
+		mxlab_lab_free(lab);
+		return rc;
+	}
 	if (rc == MXLAB_EXIT_OK)
 		printf("lab solved: every goal of %s holds\n", file);
 	else if (rc == MXLAB_EXIT_FAIL) {
@@ -252,16 +283,13 @@ cmd_lab(int argc, char **argv)
 		return lab_list(argc > 2 ? argv[2] : LAB_DIR_DEFAULT);
 	}
 	if (!strcmp(argv[1], "check"))
-		return lab_check(argc, argv, 2);
+		return lab_run(argc, argv, 2, 0);
 	if (!strcmp(argv[1], "show") && argc == 3)
 		return lab_show(argv[2]);
 	if (!strcmp(argv[1], "config") && argc == 4)
 		return lab_config(argv[2], argv[3]);
-	if (argv[1][0] != '-' && argc == 2 && strstr(argv[1], ".scn")) {
-		mx_warn("lab", "the lab shell (mxlab lab FILE) is not written yet: see "
-			"mxlab lab show, config and check (docs/labs.md)");
-		return MXLAB_EXIT_USAGE;
-	}
+	if (argv[1][0] != '-' && strcmp(argv[1], "show") && strcmp(argv[1], "config"))
+		return lab_run(argc, argv, 1, 1);
 	mx_warn("lab", "bad arguments (see mxlab lab --help)");
 	return MXLAB_EXIT_USAGE;
 }

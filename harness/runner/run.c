@@ -38,6 +38,8 @@ static const struct mxlab_run_key run_keys[] = {
 	  "(mxlab lab check)", 0 },
 	{ "lab-config", "DIR", "labs: DIR/main.cf and DIR/master.cf replace their "
 	  "[main.cf] and [master.cf] (mxlab lab check)", 0 },
+	{ "lab-shell", NULL, "labs: once the one lab's world is up, a shell inside it on "
+	  "this process's terminal until it exits (mxlab lab FILE)", 0 },
 	{ NULL, NULL, NULL, 0 }
 };
 
@@ -179,6 +181,8 @@ mxlab_run_set(mxlab_run *run, const char *key, const char *value, char *err, siz
 		flag = &run->check;
 	else if (!strcmp(key, "lab-goals"))
 		flag = &run->lab_goals;
+	else if (!strcmp(key, "lab-shell"))
+		flag = &run->lab_shell;
 	if (flag) {
 		if (!value || !strcmp(value, "yes"))
 			*flag = 1;
@@ -391,6 +395,7 @@ run_in(mxlab_run *run, const struct rp_options *rp, const struct pf_system *sys,
 	ro.log = run->log;
 	ro.log_arg = run->log_arg;
 	ro.keep = run->keep;
+	ro.shell = run->lab_shell;
 	ro.sys = sys;
 	ro.sandbox_root = root;
 	/* One set of PKI keys for the whole run, made here and copied into
@@ -487,6 +492,11 @@ mxlab_run_execute(mxlab_run *run)
 		if (run->report)
 			fflush(run->report);
 		return RUN_EXIT_OK;
+	}
+	if (run->lab_shell && (run->nsel != 1 || !run->sel[0]->sc->lab.line)) {
+		run_warn(run, "lab-shell: one lab at a time (%zu scenario%s selected)", run->nsel,
+			 run->nsel == 1 ? ", not a lab" : "s");
+		return RUN_EXIT_USAGE;
 	}
 	if (sb_available(err, sizeof err) < 0) {
 		run_warn(run, "%s", err);

@@ -47,6 +47,7 @@ struct mxlab_run {
 	char *junit, *json;		/* report files */
 	int lab_goals;			/* labs: goals for [expect] (sc_lab_apply) */
 	char *lab_config;		/* labs: main.cf, master.cf from here */
+	int lab_shell;			/* labs: the lab shell (lab_shell.c) */
 	char **paths;			/* files and directories; none: scenarios */
 	size_t npaths;
 	FILE *report, *diag;		/* NULL: nowhere */

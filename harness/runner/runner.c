@@ -2,6 +2,7 @@
  * runner.c: the parent side of running one scenario (see runner.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,6 +143,28 @@ rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *
 	return NULL;
 }
 
+/* The lab shell's terminal: a new pseudo-terminal, which the sandbox
+ * relays to ours (lab_shell.c); ours is put back as it was when the job
+ * ends, whatever happened to the sandbox. */
+static int
+shell_pty(struct rn_job *j, struct rn_sandbox_arg *a, char *err, size_t errlen)
+{
+	const char *name;
+
+	j->tty_saved = tcgetattr(0, &j->tty) == 0;
+	if ((a->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	    grantpt(a->pty_master) < 0 || unlockpt(a->pty_master) < 0 ||
+	    !(name = ptsname(a->pty_master)) ||
+	    (a->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "lab shell: a pseudo-terminal: %s", strerror(errno));
+		if (a->pty_master >= 0)
+			close(a->pty_master);
+		a->pty_master = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int
 rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	     const char *dir, const struct rn_options *opt, char *err, size_t errlen)
@@ -175,11 +198,23 @@ rn_job_start(struct rn_job *j, const struct scenario *sc, const char *label,
 	a.keep = opt->keep;
 	a.steps = opt->steps;
 	a.result_fd = p[1];
+	a.shell = opt->shell;
+	a.pty_master = a.pty_slave = -1;
+	if (opt->shell && isatty(0) && shell_pty(j, &a, err, errlen) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	j->start_ms = rn_now_ms();
-	/* Past the scenario's own timeout it has 15 s to stop by itself. */
-	j->deadline_ms = j->start_ms + (long)sc->timeout_ms + 15000;
+	/* Past the scenario's own timeout it has 15 s to stop by itself; a
+	 * lab shell lasts as long as the student. */
+	j->deadline_ms = opt->shell ? LONG_MAX : j->start_ms + (long)sc->timeout_ms + 15000;
 	j->pid = sb_spawn(rn_sandbox_main, &a, err, errlen);
 	close(p[1]);
+	if (a.pty_master >= 0) {
+		close(a.pty_master);
+		close(a.pty_slave);
+	}
 	if (j->pid < 0) {
 		close(p[0]);
 		return -1;
@@ -453,6 +488,12 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 			;
 	}
 	j->pid = -1;
+	if (j->tty_saved) {
+		signal(SIGTTOU, SIG_IGN);
+		tcsetattr(0, TCSANOW, &j->tty);
+		signal(SIGTTOU, SIG_DFL);
+		j->tty_saved = 0;
+	}
 	if (done && !strcmp(done, "pass"))
 		j->res.status = RN_PASS;
 	else if (done && !strcmp(done, "fail"))

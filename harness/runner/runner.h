@@ -21,6 +21,7 @@
 #define MX_RUNNER_H
 
 #include <stddef.h>
+#include <termios.h>
 #include <sys/types.h>
 
 #include "mxlab/certs.h"
@@ -80,6 +81,9 @@ struct rn_options {
 	void (*log)(void *arg, const char *label, const char *line);
 	void *log_arg;
 	int keep;		/* keep every scenario directory */
+	int shell;		/* the lab shell once the world is up, on this
+				   process's stdin/stdout (a new pty relayed to
+				   them when stdin is a terminal); no deadline */
 	int steps;		/* record the dialogue (rn_result.steps), for
 				   the HTML report */
 	const char *spool_template;	/* a Postfix queue made once per run */
@@ -107,6 +111,8 @@ struct rn_job {
 	size_t len, cap;
 	long start_ms, deadline_ms;
 	int killed;		/* hard deadline passed */
+	int tty_saved;		/* the lab shell: tty's modes, restored at the end */
+	struct termios tty;
 	size_t scanned;		/* buf up to here holds whole records, log
 				   records taken out */
 	void (*log)(void *arg, const char *label, const char *line);

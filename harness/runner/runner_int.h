@@ -33,6 +33,8 @@ struct rn_sandbox_arg {
 	int keep;			/* the directory is kept even if it passes */
 	int steps;			/* send the dialogue as "step" records */
 	int result_fd;		/* write end of the results pipe */
+	int shell;		/* the lab shell instead of the run (lab_shell.c) */
+	int pty_master, pty_slave;	/* its terminal (runner.c), -1 without */
 };
 
 int rn_sandbox_main(void *arg);
@@ -128,6 +130,9 @@ struct box {
 	char **ml_steps;		/* maillog lines for the report's diagram
 					   (runner_steps.c) */
 	size_t nml_steps;
+	FILE *say;			/* not NULL: errors go here as text, not to
+					   the runner (a lab shell's check) */
+	int checked, solved;		/* the lab shell: a check ran; it passed */
 };
 
 /* runner_sandbox.c */
@@ -198,6 +203,18 @@ void rn_on_line(void *arg, const struct mta_event *ev);
 void rn_steps_event(struct box *b, const struct mta_event *ev);
 void rn_steps_report(struct box *b);
 void rn_steps_free(struct box *b);
+
+/* runner_sandbox.c: the scenario's [send], and the maillog fed to the
+ * expectations until they are decided or the timeout (from b->t0). */
+int rn_send_mail(struct box *b);
+int rn_observe(struct box *b);
+
+/* lab_shell.c: the lab shell, once the world is up: 1 when the last
+ * `mxlab lab check` passed, 0 when it failed, -1 (reported) when none ran
+ * or the shell could not start. lab_check.c: one check, its text on out:
+ * 1 every goal holds, 0 not, -1 it could not run. */
+int rn_lab_shell(struct box *b);
+int rn_lab_check(struct box *b, FILE *out);
 
 /* runner_inbound.c */
 char *rn_sasl_layer(struct box *b);	/* the [sasl] main.cf text, or NULL */

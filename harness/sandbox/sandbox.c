@@ -44,6 +44,12 @@ trampoline(void *p)
 	 * terminal that is not one's own, and the sandbox drops it), nor get
 	 * its job-control signals. */
 	setsid();
+	/* Not dumpable: nothing inside may trace it or open its /proc/1/fd
+	 * (the runner's results pipe, the user's terminal in a lab shell).
+	 * Dropping capabilities in sb_enter has the same effect (the kernel
+	 * resets it when a process loses capabilities); this does not rely
+	 * on that. What it execs is dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0);
 	return s->fn(s->arg);
 }
 

@@ -8,7 +8,8 @@
  * parent (PR_SET_PDEATHSIG), so a runner that crashes leaves nothing
  * behind. It starts a session of its own (setsid): the terminal mxlab
  * runs on is nobody's controlling terminal inside, so no process there can
- * push keystrokes into it (TIOCSTI) or take its signals.
+ * push keystrokes into it (TIOCSTI) or take its signals; and it is not
+ * dumpable, so nothing inside can trace it or open its /proc/1/fd.
  *
  * sb_enter(), called first thing in the child, builds a new root file
  * system on a private tmpfs and pivots into it (sandbox_fs.c), so that

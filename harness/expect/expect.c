@@ -16,11 +16,13 @@
  * line that says "expired") decides the slot as a mismatch. The
  * expectation is decided when all its slots are.
  *
- * Evidence. Lines without a queue ID are kept per PID (the smtp client's
- * TLS lines carry none); when a status line arrives, the TLS-related ones
- * its PID logged since its previous delivery are the evidence shown with
- * the status line. A small ring of recent lines gives the "last lines of
- * smtp" when something was not seen at all.
+ * Evidence, of a pass as of a failure. Lines without a queue ID are kept
+ * per PID (the smtp client's TLS lines carry none); when a status line
+ * arrives, the TLS-related ones its PID logged since its previous delivery
+ * are the evidence shown with the status line. A log expectation keeps the
+ * one line that matched it; a passed no-log, how many lines it looked at.
+ * A small ring of recent lines gives the "last lines of smtp" when
+ * something was not seen at all.
  *
  * Regexes are POSIX extended (regcomp REG_EXTENDED | REG_NOSUB),
  * case-sensitive, searched in the text after "daemon[pid]: ", in the
@@ -488,7 +490,7 @@ ex_results(const struct ex_set *s, const struct ex_result **out)
 		r[i].passed = it->state == 1;
 		r[i].why = it->state == 1 ? "" : it->state == 0 ? "not decided yet" :
 			   it->why ? it->why : "failed";
-		r[i].evidence = it->state == 1 ? "" : ex_sb_str(&it->ev);
+		r[i].evidence = ex_sb_str(&it->ev);
 	}
 	*out = r;
 	return s->n;

@@ -58,12 +58,18 @@
  * arrive (ex_feed); no-log and server expectations, and whatever is left,
  * are decided by ex_finish at the end (timed_out: the undecided positive
  * ones fail with "not seen within the timeout"; otherwise "not seen before
- * the scenario ended"). A no-log fails at its first matching line. A
- * failure carries the evidence: the status lines seen for the recipient
- * and the TLS lines the same smtp[PID] logged for that delivery before
- * them (or, when nothing was seen, the lines that named the recipient and
- * the last lines of smtp), or the lines that matched a no-log, or the
- * server's handshakes and messages (one line each).
+ * the scenario ended"). A no-log fails at its first matching line.
+ * Every decided expectation carries the evidence that decided it, passed
+ * or failed. A status: the status lines seen for the recipient and the
+ * TLS lines the same smtp[PID] logged for that delivery before them (a
+ * failure with nothing seen: the lines that named the recipient and the
+ * last lines of smtp). A log: the line that matched (failed: the last
+ * lines of its daemon). A no-log: the lines that matched (at most 5), or
+ * on a pass "no matching line among N maillog lines[ of DAEMON]". A
+ * server fact: the server's handshakes and messages (one line each); a
+ * client fact: a summary of the client's session; a probe fact: the
+ * probe's findings; each of these three on a pass first says what was
+ * seen ("saw TLSv1.3", "probe p reported ID").
  * ex_undecided counts status and log expectations only: a set of server
  * facts alone is "decided" at once, so a runner should also wait for the
  * delivery it causes.
@@ -139,7 +145,8 @@ struct ex_result {
 	const char *text;		/* the expectation as written: "status = sent" */
 	int passed;
 	const char *why;		/* failed: what was expected and what was seen */
-	const char *evidence;		/* failed: log lines / facts, '\n' separated; may be "" */
+	const char *evidence;		/* passed or failed: the log lines / facts that decided
+					 * it, '\n' separated; "" when undecided */
 };
 /* Results in file order; valid until ex_set_free. */
 size_t ex_results(const struct ex_set *s, const struct ex_result **out);

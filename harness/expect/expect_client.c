@@ -2,9 +2,11 @@
  * expect_client.c: "client NAME FACT = VALUE" and "probe NAME FACT = VALUE"
  * expectations (see expect.h), decided at the end from what the scenario's
  * fake clients (struct mxlab_client_result) and probes (struct
- * mxlab_probe_report) reported. The evidence of a failed client fact is a
- * summary of its session: where it stopped and why, each reply, the TLS
- * facts, the chain and the verdict.
+ * mxlab_probe_report) reported. The evidence of a client fact, passed or
+ * failed, is a summary of its session: where it stopped and why, each
+ * reply, the TLS facts, the chain and the verdict (a pass first says what
+ * it saw: "saw TLSv1.3"); of a probe fact, the probe's findings (a pass
+ * first says "probe p reported ID").
  */
 #include <ctype.h>
 #include <errno.h>
@@ -165,9 +167,10 @@ ex_client_parse(struct ex_item *it, const char *fact, const char *stage,
 	}
 }
 
-/* Does some '\n'-separated line of text match the item's regex? */
+/* Does some '\n'-separated line of text match the item's regex? The
+ * first that does is copied to hit (when not NULL). */
 static int
-any_line(struct ex_item *it, const char *text)
+any_line(struct ex_item *it, const char *text, char *hit, size_t hitlen)
 {
 	char line[1100];
 
@@ -175,8 +178,11 @@ any_line(struct ex_item *it, const char *text)
 		size_t n = strcspn(text, "\n");
 
 		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line - 1 ? n : sizeof line - 1), text);
-		if (regexec(&it->re, line, 0, NULL, 0) == 0)
+		if (regexec(&it->re, line, 0, NULL, 0) == 0) {
+			if (hit)
+				snprintf(hit, hitlen, "%.*s", (int)(hitlen - 1), line);
 			return 1;
+		}
 		text += n;
 		text += *text == '\n';
 	}
@@ -224,7 +230,7 @@ ex_client_eval(struct ex_item *it, const struct ex_client *clients, size_t n)
 	case EX_C_REPLY: {
 		const struct mxlab_client_reply *rp = &r->reply[it->stage];
 
-		pass = rp->code == it->num && (!it->has_re || any_line(it, rp->text));
+		pass = rp->code == it->num && (!it->has_re || any_line(it, rp->text, NULL, 0));
 		if (rp->code)
 			snprintf(seen, sizeof seen, "%d %.500s", rp->code, rp->text);
 		else
@@ -251,10 +257,18 @@ ex_client_eval(struct ex_item *it, const struct ex_client *clients, size_t n)
 		int after = it->cfact == EX_C_CAPS_AFTER || it->cfact == EX_C_NO_CAPS_AFTER;
 		int neg = it->cfact == EX_C_NO_CAPS_BEFORE || it->cfact == EX_C_NO_CAPS_AFTER;
 		const char *caps = after ? r->caps_after : r->caps_before;
-		int hit = any_line(it, caps);
+		char line[100] = "";
+		int hit = any_line(it, caps, line, sizeof line);
 
 		pass = neg ? !hit : hit;
-		snprintf(seen, sizeof seen, "[%.600s]", caps);
+		/* a pass says what decided it: the line that matched, or that
+		 * none did */
+		if (pass && hit)
+			snprintf(seen, sizeof seen, "'%s' among [%.500s]", line, caps);
+		else if (pass)
+			snprintf(seen, sizeof seen, "no matching line among [%.550s]", caps);
+		else
+			snprintf(seen, sizeof seen, "[%.600s]", caps);
 		for (char *p = seen; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -296,11 +310,13 @@ ex_client_eval(struct ex_item *it, const struct ex_client *clients, size_t n)
 	default:
 		break;
 	}
+	/* Passed or failed, the evidence is what was seen, then the session's
+	 * summary. */
 	if (pass) {
 		it->state = 1;
-		return;
-	}
-	ex_set_why(it, "expected %s, saw %s", it->text, seen);
+		ex_sb_add(&it->ev, "saw %s", seen);
+	} else
+		ex_set_why(it, "expected %s, saw %s", it->text, seen);
 	summary(it, r);
 }
 
@@ -339,10 +355,12 @@ ex_probe_eval(struct ex_item *it, const struct ex_probe *probes, size_t n)
 	has = mxlab_probe_has(rep, it->arg);
 	if ((it->cfact == EX_P_FINDING) == (has != 0)) {
 		it->state = 1;
-		return;
-	}
-	ex_set_why(it, "expected %s, the probe %s it", it->text,
-		   has ? "reported" : "did not report");
+		ex_sb_add(&it->ev, "probe %s %s %s (%zu finding%s)", it->server,
+			  has ? "reported" : "did not report", it->arg, rep->nfindings,
+			  rep->nfindings == 1 ? "" : "s");
+	} else
+		ex_set_why(it, "expected %s, the probe %s it", it->text,
+			   has ? "reported" : "did not report");
 	for (size_t f = 0; f < rep->nfindings && f < MXLAB_PROBE_MAX_FINDINGS; f++)
 		ex_sb_add(&it->ev, "probe %s: %s %s: %.300s", it->server,
 			  mxlab_probe_severity_name(rep->findings[f].severity), rep->findings[f].id,

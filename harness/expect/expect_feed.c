@@ -174,8 +174,10 @@ item_done(struct ex_item *it)
 		ex_sb_add(&why, "expected status %s%s%s for %s, saw %s",
 			  it->want, it->dsn[0] ? " " : "", it->dsn, sl->rcpt, sl->seen);
 	}
+	/* The evidence: the failed slots' lines, or when all matched, every
+	 * slot's (its TLS lines and the status line that decided it). */
 	for (size_t i = 0; i < it->nslots; i++)
-		if (it->slots[i].state == 2)
+		if (it->slots[i].state == 2 || !bad)
 			ex_sb_add(&it->ev, "%s", ex_sb_str(&it->slots[i].ev));
 	it->state = bad ? 2 : 1;
 	if (bad) {
@@ -235,13 +237,16 @@ ex_feed(struct ex_set *s, const struct mta_event *ev)
 		if (it->kind == EX_STATUS && it->state == 0)
 			feed_status(it, ev, tls);
 		else if (it->kind == EX_LOG && it->state == 0 && daemon_ok(it, ev) &&
-			 regexec(&it->re, ev->text, 0, NULL, 0) == 0)
-			it->state = 1;
-		else if (it->kind == EX_NOLOG && daemon_ok(it, ev) &&
 			 regexec(&it->re, ev->text, 0, NULL, 0) == 0) {
-			it->state = 2;
-			if (++it->nmatch <= NOLOG_LINES)
-				ex_sb_add(&it->ev, "%s", ev->line);
+			it->state = 1;
+			ex_sb_add(&it->ev, "%s", ev->line);	/* the line that matched */
+		} else if (it->kind == EX_NOLOG && daemon_ok(it, ev)) {
+			it->nlines++;
+			if (regexec(&it->re, ev->text, 0, NULL, 0) == 0) {
+				it->state = 2;
+				if (++it->nmatch <= NOLOG_LINES)
+					ex_sb_add(&it->ev, "%s", ev->line);
+			}
 		}
 	}
 	r = &s->recent[s->rhead];
@@ -354,9 +359,12 @@ ex_finish_world(struct ex_set *s, const struct ex_world *w, int timed_out)
 			it->state = 2;
 			break;
 		case EX_NOLOG:
-			if (it->state == 0)
+			if (it->state == 0) {
 				it->state = 1;
-			else
+				ex_sb_add(&it->ev, "no matching line among %lu maillog line%s%s%s",
+					  it->nlines, it->nlines == 1 ? "" : "s",
+					  it->daemon[0] ? " of " : "", it->daemon);
+			} else
 				ex_set_why(it, "expected no line of %s matching /%s/, saw %d",
 					   it->daemon[0] ? it->daemon : "any daemon", it->value,
 					   it->nmatch);

@@ -67,6 +67,7 @@ struct ex_item {
 	int has_re;
 	unsigned rx_size;		/* its positions (rxcheck.h) */
 	int nmatch;
+	unsigned long nlines;		/* no-log: the lines of its daemon looked at */
 	/* server, client, probe */
 	char *server;			/* the name of the server, client or probe */
 	int stage;			/* client reply: the stage */

@@ -5,7 +5,8 @@
  * and handshake look at the first one, tls at all of them), its accepted
  * messages (mxlab_server_msg_log) and, for body, the stored .eml files of
  * its mailbox (CRLF read as LF, so ^ and $ work per line: REG_NEWLINE).
- * The evidence is one line per handshake and one per message.
+ * The evidence, of a pass as of a failure, is what was seen ("saw 1", on
+ * a pass), then one line per handshake and one per message.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -168,15 +169,16 @@ evidence(struct ex_item *it, const struct mxlab_server_tls_info *t, size_t nt,
 			  m[i].file);
 }
 
-/* Does one stored message match? Sets *seen to what was looked at. */
+/* Does one stored message match? Writes what was looked at to seen (the
+ * message that matched, or why none did). */
 static int
 body_matches(struct ex_item *it, mxlab_server *srv, const struct mxlab_server_msg_info *m,
-	     size_t nm, const char **seen)
+	     size_t nm, char *seen, size_t seenlen)
 {
 	const char *dir = mxlab_server_mailbox(srv);
 	size_t read = 0;
 
-	*seen = "no mailbox configured";
+	snprintf(seen, seenlen, "no mailbox configured");
 	if (!dir)
 		return 0;
 	for (size_t i = 0; i < nm; i++) {
@@ -185,10 +187,12 @@ body_matches(struct ex_item *it, mxlab_server *srv, const struct mxlab_server_ms
 
 		read += b != NULL;
 		free(b);
-		if (ok)
+		if (ok) {
+			snprintf(seen, seenlen, "message %zu (file %s) matches", i + 1, m[i].file);
 			return 1;
+		}
 	}
-	*seen = read ? "no stored message matched" : "no stored message";
+	snprintf(seen, seenlen, "%s", read ? "no stored message matched" : "no stored message");
 	return 0;
 }
 
@@ -200,7 +204,6 @@ ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
 	mxlab_server *srv = NULL;
 	size_t nt, nm;
 	char seen[400] = "";
-	const char *s;
 	int pass = 0;
 
 	for (size_t i = 0; i < n && !srv; i++)
@@ -238,8 +241,7 @@ ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
 		snprintf(seen, sizeof seen, "%zu", nm);
 		break;
 	case EX_F_BODY:
-		pass = body_matches(it, srv, m, nm, &s);
-		snprintf(seen, sizeof seen, "%s", s);
+		pass = body_matches(it, srv, m, nm, seen, sizeof seen);
 		break;
 	default:
 		if (nt == 0) {
@@ -273,11 +275,13 @@ ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
 			break;
 		}
 	}
+	/* Passed or failed, the evidence is what was seen, then the server's
+	 * handshakes and messages. */
 	if (pass) {
 		it->state = 1;
-		goto out;
-	}
-	ex_set_why(it, "expected %s, saw %s", it->text, seen);
+		ex_sb_add(&it->ev, "saw %s", seen);
+	} else
+		ex_set_why(it, "expected %s, saw %s", it->text, seen);
 	evidence(it, t, nt, m, nm);
 out:
 	free(t);

@@ -229,10 +229,10 @@ write_json(const struct rp_options *o, const char *path, const struct rp_entry *
 			jw_kint(&w, "line", res->checks[c].line);
 			jw_kstr(&w, "text", res->checks[c].text);
 			jw_kbool(&w, "passed", res->checks[c].passed);
-			if (!res->checks[c].passed) {
+			if (!res->checks[c].passed)
 				jw_kstr(&w, "why", res->checks[c].why);
-				jw_kstr(&w, "evidence", res->checks[c].evidence);
-			}
+			/* passed or failed: the lines or facts that decided it */
+			jw_kstr(&w, "evidence", res->checks[c].evidence);
 			jw_obj_end(&w);
 		}
 		jw_arr_end(&w);

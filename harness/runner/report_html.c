@@ -5,7 +5,8 @@
  *
  * Per scenario: its status, name, file, summary and time, the reason it
  * could not run or was skipped, each expectation with its result, why it
- * failed and its evidence, the certificate chains each side presented,
+ * failed and its evidence (a passed one's too: the lines or facts that
+ * decided it), the certificate chains each side presented,
  * and the SMTP/TLS dialogue as a sequence diagram (report_seq.c, inline
  * SVG) from the steps the sandbox recorded (runner_steps.c): the same
  * results the JSON report has, plus the dialogue.

@@ -23,7 +23,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 to check the page"
 	exit 0
 fi
-plan 21
+plan 22
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 "$MXLAB" run --html "$T/r.html" --workdir "$T/w1" "$SCN/outbound/secure-leaf-only.scn" \
@@ -60,6 +60,9 @@ expect_file_match "full chain: the delivery status in the diagram" \
 	'<text[^>]*>sent to=&lt;bob@partner\.example&gt; dsn=2\.0\.0' "$T/r.html"
 expect_file_match "each expectation with its result" \
 	'<code>status bob@partner\.example = deferred 4\.7\.5</code></td><td class="ok">passed' \
+	"$T/r.html"
+check "a passed expectation with its evidence: the deferred status line" grep -Ezq \
+	'<code>status bob@partner\.example = deferred 4\.7\.5</code></td><td class="ok">passed</td><td><pre>[^<]*postfix/smtp\[[0-9]+\]: [0-9A-Za-z]+: to=&lt;bob@partner\.example&gt;, [^<]*dsn=4\.7\.5, status=deferred' \
 	"$T/r.html"
 
 # A hostile scenario: markup in the summary, the peer's banner and its RCPT

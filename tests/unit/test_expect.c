@@ -26,6 +26,12 @@
 
 static char err[1024];
 
+/* s starts with p (shows both when not) */
+#define assert_prefix(s, p) do { \
+	if (strncmp((s), (p), strlen(p))) \
+		fail_msg("'%s' does not start with '%s'", (s), (p)); \
+} while (0)
+
 /* ---- data files (as in test_maillog.c) ---- */
 
 static const char *
@@ -211,6 +217,7 @@ test_parse_ok(void **state)
 static void
 test_status_pass(void **state)
 {
+	char ev[8192];
 	struct ex_set *s;
 
 	(void)state;
@@ -219,8 +226,19 @@ test_status_pass(void **state)
 	feed_file(s, "secure-verified.log");
 	assert_int_equal(ex_undecided(s), 0);		/* decided on the line */
 	assert_int_equal(result0(s)->passed, 1);
-	assert_string_equal(result0(s)->evidence, "");
+	/* a pass has its evidence too: the TLS line and the status line */
+	assert_string_equal(result0(s)->evidence,
+		"Nov 28 23:12:06 pf postfix/smtp[219]: Verified TLS connection established to "
+		"verified.example[127.0.0.14]:25: TLSv1.2 with cipher ECDHE-ECDSA-CHACHA20-POLY1305 "
+		"(256/256 bits)\n"
+		"Nov 28 23:12:06 pf postfix/smtp[219]: D4AC0A74681: to=<bob@verified.example>, "
+		"relay=verified.example[127.0.0.14]:25, delay=0.09, delays=0/0/0.09/0, dsn=2.0.0, "
+		"status=sent (250 2.0.0 Ok: queued as 000001)");
 	ex_set_free(s);
+	assert_true(run1("status", "deferred 4.7.5", "bob@leafonly.example", "secure-leafonly.log", 0, NULL, ev));
+	assert_non_null(strstr(ev, "postfix/smtp[219]: Untrusted TLS connection established to leafonly.example"));
+	assert_non_null(strstr(ev, "to=<bob@leafonly.example>, relay=leafonly.example[127.0.0.16]:25, "
+			       "delay=0.09, delays=0/0/0.09/0, dsn=4.7.5, status=deferred"));
 
 	assert_true(run1("status bob@verified.example", "sent", NULL, "secure-verified.log", 0, NULL, NULL));
 	assert_true(run1("status BOB@verified.example", "sent 2", NULL, "secure-verified.log", 0, NULL, NULL));
@@ -314,6 +332,10 @@ test_status_evidence_per_delivery(void **state)
 	assert_null(strstr(r[0].evidence, "Trusted TLS connection established to trusted"));
 	assert_null(strstr(r[0].evidence, "self-signed"));
 	assert_true(r[1].passed);
+	/* the passed one's evidence is its own delivery's lines only */
+	assert_non_null(strstr(r[1].evidence, "hostname mismatch"));
+	assert_non_null(strstr(r[1].evidence, "to=<bob@wrongname.example>"));
+	assert_null(strstr(r[1].evidence, "leafonly"));
 	assert_false(ex_all_passed(s));
 	ex_set_free(s);
 }
@@ -329,6 +351,10 @@ test_status_expired(void **state)
 	feed_file(s, "expired-notls.log");
 	assert_int_equal(ex_undecided(s), 0);
 	assert_true(result0(s)->passed);
+	/* both lines that decided it: deferred, then qmgr's status=expired */
+	assert_non_null(strstr(result0(s)->evidence, "to=<bob@notls.example>, relay=notls.example"));
+	assert_non_null(strstr(result0(s)->evidence, "postfix/qmgr[131]: 4jcQzP3dzpz1bd8q: "
+			       "from=<alice@sink.example>, status=expired, returned to sender"));
 	ex_set_free(s);
 	assert_true(run1("status", "expired 4.7.4", "bob@notls.example", "expired-notls.log", 0, NULL, NULL));
 	assert_true(run1("status", "deferred 4.7.4", "bob@notls.example", "expired-notls.log", 0, NULL, NULL));
@@ -399,12 +425,18 @@ test_log(void **state)
 	feed_file(s, "secure-leafonly.log");
 	assert_int_equal(ex_undecided(s), 0);
 	assert_true(result0(s)->passed);
+	/* the evidence of a pass: the line that matched */
+	assert_string_equal(result0(s)->evidence, "Nov 28 23:12:08 pf postfix/smtp[219]: certificate "
+			    "verification failed for leafonly.example[127.0.0.16]:25: untrusted issuer "
+			    "/CN=mxlab Test Intermediate CA/O=mxlab");
 	ex_set_free(s);
 
 	assert_true(run1("log", "^Anonymous TLS connection established from", NULL, "smtpd-tls.log", 0, NULL, NULL));
 	assert_true(run1("log smtpd", "^Anonymous TLS", NULL, "smtpd-tls.log", 0, NULL, NULL));
 	assert_true(run1("log smtp", "^Verified TLS connection established to verified", NULL, "secure-verified.log", 0, NULL, NULL));
-	assert_true(run1("log qmgr", "status=expired, returned to sender", NULL, "expired-notls.log", 0, NULL, NULL));
+	assert_true(run1("log qmgr", "status=expired, returned to sender", NULL, "expired-notls.log", 0, NULL, ev));
+	assert_string_equal(ev, "Nov 28 23:12:17 pf postfix/qmgr[131]: 4jcQzP3dzpz1bd8q: "
+			    "from=<alice@sink.example>, status=expired, returned to sender");
 	/* the regex sees the text after "daemon[pid]: ", case-sensitive */
 	assert_false(run1("log smtp", "^Nov 28", NULL, "clear.log", 0, NULL, NULL));
 	assert_false(run1("log smtp", "verified TLS", NULL, "secure-verified.log", 0, NULL, NULL));
@@ -434,8 +466,11 @@ test_nolog(void **state)
 	struct ex_set *s;
 
 	(void)state;
-	assert_true(run1("no-log smtp", "Verified TLS connection", NULL, "secure-leafonly.log", 0, NULL, NULL));
-	assert_true(run1("no-log", "status=sent", NULL, "secure-leafonly.log", 1, NULL, NULL));
+	/* a pass says how many lines were looked at: smtp's 3 of the 8 */
+	assert_true(run1("no-log smtp", "Verified TLS connection", NULL, "secure-leafonly.log", 0, NULL, ev));
+	assert_string_equal(ev, "no matching line among 3 maillog lines of smtp");
+	assert_true(run1("no-log", "status=sent", NULL, "secure-leafonly.log", 1, NULL, ev));
+	assert_string_equal(ev, "no matching line among 8 maillog lines");
 	assert_false(run1("no-log smtp", "Verified TLS connection", NULL, "secure-verified.log", 0, why, ev));
 	assert_string_equal(why, "expected no line of smtp matching /Verified TLS connection/, saw 1");
 	assert_string_equal(ev, "Nov 28 23:12:06 pf postfix/smtp[219]: Verified TLS connection "
@@ -483,6 +518,10 @@ test_mixed(void **state)
 	assert_int_equal(r[3].line, 13);
 	assert_string_equal(r[3].text, "status bob@clear.example = sent");
 	assert_string_equal(r[1].why, "");
+	assert_non_null(strstr(r[0].evidence, "dsn=4.7.5, status=deferred"));
+	assert_non_null(strstr(r[1].evidence, "untrusted issuer"));
+	assert_non_null(strstr(r[2].evidence, "no matching line among "));
+	assert_non_null(strstr(r[3].evidence, "to=<bob@clear.example>"));
 	ex_set_free(s);
 }
 
@@ -611,6 +650,12 @@ test_server_facts(void **state)
 					      "to=<bob@partner.example>"));
 	assert_non_null(strstr(r[6].evidence, "in clear, file 000001"));
 	assert_string_equal(r[11].evidence, "");
+	/* a pass: what was seen, then the same lines */
+	assert_prefix(r[0].evidence, "saw 1\nserver mx: no TLS handshake\nmessage 1 "
+			     "(connection 1): from=<alice@example.test>");
+	assert_prefix(r[2].evidence, "saw 0 completed handshakes, 0 failed\n");
+	assert_prefix(r[3].evidence, "saw message 1 (file 000001) matches\n");
+	assert_non_null(strstr(r[3].evidence, "in clear, file 000001"));
 	ex_set_free(s);
 	mxlab_server_free(srv);
 	mxlab_server_config_free(cfg);
@@ -675,14 +720,22 @@ test_client_facts(void **state)
 	assert_non_null(strstr(why, "client c: stopped at mail"));	/* evidence */
 	assert_false(client1("client c reply rcpt", "250", &r, NULL, why));
 	assert_non_null(strstr(why, "no reply at that stage"));
-	assert_true(client1("client c stopped", "mail", &r, NULL, NULL));
+	assert_true(client1("client c stopped", "mail", &r, NULL, why));
+	/* a pass: what was seen, then the session's summary (why is "") */
+	assert_prefix(why, "\nsaw mail: mail: 530 5.7.0 Must issue a STARTTLS command first\n"
+			     "client c: stopped at mail");
+	assert_non_null(strstr(why, "client c: mail -> 530 5.7.0 Must issue"));
 	assert_false(client1("client c stopped", "done", &r, NULL, NULL));
-	assert_true(client1("client c caps-before", "^STARTTLS$", &r, NULL, NULL));
-	assert_true(client1("client c no-caps-before", "^AUTH", &r, NULL, NULL));
+	assert_true(client1("client c caps-before", "^STARTTLS$", &r, NULL, why));
+	assert_prefix(why, "\nsaw 'STARTTLS' among [PIPELINING SIZE 10240000 STARTTLS]\n");
+	assert_true(client1("client c no-caps-before", "^AUTH", &r, NULL, why));
+	assert_prefix(why, "\nsaw no matching line among [PIPELINING SIZE 10240000 STARTTLS]\n");
 	assert_false(client1("client c no-caps-after", "^AUTH", &r, NULL, NULL));
 	assert_true(client1("client c caps-after", "^AUTH PLAIN LOGIN$", &r, NULL, NULL));
 	assert_true(client1("client c tls", "yes", &r, NULL, NULL));
-	assert_true(client1("client c tls-version", "TLSv1.2", &r, NULL, NULL));
+	assert_true(client1("client c tls-version", "TLSv1.2", &r, NULL, why));
+	assert_prefix(why, "\nsaw TLSv1.2\n");
+	assert_non_null(strstr(why, "client c: chain 0: CN=postfix.mxlab.test, O=mxlab"));
 	assert_true(client1("client c chain-length", "1", &r, NULL, NULL));
 	assert_false(client1("client c chain-length", "2", &r, NULL, NULL));
 	assert_true(client1("client c subject", "CN=postfix\\.mxlab", &r, NULL, NULL));
@@ -704,11 +757,14 @@ test_client_facts(void **state)
 	rep.nfindings = 1;
 	snprintf(rep.findings[0].id, sizeof rep.findings[0].id, "chain-leaf-only");
 	rep.findings[0].severity = MXLAB_PROBE_ERROR;
-	assert_true(client1("probe p finding", "chain-leaf-only", NULL, &rep, NULL));
+	assert_true(client1("probe p finding", "chain-leaf-only", NULL, &rep, why));
+	assert_prefix(why, "\nprobe p reported chain-leaf-only (1 finding)\n"
+			     "probe p: ERROR chain-leaf-only");
 	assert_false(client1("probe p finding", "sni-differs", NULL, &rep, why));
 	assert_non_null(strstr(why, "did not report"));
 	assert_non_null(strstr(why, "chain-leaf-only"));
-	assert_true(client1("probe p no-finding", "sni-differs", NULL, &rep, NULL));
+	assert_true(client1("probe p no-finding", "sni-differs", NULL, &rep, why));
+	assert_prefix(why, "\nprobe p did not report sni-differs (1 finding)\n");
 
 	expect_error("client c", "x", "client: expected 'client NAME FACT = VALUE'");
 	expect_error("client c colour", "x", "client: unknown fact 'colour'");

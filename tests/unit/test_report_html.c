@@ -81,7 +81,8 @@ test_page(void **state)
 	char *seed[] = { EVIL };
 	struct scenario sc = { 0 };
 	struct rn_check checks[2] = {
-		{ .line = 3, .text = "log smtp = " EVIL, .passed = 1, .why = "", .evidence = "" },
+		{ .line = 3, .text = "log smtp = " EVIL, .passed = 1, .why = "",
+		  .evidence = "postfix/smtp[9]: Untrusted TLS connection established" },
 		{ .line = 4, .text = "status x = sent", .passed = 0, .why = "saw " EVIL,
 		  .evidence = "postfix/smtp[1]: " EVIL },
 	};
@@ -146,6 +147,9 @@ test_page(void **state)
 	assert_non_null(strstr(buf, "good leaf-only, 1 certificate"));
 	assert_non_null(strstr(buf, "<li>fake peer [mx]: &lt;script&gt;"));
 	assert_non_null(strstr(buf, "<td class=\"no\">FAILED</td>"));
+	/* a passed expectation shows its evidence too */
+	assert_non_null(strstr(buf, "<td class=\"ok\">passed</td><td><pre>postfix/smtp[9]: "
+			       "Untrusted TLS connection established</pre></td></tr>"));
 	assert_non_null(strstr(buf, "<section class=\"sc skip\" id=\"s2\">"));
 	assert_non_null(strstr(buf, "</body>\n</html>\n"));
 	free(buf);

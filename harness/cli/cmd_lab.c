@@ -1,6 +1,7 @@
 /*
  * cmd_lab.c: `mxlab lab`, training labs (docs/labs.md).
  *
+ *   mxlab lab FILE [--config DIR]          the lab shell (runner/lab_shell.c)
  *   mxlab lab --list [DIR]                 the labs of DIR (scenarios/labs)
  *   mxlab lab show FILE                    a lab's title, task, S-points
  *   mxlab lab config FILE DIR              its broken main.cf / master.cf
@@ -8,9 +9,10 @@
  *
  * A front end on mxlab/lab.h (reading a lab, writing its configuration)
  * and mxlab/runner.h (check is a run of the one file with the keys
- * lab-goals and lab-config). Exit: 0 listed / shown / written / every goal
- * holds, 1 a goal fails (or the run could not run), 2 usage or file errors.
- *   sudo mxlab lab FILE [--config DIR]     the lab shell (lab_shell.c)
+ * lab-goals and lab-config, the shell the same with lab-shell). Exit: 0
+ * listed / shown / written / every goal holds (the shell: the last
+ * check's), 1 a goal fails (or the run could not run), 2 usage or file
+ * errors.
  */
 #include <dirent.h>
 #include <errno.h>

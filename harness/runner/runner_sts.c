@@ -59,7 +59,7 @@ rn_sts_wanted(const struct scenario *sc)
 const char *
 rn_sts_unmet(char *buf, size_t len)
 {
-	static const char *const mods[] = { "aiohttp", "aiodns", "yaml", "aiosqlite" };
+	static const char *const mods[] = { "aiohttp", "aiodns", "yaml" };
 	char p[MX_PATH_MAX];
 
 	snprintf(p, sizeof p, "%s" STS_PYLIB "/postfix_mta_sts_resolver/daemon.py", rn_sts_root());

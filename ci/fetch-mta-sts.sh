@@ -21,21 +21,6 @@ if [ -x "$DAEMON" ]; then
 	echo "$DAEMON"
 	exit 0
 fi
-mkdir -p "$CACHE/debs" "$CACHE/root"
-chmod 0755 "$CACHE" "$CACHE/debs"
-cd "$CACHE/debs"
-if ! apt-get download $PKGS >"$CACHE/apt-download.log" 2>&1; then
-	echo "fetch-mta-sts: apt-get download failed; apt-get update, then again" >&2
-	apt-get update -q >"$CACHE/apt-update.log" 2>&1 || { cat "$CACHE/apt-update.log" >&2; exit 1; }
-	apt-get download $PKGS >"$CACHE/apt-download.log" 2>&1 ||
-		{ cat "$CACHE/apt-download.log" >&2; exit 1; }
-fi
-for p in $PKGS; do
-	set -- "$p"_*.deb
-	[ -e "$1" ] || { echo "fetch-mta-sts: no .deb for $p in $CACHE/debs" >&2; exit 1; }
-	for d in "$@"; do
-		dpkg -x "$d" "$CACHE/root"
-	done
-done
+sh "$(dirname "$0")/unpack-debs.sh" fetch-mta-sts "$CACHE" $PKGS
 [ -x "$DAEMON" ] || { echo "fetch-mta-sts: $DAEMON missing after unpacking" >&2; exit 1; }
 echo "$DAEMON"

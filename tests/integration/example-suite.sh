@@ -44,6 +44,19 @@ run_suite() {
 	RC=$?
 	OUT=$(cat "$T/$1.out")
 }
+# start_suite NAME [PART]: the same in the background (the three mutations
+# run at once: their sandboxes are their own); suite_done NAME waits for it
+# by PID and sets RC and OUT.
+declare -A suite_pid
+start_suite() {
+	"$MXLAB" run -j2 --workdir "$T/w$1" "$T/$1/suite${2:+/$2}" >"$T/$1.out" 2>&1 &
+	suite_pid[$1]=$!
+}
+suite_done() {
+	wait "${suite_pid[$1]}"
+	RC=$?
+	OUT=$(cat "$T/$1.out")
+}
 
 # expect_fail NAME: exit 1, and which scenarios failed.
 show_run() { diag "$(grep -v '^        |' "$T/$1.out" | grep -v '^PASS' | head -n 40)"; }
@@ -79,6 +92,25 @@ check "init without a configuration: no suite" test ! -e "$T/i3"
 
 # ---------------------------------------------------------------- run
 
+# (a) cert.pem (the leaf alone) instead of fullchain.pem for mail.example.com
+fresh a
+sed -i 's|/etc/letsencrypt/live/mail.example.com/fullchain.pem|/etc/letsencrypt/live/mail.example.com/cert.pem|' \
+	"$T/a/postfix/main.cf"
+check "(a) the mutation applies" grep -q 'mail.example.com/cert.pem' "$T/a/postfix/main.cf"
+start_suite a inbound
+
+# (b) partner.example's secure line removed from tls_policy
+fresh b
+sed -i '/^partner\.example[[:space:]]/d' "$T/b/postfix/tls_policy"
+check "(b) the mutation applies" sh -c "! grep -q '^partner.example' '$T/b/postfix/tls_policy'"
+start_suite b outbound
+
+# (c) -o smtpd_tls_security_level=encrypt removed from submission
+fresh c
+sed -i '/-o smtpd_tls_security_level=encrypt/d' "$T/c/postfix/master.cf"
+check "(c) the mutation applies" sh -c "! grep -q 'security_level=encrypt' '$T/c/postfix/master.cf'"
+start_suite c inbound
+
 run_suite ex
 expect_eq "the example suite passes: exit 0" 0 "$RC"
 if mbedtls_tls11; then
@@ -89,33 +121,20 @@ else	# mbedTLS 3.x: the three *-protocols scenarios' TLS 1.0 and 1.1 clients
 fi
 [ "$RC" = 0 ] || show_run ex
 
-# (a) cert.pem (the leaf alone) instead of fullchain.pem for mail.example.com
-fresh a
-sed -i 's|/etc/letsencrypt/live/mail.example.com/fullchain.pem|/etc/letsencrypt/live/mail.example.com/cert.pem|' \
-	"$T/a/postfix/main.cf"
-check "(a) the mutation applies" grep -q 'mail.example.com/cert.pem' "$T/a/postfix/main.cf"
-run_suite a inbound
+suite_done a
 expect_eq "(a) leaf only: exit 1" 1 "$RC"
 expect_match "(a) leaf only: the STARTTLS check fails" '^FAIL +smtp-starttls ' "$OUT"
 expect_match "(a) leaf only: 1 certificate, not 2" \
 	'expected client starttls chain-length = 2, saw 1' "$OUT"
 
-# (b) partner.example's secure line removed from tls_policy
-fresh b
-sed -i '/^partner\.example[[:space:]]/d' "$T/b/postfix/tls_policy"
-check "(b) the mutation applies" sh -c "! grep -q '^partner.example' '$T/b/postfix/tls_policy'"
-run_suite b outbound
+suite_done b
 expect_eq "(b) no secure line: exit 1" 1 "$RC"
 expect_match "(b) no secure line: the leaf-only check fails" \
 	'^FAIL +partner\.example-secure-leaf-only ' "$OUT"
 expect_match "(b) no secure line: the leaf-only peer got the mail" \
 	'expected status deferred 4\.7\.5 for mxlab-test@partner\.example, saw sent' "$OUT"
 
-# (c) -o smtpd_tls_security_level=encrypt removed from submission
-fresh c
-sed -i '/-o smtpd_tls_security_level=encrypt/d' "$T/c/postfix/master.cf"
-check "(c) the mutation applies" sh -c "! grep -q 'security_level=encrypt' '$T/c/postfix/master.cf'"
-run_suite c inbound
+suite_done c
 expect_eq "(c) submission without encrypt: exit 1" 1 "$RC"
 expect_match "(c) submission without encrypt: MAIL in clear is accepted" \
 	'expected client mail-in-clear reply mail = 530 .*, saw 250' "$OUT"

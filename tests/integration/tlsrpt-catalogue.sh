@@ -11,7 +11,8 @@
 # per result type. Then,
 # as root with Postfix installed, over a fresh run of the scenarios that
 # fail (and two that pass): the maillogs they leave, concatenated, give
-# the same counts. Schema checks need python3-jsonschema
+# the same counts, and that run's JSON and JUnit reports name each
+# scenario's failure by the same result type. Schema checks need python3-jsonschema
 # (tests/integration/tlsrpt-check.py); without it they skip.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,7 +97,7 @@ report() {
 
 root=0
 if [ "$(id -u)" -eq 0 ] && command -v postfix >/dev/null 2>&1; then root=1; fi
-plan $((${#want[@]} + 1 + 2))
+plan $((${#want[@]} + 1 + 2 + ${#live[@]}))
 
 # 1. The committed maillogs, each alone, then all at once.
 files=()
@@ -112,11 +113,13 @@ report "all committed maillogs" "$(counts "${!want[@]}")" "${files[@]}"
 if [ "$root" -eq 0 ]; then
 	skip "live run" "needs root and Postfix"
 	skip "live run: report" "needs root and Postfix"
+	for name in "${live[@]}"; do skip "run reports: $name" "needs root and Postfix"; done
 	done_testing
 fi
 args=()
 for name in "${live[@]}"; do args+=("$SRC/scenarios/outbound/$name.scn"); done
-"$MXLAB" run -j2 --keep --workdir "$T/run" "${args[@]}" >"$T/run.out" 2>&1
+"$MXLAB" run -j2 --keep --workdir "$T/run" --json "$T/run.json" --junit "$T/junit.xml" \
+	"${args[@]}" >"$T/run.out" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "live run passed (${#live[@]} scenarios)"; else
 	not_ok "live run passed (exit $rc)"; diag_file "$T/run.out" 20; fi
@@ -130,4 +133,24 @@ for name in "${live[@]}"; do
 	logs+=("$log")
 done
 report "live run: ${ran[*]}" "$(counts "${ran[@]}")" "${logs[@]}"
+
+# The run's own reports name the same result types: JSON tls-results
+# (failures) and a JUnit property per testcase.
+for name in "${live[@]}"; do
+	exp=${want[$name]}
+	case $exp in ok | -) exp= ;; esac
+	if ! printf '%s\n' "${ran[@]}" | grep -qx "$name"; then
+		skip "run reports: $name" "not run"; continue
+	fi
+	got=$(jq -r --arg n "$name" '.scenarios[] | select(.name == $n) |
+		[."tls-results"[] | select(.failure) | ."result-type"] | join(" ")' "$T/run.json")
+	prop=$(awk -v n="$name" '/<testcase / { on = index($0, "name=\"" n "\"") > 0 }
+		on && /tlsrpt-result-type/ { sub(/.*value="/, ""); sub(/".*/, ""); printf "%s%s", s, $0; s = " " }' \
+		"$T/junit.xml")
+	if [ "$got" = "$exp" ] && [ "$prop" = "$exp" ]; then
+		ok "run reports: $name: ${exp:-no failure} (JSON, JUnit)"
+	else
+		not_ok "run reports: $name: want '$exp', JSON '$got', JUnit '$prop'"
+	fi
+done
 done_testing

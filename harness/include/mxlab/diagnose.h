@@ -64,8 +64,6 @@ struct mxlab_diagnose_entry {
 	const char *fix;
 	const char *meanwhile;		/* smtp: the sending side's option, or NULL */
 	const char *guide;		/* "docs/tls-guide.md#s14-chain" */
-	const char *result_type;	/* its RFC 8460 result type:
-					   "certificate-not-trusted", ... */
 	unsigned long long count;	/* TLS events of this cause */
 	unsigned long long deferred, bounced, sent, expired;
 	unsigned long long other;	/* no status line linked (smtpd: every one) */
@@ -74,6 +72,8 @@ struct mxlab_diagnose_entry {
 	const char *first, *last;	/* times as logged, in input order */
 	const char *example;		/* one line of the log */
 	const char *example_where;	/* "FILE:LINE" of it */
+	const char *result_type;	/* its RFC 8460 result type:
+					   "certificate-not-trusted", ... */
 };
 
 struct mxlab_diagnose_stats {

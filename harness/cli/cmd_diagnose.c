@@ -196,6 +196,8 @@ cmd_diagnose(int argc, char **argv)
 		free(files);
 		return MXLAB_EXIT_USAGE;
 	}
+	if (o.tlsrpt)
+		mxlab_diagnose_tlsrpt_domain(d, o.tlsrpt);
 	for (size_t k = 0; k < nfiles; k++)
 		if (read_input(d, files[k]) != 0)
 			bad = 1;

@@ -31,6 +31,7 @@ struct dg_rpt {
 	int cause;			/* enum tc_key of the failure; -1 success */
 	int tlsa;			/* a DANE (TLSA) failure: policy-type tlsa */
 	unsigned long long sessions;
+	unsigned hash;			/* of the four keys */
 };
 
 /* smtp[PID]'s "TLS connection established to HOST[IP]:PORT", until the
@@ -89,9 +90,11 @@ struct mxlab_diagnose {
 	struct dg_rpt *rpts;		/* grown by doubling, up to DG_RPT_MAX */
 	size_t nrpts, caprpts;
 	unsigned long long rpt_lost;	/* sessions not counted for room */
+	char rpt_domain[256];		/* only this domain's sessions; "" all */
 	struct dg_est est[DG_PENDING];
 	char first_time[40], last_time[40];	/* of the Postfix lines, as logged */
 	long long first_key, last_key;	/* the earliest and latest, sortable */
+	char last_read[40];		/* the time of the line before */
 	/* the current input */
 	char name[256];
 	unsigned long long lineno;

@@ -6,7 +6,10 @@
  * Offers dg_rpt_count() (diagnose_int.h), which diagnose.c calls with the
  * first delivery of each smtp session, and mxlab_diagnose_tlsrpt().
  * Rows are (domain, MX host, address, cause or success), at most
- * DG_RPT_MAX; a session beyond is counted in rpt_lost only. The report
+ * DG_RPT_MAX; a session beyond is counted in rpt_lost only. With
+ * mxlab_diagnose_tlsrpt_domain() set before the input, only that
+ * domain's sessions are kept (a server that mails thousands of domains
+ * then keeps the one asked for, whatever the cap). The report
  * has one policy per policy type the log shows for the domain: "tlsa"
  * for the MX hosts with a DANE failure linked, "no-policy-found" for the
  * others (a maillog names no MTA-STS policy; the TLSA records themselves
@@ -31,14 +34,20 @@ dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char
 	char dom[256];
 	struct dg_rpt *r;
 	size_t i, k;
+	unsigned h = (unsigned)cause * 31u;
 
 	for (k = 0; domain[k] && k < sizeof dom - 1; k++)
 		dom[k] = (char)tolower((unsigned char)domain[k]);
 	dom[k] = '\0';
+	if (d->rpt_domain[0] && strcmp(dom, d->rpt_domain) != 0)
+		return;		/* not the domain asked for */
+	for (const char *const *s = (const char *const[]){ dom, host, ip, NULL }; *s; s++)
+		for (const char *c = *s; *c; c++)
+			h = h * 31u + (unsigned char)*c;
 	for (i = 0; i < d->nrpts; i++) {
 		r = &d->rpts[i];
-		if (r->cause == cause && !strcmp(r->domain, dom) && !strcmp(r->host, host) &&
-		    !strcmp(r->ip, ip))
+		if (r->hash == h && r->cause == cause && !strcmp(r->domain, dom) &&
+		    !strcmp(r->host, host) && !strcmp(r->ip, ip))
 			break;
 	}
 	if (i == d->nrpts) {
@@ -60,10 +69,21 @@ dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char
 		snprintf(r->host, sizeof r->host, "%s", host);
 		snprintf(r->ip, sizeof r->ip, "%s", ip);
 		r->cause = cause;
+		r->hash = h;
 	}
 	r = &d->rpts[i];
 	r->sessions++;
 	r->tlsa = cause == TC_DANE_MISMATCH;
+}
+
+void
+mxlab_diagnose_tlsrpt_domain(mxlab_diagnose *d, const char *domain)
+{
+	size_t k;
+
+	for (k = 0; domain && domain[k] && k < sizeof d->rpt_domain - 1; k++)
+		d->rpt_domain[k] = (char)tolower((unsigned char)domain[k]);
+	d->rpt_domain[k] = '\0';
 }
 
 /* A sortable key of a logged time: year (0 when not logged), month, day,
@@ -91,9 +111,12 @@ time_key(const char *t)
 void
 dg_rpt_time(mxlab_diagnose *d, const char *t)
 {
-	long long k = time_key(t);
+	long long k;
 
-	if (k < 0)
+	if (!strcmp(t, d->last_read))	/* the same second as the line before */
+		return;
+	snprintf(d->last_read, sizeof d->last_read, "%s", t);
+	if ((k = time_key(t)) < 0)
 		return;
 	if (!d->first_time[0] || k < d->first_key) {
 		snprintf(d->first_time, sizeof d->first_time, "%s", t);

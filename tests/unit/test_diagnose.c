@@ -647,6 +647,33 @@ test_tlsrpt(void **state)
 		free(json);
 		mxlab_diagnose_free(d);
 	}
+	/* a domain kept apart before the input: the others are not counted */
+	d = mxlab_diagnose_new();
+	assert_non_null(d);
+	mxlab_diagnose_tlsrpt_domain(d, "PARTNER-strict.example");
+	{
+		size_t len;
+		char *buf = slurp("rollout-encrypt-vs-secure.maillog", &len);
+
+		mxlab_diagnose_begin(d, "rollout");
+		mxlab_diagnose_feed(d, buf, len);
+		mxlab_diagnose_end(d);
+		free(buf);
+	}
+	mxlab_diagnose_finish(d);
+	o.domain = "partner-strict.example";
+	json = mxlab_diagnose_tlsrpt(d, &o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"total-successful-session-count\":0,"
+			       "\"total-failure-session-count\":1"));
+	free(json);
+	o.domain = "partner.example";	/* sent over TLS, but not kept */
+	json = mxlab_diagnose_tlsrpt(d, &o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"total-successful-session-count\":0,"
+			       "\"total-failure-session-count\":0"));
+	free(json);
+	mxlab_diagnose_free(d);
 	o.domain = "other.example";
 	o.report_id = "r1";
 	d = run_file("secure-leaf-only.maillog", 1 << 20);

@@ -132,6 +132,12 @@ struct mxlab_tlsrpt_options {
 					   ahead of now) */
 };
 
+/* Before the input: keep TLS-RPT sessions of this domain only (NULL:
+ * all, up to 1024 domain x MX x address x cause rows; sessions beyond
+ * are not counted). Set it when the report's domain is known: a log of
+ * many domains then cannot crowd it out. */
+MXLAB_API void mxlab_diagnose_tlsrpt_domain(mxlab_diagnose *d, const char *domain);
+
 /* The report as malloc'ed JSON (NULL when out of memory), read from the
  * sessions to the domain's MX hosts since mxlab_diagnose_new: each
  * "TLS connection established" with no TLS failure linked to its first

@@ -25,24 +25,7 @@ if [ -x "$EXIM" ] && have_libidn; then
 	echo "$EXIM"
 	exit 0
 fi
-mkdir -p "$CACHE/debs" "$CACHE/root"
-chmod 0755 "$CACHE" "$CACHE/debs"
-cd "$CACHE/debs"
-# apt prints "Download is performed unsandboxed as root" when _apt cannot
-# reach the directory: harmless, kept in the log.
-if ! apt-get download $PKGS >"$CACHE/apt-download.log" 2>&1; then
-	echo "fetch-exim: apt-get download failed; apt-get update, then again" >&2
-	apt-get update -q >"$CACHE/apt-update.log" 2>&1 || { cat "$CACHE/apt-update.log" >&2; exit 1; }
-	apt-get download $PKGS >"$CACHE/apt-download.log" 2>&1 ||
-		{ cat "$CACHE/apt-download.log" >&2; exit 1; }
-fi
-for p in $PKGS; do
-	set -- "$p"_*.deb
-	[ -e "$1" ] || { echo "fetch-exim: no .deb for $p in $CACHE/debs" >&2; exit 1; }
-	for d in "$@"; do
-		dpkg -x "$d" "$CACHE/root"
-	done
-done
+sh "$(dirname "$0")/unpack-debs.sh" fetch-exim "$CACHE" $PKGS
 [ -x "$EXIM" ] || { echo "fetch-exim: $EXIM missing after unpacking" >&2; exit 1; }
 have_libidn || { echo "fetch-exim: libidn.so.12 missing after unpacking" >&2; exit 1; }
 echo "$EXIM"

@@ -17,7 +17,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential pkg-config meson ninja-build cmake
 libmbedtls-dev libcmocka-dev libfaketime faketime
 openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
-jq netbase sasl2-bin libsasl2-modules msmtp python3-jsonschema"
+jq netbase sasl2-bin libsasl2-modules msmtp
+curl python3-aiodns python3-aiohttp python3-yaml python3-jsonschema"
 # Installed where the archive has it, left out (with a note) where not:
 # chromium-headless-shell renders the HTML report in
 # tests/integration/run-html.sh (a screenshot, the console, the DOM it
@@ -68,3 +69,7 @@ fi
 
 # Exim 4.96 for the exim driver: unpacked beside Postfix, never installed.
 sh "$(dirname "$0")/fetch-exim.sh" >/dev/null
+# postfix-mta-sts-resolver for scenarios/mta-sts: unpacked, never installed
+# (its package enables and starts a system mta-sts-daemon); the Python
+# modules above are what it needs with its internal cache.
+sh "$(dirname "$0")/fetch-mta-sts.sh" >/dev/null

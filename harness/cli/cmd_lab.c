@@ -1,6 +1,7 @@
 /*
  * cmd_lab.c: `mxlab lab`, training labs (docs/labs.md).
  *
+ *   mxlab lab FILE [--config DIR]          the lab shell (runner/lab_shell.c)
  *   mxlab lab --list [DIR]                 the labs of DIR (scenarios/labs)
  *   mxlab lab show FILE                    a lab's title, task, S-points
  *   mxlab lab config FILE DIR              its broken main.cf / master.cf
@@ -8,9 +9,10 @@
  *
  * A front end on mxlab/lab.h (reading a lab, writing its configuration)
  * and mxlab/runner.h (check is a run of the one file with the keys
- * lab-goals and lab-config). Exit: 0 listed / shown / written / every goal
- * holds, 1 a goal fails (or the run could not run), 2 usage or file errors.
- *   sudo mxlab lab FILE [--config DIR]     the lab shell (lab_shell.c)
+ * lab-goals and lab-config, the shell the same with lab-shell). Exit: 0
+ * listed / shown / written / every goal holds (the shell: the last
+ * check's), 1 a goal fails (or the run could not run), 2 usage or file
+ * errors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,8 +34,8 @@ usage(FILE *fp)
 	    "       mxlab lab --list [DIR]\n"
 	    "       mxlab lab show FILE\n"
 	    "       mxlab lab config FILE DIR\n"
-	    "       sudo mxlab lab check FILE [--config DIR] [--hint N] [--workdir DIR]\n"
-	    "                        [--keep] [-v]\n"
+	    "       sudo mxlab lab check FILE [--config DIR] [--hint N] [--html FILE]\n"
+	    "                        [--workdir DIR] [--keep] [-v]\n"
 	    "\n"
 	    "Training labs: scenarios whose Postfix configuration is broken on\n"
 	    "purpose, with a task, hints, goals and a reference solution\n"
@@ -61,6 +63,9 @@ usage(FILE *fp)
 	    "    --config DIR DIR/main.cf, DIR/master.cf instead of the lab's own\n"
 	    "                 (default: the lab's broken configuration)\n"
 	    "    --hint N     print hint N (from 1) when a goal fails (default 1)\n"
+	    "    --html FILE  also write the check as a self-contained HTML page:\n"
+	    "                 each goal with its evidence, the dialogue as a\n"
+	    "                 sequence diagram, the chains (as mxlab run --html)\n"
 	    "    --workdir DIR  the run's directory goes in DIR (default: a new\n"
 	    "                 /tmp/mxlab-run.XXXXXX)\n"
 	    "    --keep       keep the run's directory (kept anyway when a goal\n"
@@ -165,101 +170,162 @@ lab_config(const char *path, const char *dir)
 	return rc;
 }
 
-/* check (shell 0) and the lab shell (shell 1): one run of the lab. */
-static int
-lab_run(int argc, char **argv, int i, int shell)
-{
-	const char *file = NULL, *config = NULL, *workdir = NULL, *hint;
-	char err[1024];
-	long nhint = 1;
-	int keep = 0, verbose = 0, rc;
-	mxlab_lab *lab;
-	mxlab_run *run;
+struct lab_opts {
+	const char *file, *config, *workdir, *html;
+	long nhint;
+	int keep, verbose;
+};
 
+/* The options of check (shell 0) and of the lab shell (shell 1): 0, or
+ * the exit status of a usage error. */
+static int
+lab_opts(int argc, char **argv, int i, int shell, struct lab_opts *o)
+{
+	static const char *const with_value[] = { "--config", "--hint", "--workdir", "--html" };
+
+	memset(o, 0, sizeof *o);
+	o->nhint = 1;
 	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "--hint") ||
-		    !strcmp(argv[i], "--workdir")) {
+		size_t k = 0;
+
+		while (k < 4 && strcmp(argv[i], with_value[k]))
+			k++;
+		if (k < 4) {
+			char *end;
+
 			if (i + 1 >= argc) {
 				mx_warn("lab", "%s: needs a value", argv[i]);
 				return MXLAB_EXIT_USAGE;
 			}
-			if (argv[i][2] == 'c')
-				config = argv[++i];
-			else if (argv[i][2] == 'w')
-				workdir = argv[++i];
-			else {
-				char *end;
-
-				nhint = strtol(argv[++i], &end, 10);
-				if (*end || nhint < 1 || nhint > 100) {
-					mx_warn("lab", "--hint: bad value '%s' (1 to 100)", argv[i]);
-					return MXLAB_EXIT_USAGE;
-				}
+			if (shell && (k == 1 || k == 3)) {
+				mx_warn("lab", "%s is for mxlab lab check%s", argv[i],
+					k == 1 ? " (in the shell: mxlab lab hint)" : "");
+				return MXLAB_EXIT_USAGE;
+			}
+			i++;
+			if (k == 0)
+				o->config = argv[i];
+			else if (k == 2)
+				o->workdir = argv[i];
+			else if (k == 3)
+				o->html = argv[i];
+			else if ((o->nhint = strtol(argv[i], &end, 10)), *end || o->nhint < 1 ||
+				 o->nhint > 100) {
+				mx_warn("lab", "--hint: bad value '%s' (1 to 100)", argv[i]);
+				return MXLAB_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--keep"))
-			keep = 1;
+			o->keep = 1;
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			verbose = 1;
+			o->verbose = 1;
 		else if (argv[i][0] == '-') {
 			mx_warn("lab", "unknown option '%s' (see mxlab lab --help)", argv[i]);
 			return MXLAB_EXIT_USAGE;
-		} else if (!file)
-			file = argv[i];
+		} else if (!o->file)
+			o->file = argv[i];
 		else {
-			mx_warn("lab", "check takes one lab file ('%s' is one too many)", argv[i]);
+			mx_warn("lab", "one lab file at a time ('%s' is one too many)", argv[i]);
 			return MXLAB_EXIT_USAGE;
 		}
 	}
-	if (!file) {
+	if (!o->file) {
 		mx_warn("lab", "check: which lab? (mxlab lab check FILE)");
 		return MXLAB_EXIT_USAGE;
 	}
-	if (shell && nhint != 1) {
-		mx_warn("lab", "--hint is for check (in the shell: mxlab lab hint)");
-		return MXLAB_EXIT_USAGE;
-	}
-	if (!(lab = load(file)))
-		return MXLAB_EXIT_USAGE;
-	if (!(run = mxlab_run_new())) {
-		mxlab_lab_free(lab);
+	return 0;
+}
+
+/* The run of one lab: its goals, the options. NULL (said) on error. */
+static mxlab_run *
+lab_run_new(const struct lab_opts *o, int shell)
+{
+	const char *const kv[][2] = {
+		{ "lab-goals", "yes" }, { "lab-config", o->config },
+		{ "keep", o->keep ? "yes" : NULL }, { "workdir", o->workdir },
+		{ "verbose", o->verbose ? "yes" : NULL }, { "lab-shell", shell ? "yes" : NULL },
+	};
+	mxlab_run *run = mxlab_run_new();
+	char err[1024];
+
+	if (!run) {
 		mx_warn("lab", "out of memory");
+		return NULL;
+	}
+	for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++)
+		if (kv[k][1] && mxlab_run_set(run, kv[k][0], kv[k][1], err, sizeof err) != MXLAB_OK) {
+			mx_warn("lab", "%s", err);
+			mxlab_run_free(run);
+			return NULL;
+		}
+	if (mxlab_run_add_path(run, o->file) != MXLAB_OK) {
+		mx_warn("lab", "out of memory");
+		mxlab_run_free(run);
+		return NULL;
+	}
+	return run;
+}
+
+/* What a check's exit status means for the student, with the hint. */
+static void
+check_verdict(const mxlab_lab *lab, const struct lab_opts *o, int rc)
+{
+	const char *hint = mxlab_lab_hint(lab, (size_t)o->nhint - 1);
+
+	if (rc == MXLAB_EXIT_OK) {
+		printf("lab solved: every goal of %s holds\n", o->file);
+		return;
+	}
+	if (rc != MXLAB_EXIT_FAIL)
+		return;
+	printf("lab not solved yet: the goals above still fail\n");
+	if (hint) {
+		printf("hint %ld: %s\n", o->nhint, hint);
+		if (mxlab_lab_hint(lab, (size_t)o->nhint))
+			printf("(the next one: mxlab lab check %s%s%s --hint %ld)\n", o->file,
+			       o->config ? " --config " : "", o->config ? o->config : "",
+			       o->nhint + 1);
+	} else
+		printf("no hint %ld: see the solution, %s\n", o->nhint,
+		       mxlab_lab_field(lab, "solution") ? mxlab_lab_field(lab, "solution") : "(none)");
+}
+
+/* check (shell 0) and the lab shell (shell 1): one run of the lab. */
+static int
+lab_run(int argc, char **argv, int i, int shell)
+{
+	struct lab_opts o;
+	FILE *html = NULL;
+	mxlab_lab *lab;
+	mxlab_run *run;
+	int rc = lab_opts(argc, argv, i, shell, &o);
+
+	if (rc)
+		return rc;
+	if (!(lab = load(o.file)))
+		return MXLAB_EXIT_USAGE;
+	if (!(run = lab_run_new(&o, shell))) {
+		mxlab_lab_free(lab);
 		return MXLAB_EXIT_FAIL;
 	}
-	if (mxlab_run_set(run, "lab-goals", "yes", err, sizeof err) != MXLAB_OK ||
-	    (config && mxlab_run_set(run, "lab-config", config, err, sizeof err) != MXLAB_OK) ||
-	    (keep && mxlab_run_set(run, "keep", "yes", err, sizeof err) != MXLAB_OK) ||
-	    (workdir && mxlab_run_set(run, "workdir", workdir, err, sizeof err) != MXLAB_OK) ||
-	    (verbose && mxlab_run_set(run, "verbose", "yes", err, sizeof err) != MXLAB_OK) ||
-	    (shell && mxlab_run_set(run, "lab-shell", "yes", err, sizeof err) != MXLAB_OK) ||
-	    mxlab_run_add_path(run, file) != MXLAB_OK) {
-		mx_warn("lab", "%s", err);
+	if (o.html && !(html = fopen(o.html, "w"))) {
+		mx_warn("lab", "--html %s: %s", o.html, strerror(errno));
 		mxlab_run_free(run);
 		mxlab_lab_free(lab);
-		return MXLAB_EXIT_FAIL;
+		return MXLAB_EXIT_USAGE;
 	}
+	mxlab_run_set_html(run, html);
 	rc = mx_run_execute(run);
 	mxlab_run_free(run);
-	if (shell) {
-		printf("%s: %s\n", file, rc == MXLAB_EXIT_OK ? "solved (the last check passed)" :
+	if (html && fclose(html) != 0) {
+		mx_warn("lab", "--html %s: %s", o.html, strerror(errno));
+		rc = rc == MXLAB_EXIT_OK ? MXLAB_EXIT_FAIL : rc;
+	}
+	if (shell)
+		printf("%s: %s\n", o.file, rc == MXLAB_EXIT_OK ? "solved (the last check passed)" :
 		       rc == MXLAB_EXIT_FAIL ? "left the lab, not solved (see above)" :
 		       "the lab shell could not run");
-		mxlab_lab_free(lab);
-		return rc;
-	}
-	if (rc == MXLAB_EXIT_OK)
-		printf("lab solved: every goal of %s holds\n", file);
-	else if (rc == MXLAB_EXIT_FAIL) {
-		printf("lab not solved yet: the goals above still fail\n");
-		if ((hint = mxlab_lab_hint(lab, (size_t)nhint - 1))) {
-			printf("hint %ld: %s\n", nhint, hint);
-			if (mxlab_lab_hint(lab, (size_t)nhint))
-				printf("(the next one: mxlab lab check %s%s%s --hint %ld)\n", file,
-				       config ? " --config " : "", config ? config : "", nhint + 1);
-		} else
-			printf("no hint %ld: see the solution, %s\n", nhint,
-			       mxlab_lab_field(lab, "solution") ? mxlab_lab_field(lab, "solution")
-								: "(none)");
-	}
+	else
+		check_verdict(lab, &o, rc);
 	mxlab_lab_free(lab);
 	return rc;
 }

@@ -389,6 +389,42 @@ cf_overlay(const char *under, const char *over, const char *origin, int master)
 	return done(&b);
 }
 
+int
+cf_origin_of_line(const char *text, int line, char *buf, size_t len)
+{
+	const char *mark = NULL, *p = text;
+	int n = 1, at = 0;
+
+	/* the last "# --- from ORIGIN ---" before the line, no other mark
+	 * ("# --- owned by ...") in between */
+	for (; p && *p && n < line; n++) {
+		if (!strncmp(p, "# --- ", 6)) {
+			mark = strncmp(p, "# --- from ", 11) ? NULL : p + 11;
+			at = n;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	if (n != line || !p || !mark) {
+		if (len)
+			buf[0] = '\0';
+		return -1;
+	}
+	{
+		const char *end = strstr(mark, " ---\n"), *colon;
+		long first;
+
+		if (!end)
+			return -1;
+		for (colon = end; colon > mark && colon[-1] != ':'; colon--)
+			;
+		if (colon == mark || (first = strtol(colon, NULL, 10)) < 1)
+			return -1;
+		snprintf(buf, len, "%.*s:%ld", (int)(colon - 1 - mark), mark, first + (line - at - 1));
+	}
+	return 0;
+}
+
 static int
 expand_into(struct buf *b, const struct cf_main *m, const char *const *defaults,
 	    const char *v, int depth)

@@ -76,6 +76,12 @@ const char *cf_service_option(const struct cf_service *s, const char *name);
  * names over in the separating comment. */
 char *cf_overlay(const char *under, const char *over, const char *origin, int master);
 
+/* The file and line a line of a layered text (cf_overlay's output) came
+ * from: "lc/main.cf:4" into buf for line 29 under "# --- from lc/main.cf:1
+ * ---" at line 25. -1 (buf "") for a line of no layer (the base, the
+ * sandbox's own). */
+int cf_origin_of_line(const char *text, int line, char *buf, size_t len);
+
 /* Definitions whose key pick() accepts become "mark" + line. */
 char *cf_comment_out(const char *text, int master, int (*pick)(const char *key, void *arg),
 		     void *arg, const char *mark);

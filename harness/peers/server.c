@@ -108,6 +108,7 @@ copy_config(struct mxlab_server_config *dst, const struct mxlab_server_config *s
 	dst->listen = NULL;
 	dst->sni = NULL;
 	dst->ciphers = NULL;
+	dst->policy = NULL;
 	dst->nlisten = 0;
 	dst->nsni = 0;
 	if (src->nlisten) {
@@ -132,6 +133,8 @@ copy_config(struct mxlab_server_config *dst, const struct mxlab_server_config *s
 			return MXLAB_ERR_NOMEM;
 		memcpy(dst->ciphers, src->ciphers, (n + 1) * sizeof *dst->ciphers);
 	}
+	if (src->policy && !(dst->policy = strdup(src->policy)))
+		return MXLAB_ERR_NOMEM;
 	return MXLAB_OK;
 }
 
@@ -395,6 +398,7 @@ mxlab_server_free(mxlab_server *srv)
 	free(srv->cfg.listen);
 	free(srv->cfg.sni);
 	free(srv->cfg.ciphers);
+	free(srv->cfg.policy);
 	pthread_cond_destroy(&srv->idle);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

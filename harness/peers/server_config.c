@@ -426,6 +426,8 @@ static const struct key_row keys[] = {
 	{ { "pipelining", "yes|no", "advertise PIPELINING (default yes)", 0 }, set_pipelining },
 	{ { "transcript", "PATH", "append a JSON-lines transcript of every session (- for stdout)", 0 }, set_transcript },
 	{ { "mailbox", "DIR", "store every accepted message as DIR/NNNNNN.eml with its envelope in .json", 0 }, set_mailbox },
+	{ { "mode", "smtp|https", "https: an MTA-STS policy host (TLS from the first byte, GET /.well-known/mta-sts.txt answers the policy; default smtp)", 0 }, mx_https_set_mode },
+	{ { "policy", "LINE", "one line of the MTA-STS policy served in https mode (version: STSv1, mode: enforce, mx: NAME, max_age: SECONDS)", 1 }, mx_https_set_policy },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -478,6 +480,7 @@ mxlab_server_config_free(mxlab_server_config *c)
 	free(c->listen);
 	free(c->sni);
 	free(c->ciphers);
+	free(c->policy);
 	free(c);
 }
 
@@ -525,6 +528,10 @@ mxlab_server_config_check(const mxlab_server_config *c, char *err, size_t errlen
 		return USAGE("starttls: 'offer' needs a certificate (cert or cert-file)");
 	if (!cert && c->nsni)
 		return USAGE("sni: needs a default certificate (cert or cert-file)");
+	if (c->https && !cert)
+		return USAGE("mode: https needs a certificate (cert or cert-file)");
+	if (c->policy_len && !c->https)
+		return USAGE("policy: needs mode = https");
 	if (c->implicit_tls && c->starttls != MX_STARTTLS_AUTO && c->starttls != MX_STARTTLS_HIDE)
 		return USAGE("starttls: makes no sense with implicit-tls");
 	return MXLAB_OK;

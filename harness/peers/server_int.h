@@ -100,7 +100,20 @@ struct mxlab_server_config {
 	int pipelining;
 	char transcript[PATH_MAX];
 	char mailbox[PATH_MAX];
+	int https;			/* mode = https (server_https.c) */
+	char *policy;			/* its MTA-STS policy, CRLF lines */
+	size_t policy_len;
 };
+
+/* server_https.c: the keys mode and policy, and an HTTPS session (after
+ * its handshake; it sets s->reason). */
+#define MX_HTTPS_POLICY_MAX 4096
+int mx_https_set_mode(struct mxlab_server_config *c, const char *k, const char *v, char *err,
+		      size_t errlen);
+int mx_https_set_policy(struct mxlab_server_config *c, const char *k, const char *v, char *err,
+			size_t errlen);
+struct mx_session;
+void mx_https_session(struct mx_session *s);
 
 /* Does the configuration hold any certificate? */
 int mx_server_config_has_cert(const struct mxlab_server_config *cfg);

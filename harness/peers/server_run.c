@@ -142,6 +142,10 @@ session_open(struct mx_session *s)
 	mx_tr_end(s->srv->tr, s->w);
 	if (mx_server_stopping(s->srv) || (cfg->implicit_tls && mx_ss_start_tls(s, 0) != 0))
 		return -1;
+	if (cfg->https) {	/* one HTTP request, then it is over */
+		mx_https_session(s);
+		return -1;
+	}
 	snprintf(text, sizeof text, "%s %s", cfg->hostname, cfg->banner);
 	s->refused = mx_ss_reply(s, MX_STAGE_GREETING, 220, text) / 100 != 2;
 	return 0;

@@ -122,12 +122,19 @@ banner(struct box *b, const char *etc)
 static int
 write_rc(struct box *b, char *path, size_t len)
 {
-	char text[600];
+	char text[600], name[64];
+	size_t n = 0;
 
 	if (rn_box_path(b, path, len, "%s/lab.bashrc", RN_BOX_DIR) < 0)
 		return -1;
-	snprintf(text, sizeof text, "# mxlab lab shell\nPS1='[lab %.200s] \\W# '\n"
-		 "HISTFILE=%s/lab.bash_history\n", b->sc->name, RN_BOX_DIR);
+	/* the file's name, quoted in shell code: only characters that need
+	 * no quoting there */
+	for (const char *c = b->sc->name; *c && n + 1 < sizeof name; c++)
+		name[n++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789._-", *c) ? *c : '_';
+	name[n] = '\0';
+	snprintf(text, sizeof text, "# mxlab lab shell\nPS1='[lab %s] \\W# '\n"
+		 "HISTFILE=%s/lab.bash_history\n", name, RN_BOX_DIR);
 	if (rn_write_text(path, text) < 0)
 		return rn_box_fail(b, "%s: %s", path, strerror(errno));
 	return 0;
@@ -184,8 +191,7 @@ child(struct box *b, int slave, const char *rc, const char *etc, const char *tex
 	}
 	env[n] = NULL;
 	execve(SHELL_PATH, slave >= 0 ? argv_i : argv_s, env);
-	fprintf(stderr, "mxlab lab: %s: %s\n", SHELL_PATH, strerror(errno));
-	_exit(127);
+	_exit(127);	/* checked before the fork: said there */
 }
 
 static int
@@ -363,6 +369,10 @@ rn_lab_shell(struct box *b)
 			fprintf(say, "(sending the lab's mail failed: see above)\n");
 		b->say = NULL;
 		fclose(say);
+	}
+	if (access(SHELL_PATH, X_OK) < 0) {
+		rn_box_fail(b, "lab shell: %s: %s", SHELL_PATH, strerror(errno));
+		goto fail;
 	}
 	if (write_rc(b, rc, sizeof rc) < 0)
 		goto fail;

@@ -73,15 +73,16 @@ rn_layers(struct box *b)
 		bad = push_layer(&b->ml, &b->nml, rn_sasl_layer(b),
 				 sc->sasl.origin ? sc->sasl.origin : sc->file, sc->sasl.line);
 	if (!bad && sc->main_cf)
-		bad = push_layer(&b->ml, &b->nml, sc_expand(sc, &b->vars, sc->main_cf), sc->file,
-				 sc->main_cf_line);
+		bad = push_layer(&b->ml, &b->nml, sc_expand(sc, &b->vars, sc->main_cf),
+				 sc->main_cf_origin ? sc->main_cf_origin : sc->file, sc->main_cf_line);
 	for (size_t i = 0; i < sc->nmaster_cf_layers && !bad; i++) {
 		const struct sc_layer *l = &sc->master_cf_layers[i];
 
 		bad = push_layer(&b->msl, &b->nmsl, sc_expand(sc, &b->vars, l->text), l->origin, l->line);
 	}
 	if (!bad && sc->master_cf)
-		bad = push_layer(&b->msl, &b->nmsl, sc_expand(sc, &b->vars, sc->master_cf), sc->file,
+		bad = push_layer(&b->msl, &b->nmsl, sc_expand(sc, &b->vars, sc->master_cf),
+				 sc->master_cf_origin ? sc->master_cf_origin : sc->file,
 				 sc->master_cf_line);
 	return bad ? rn_box_fail(b, "out of memory") : 0;
 }

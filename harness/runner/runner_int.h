@@ -15,6 +15,7 @@
 #include "mta.h"
 #include "mta_exec.h"
 #include "mta_exim.h"
+#include "mta_proc.h"
 #include "mta_postfix.h"
 #include "pfinst.h"
 #include "pfrefs.h"
@@ -46,7 +47,7 @@ int rn_template_main(void *arg);
 struct rn_fs {
 	struct sb_fs fs;
 	struct sb_cover cover[5];
-	const char *rw[2], *ro[3], *ro_exec[2];
+	const char *rw[2], *ro[4], *ro_exec[2];
 	const char *etc_skip[2];
 };
 void rn_sandbox_fs(const struct rn_sandbox_arg *a, struct rn_fs *f, const char *hosts,
@@ -88,6 +89,16 @@ struct rn_conf {
 	char **pki_hosts;
 	size_t npki_hosts;
 	struct pf_changes changes;
+};
+
+/* The MTA-STS resolver beside the MTA (runner_sts.c). */
+struct rn_sts {
+	int on;				/* requires = mta-sts-resolver */
+	char dir[MX_PATH_MAX];		/* DIR/mta-sts: config, log, CA bundle */
+	char ca[MX_PATH_MAX];		/* the bundle /etc/ssl/certs shows */
+	const char *own[3];		/* sb_fs.etc_own */
+	struct mta_proc proc;
+	int notify;			/* its NOTIFY_SOCKET, or -1 */
 };
 
 /* The state of one scenario inside its sandbox. */
@@ -133,6 +144,7 @@ struct box {
 	FILE *say;			/* not NULL: errors go here as text, not to
 					   the runner (a lab shell's check) */
 	int checked, solved;		/* the lab shell: a check ran; it passed */
+	struct rn_sts sts;
 };
 
 /* runner_sandbox.c */
@@ -192,6 +204,19 @@ int rn_start_mta(struct box *b);
 int rn_mta_starts_early(const struct box *b);
 int rn_mta_launch(struct box *b);
 int rn_mta_ready(struct box *b);
+
+/* runner_sts.c: the MTA-STS resolver (docs/mta-sts.md): wanted, unmet
+ * (a reason, or NULL), prepared before the sandbox, its file system, the
+ * PKI's root as its CA bundle, launched early, waited for, stopped. */
+const char *rn_sts_root(void);
+int rn_sts_wanted(const struct scenario *sc);
+const char *rn_sts_unmet(char *buf, size_t len);
+int rn_sts_prepare(struct box *b);
+void rn_sts_fs(struct box *b, struct rn_fs *f);
+int rn_sts_trust(struct box *b);
+int rn_sts_launch(struct box *b);
+int rn_sts_ready(struct box *b);
+void rn_sts_stop(struct box *b);
 
 /* runner_sandbox.c: every line of the MTA's log: to the expectations, to
  * the runner's log with -v; which recipients have a status. */

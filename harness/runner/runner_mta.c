@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pfconf.h"
 #include "runner_int.h"
 
 int
@@ -122,11 +123,43 @@ postfix_config(struct box *b, char *etc, size_t len)
 	return 0;
 }
 
+/* Postfix names a line of main.cf / master.cf as rendered ("/w/x/etc/
+ * main.cf, line 29: ..."): add the line it came from, the one to fix (a
+ * lab's DIR/main.cf:4, the scenario's x.scn:40). e itself when none. */
+static const char *
+with_origin(struct box *b, const char *e, char *out, size_t len)
+{
+	static const char *const names[] = { "/main.cf, line ", "/master.cf, line " };
+	char path[MX_PATH_MAX], where[MX_PATH_MAX + 16], *text;
+	const char *at = NULL;
+	size_t k, n;
+	FILE *fp;
+
+	for (k = 0; k < 2 && !(at = strstr(e, names[k])); k++)
+		;
+	if (!at || mx_path(path, sizeof path, "%s/%s", mta_postfix_etc(&b->mta),
+			   k ? "master.cf" : "main.cf") < 0 ||
+	    !(fp = fopen(path, "re")))
+		return e;
+	text = malloc((1u << 20) + 1);
+	n = text ? fread(text, 1, 1u << 20, fp) : 0;
+	fclose(fp);
+	if (!text)
+		return e;
+	text[n] = '\0';
+	if (cf_origin_of_line(text, atoi(at + strlen(names[k])), where, sizeof where) == 0)
+		snprintf(out, len, "%.*s (that is %.*s)", (int)(len / 2), e, (int)(len / 3), where);
+	free(text);
+	return *out ? out : e;
+}
+
 /* The render step's failure, in the words the runner always used. */
 static int
-postfix_render_fail(struct box *b, const char *e)
+postfix_render_fail(struct box *b, const char *e0)
 {
 	const struct scenario *sc = b->sc;
+	char buf[3 * MX_PATH_MAX] = "";
+	const char *e = with_origin(b, e0, buf, sizeof buf);
 
 	switch (b->pfc.failed_at) {
 	case MTA_PF_HOOK:

@@ -378,6 +378,7 @@ teardown(struct box *b)
 		b->mta.drv->stop(&b->mta, 3000);
 	if (b->mta.drv)
 		b->mta.drv->release(&b->mta);
+	rn_sts_stop(b);
 	for (size_t s = 0; s < b->nsrv; s++)
 		mxlab_server_free(b->srv[s]);
 	dnsd_stop(b->dns);
@@ -533,7 +534,8 @@ rn_sandbox_main(void *arg)
 	}
 
 	if (rn_write_net_files(&b, hosts, resolv, sizeof hosts) < 0 || rn_layers(&b) < 0 ||
-	    rn_conf_prepare(&b) < 0 || rn_mta_prepare(&b) < 0 || pki_tmpfs(&b) < 0)
+	    rn_conf_prepare(&b) < 0 || rn_mta_prepare(&b) < 0 || rn_sts_prepare(&b) < 0 ||
+	    pki_tmpfs(&b) < 0)
 		goto out;
 	{
 		struct rn_fs f;
@@ -541,6 +543,7 @@ rn_sandbox_main(void *arg)
 		rn_sandbox_fs(a, &f, hosts, resolv);
 		rn_conf_fs(&b, &f);
 		rn_mta_fs(&b, &f);
+		rn_sts_fs(&b, &f);
 		if (sb_enter(&f.fs, e, sizeof e) < 0) {
 			rn_box_fail(&b, "sandbox: %s", e);
 			goto out;
@@ -551,15 +554,15 @@ rn_sandbox_main(void *arg)
 	 * reads neither before it is sent mail); it is waited for once they
 	 * are up (rn_mta_starts_early says when). */
 	early = rn_mta_starts_early(&b);
-	if (early && rn_mta_launch(&b) < 0)
+	if ((early && rn_mta_launch(&b) < 0) || rn_sts_launch(&b) < 0)
 		goto out;
-	if (rn_make_pki(&b) < 0 || (b.conf.nprov && rn_conf_provide(&b) < 0))
+	if (rn_make_pki(&b) < 0 || (b.conf.nprov && rn_conf_provide(&b) < 0) || rn_sts_trust(&b) < 0)
 		goto out;
 	rn_box_phase(&b, "pki");
 	if (rn_start_dns(&b) < 0 || rn_start_servers(&b) < 0)
 		goto out;
 	rn_box_phase(&b, "peers");
-	if ((early ? rn_mta_ready(&b) : rn_start_mta(&b)) < 0)
+	if (rn_sts_ready(&b) < 0 || (early ? rn_mta_ready(&b) : rn_start_mta(&b)) < 0)
 		goto out;
 	if (a->shell) {
 		int r = rn_lab_shell(&b);

@@ -202,6 +202,10 @@ struct scenario {
 				   after the header), for mapping Postfix errors */
 	char *master_cf;
 	int master_cf_line;
+	char *main_cf_origin, *master_cf_origin;	/* the file main_cf / master_cf
+							   came from when not this
+							   one (a lab's --config
+							   DIR/main.cf), or NULL */
 	struct sc_layer *main_cf_layers;	/* the suites' [main.cf], outer first;
 						   main_cf is the scenario's own */
 	size_t nmain_cf_layers;

@@ -157,7 +157,8 @@ sc_lab_free(struct sc_lab *lab)
 
 /* DIR/name into *dst when the file is there; 0, or -1 with err. */
 static int
-read_conf(const char *dir, const char *name, char **dst, int *line, char *err, size_t errlen)
+read_conf(const char *dir, const char *name, char **dst, int *line, char **origin, char *err,
+	  size_t errlen)
 {
 	char path[4096];
 	char *text;
@@ -181,6 +182,12 @@ read_conf(const char *dir, const char *name, char **dst, int *line, char *err, s
 		return -1;
 	}
 	text[len] = '\0';
+	free(*origin);
+	if (!(*origin = strdup(path))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(text);
+		return -1;
+	}
 	free(*dst);
 	*dst = text;
 	*line = 1;
@@ -194,9 +201,10 @@ sc_lab_apply(struct scenario *sc, int goals, const char *config, char *err, size
 		snprintf(err, errlen, "%s: not a lab (no [lab] section)", sc->file);
 		return -1;
 	}
-	if (config && (read_conf(config, "main.cf", &sc->main_cf, &sc->main_cf_line, err, errlen) < 0 ||
+	if (config && (read_conf(config, "main.cf", &sc->main_cf, &sc->main_cf_line,
+				 &sc->main_cf_origin, err, errlen) < 0 ||
 		       read_conf(config, "master.cf", &sc->master_cf, &sc->master_cf_line,
-				 err, errlen) < 0))
+				 &sc->master_cf_origin, err, errlen) < 0))
 		return -1;
 	if (goals) {
 		struct sc_kv *kv = sc->expect_kv;

@@ -207,6 +207,8 @@ sc_free(struct scenario *sc)
 	free(sc->exec.version);
 	sc_rd_free_strv(sc->pki_hosts, sc->npki_hosts);
 	free(sc->main_cf);
+	free(sc->main_cf_origin);
+	free(sc->master_cf_origin);
 	free(sc->master_cf);
 	sc_lab_free(&sc->lab);
 	free_layers(sc->main_cf_layers, sc->nmain_cf_layers);

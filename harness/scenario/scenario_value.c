@@ -77,7 +77,7 @@ skip_sp(const char *p)
 int
 sc_requires_parse(const char *s, char *out, size_t outlen, char *err, size_t errlen)
 {
-	static const char *const words[] = { "faketime", "ipv6", "dane", "tls13" };
+	static const char *const words[] = { "faketime", "ipv6", "dane", "tls13", "mta-sts-resolver" };
 	unsigned long long major, minor, patch;
 	const char *p, *ver;
 
@@ -102,7 +102,7 @@ sc_requires_parse(const char *s, char *out, size_t outlen, char *err, size_t err
 	snprintf(out, outlen, "postfix >= %s", ver);
 	return 0;
 bad:
-	return BAD("unknown requirement '%s' (postfix >= X.Y, faketime, ipv6, dane, tls13)", s);
+	return BAD("unknown requirement '%s' (postfix >= X.Y, faketime, ipv6, dane, tls13, mta-sts-resolver)", s);
 }
 
 int

@@ -7,7 +7,8 @@
 #   - the host is out of reach: its processes, its /etc/postfix, the
 #     sandbox's PID 1 (its /proc/1/fd holds the user's terminal);
 #   - `mxlab lab check` fails with the next hint, passes once main.cf is
-#     fixed, and the run's exit status is the last check's;
+#     fixed, and the run's exit status is the last check's; a lab whose
+#     fix is a command (postmap) is solved by running it in the shell;
 #   - no leftovers: a process started in the lab (setsid, in the
 #     background) is gone once the shell exits, and once mxlab is killed
 #     (SIGTERM) with the shell still running;
@@ -21,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 LAB=$SRC/scenarios/labs/no-cafile.scn
-plan 26
+plan 27
 chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # Processes on the host that belong to a work directory or a marker.
@@ -84,6 +85,17 @@ else
 	not_ok "no leftovers once the shell exits"
 	diag "$(leftovers 'sleep 31415'; leftovers "$T/w1")"
 	pkill -f 'sleep 31415'
+fi
+
+# A lab whose fix is a command, not an edit: the map was never postmapped.
+printf 'mxlab lab check >/dev/null; echo "before=$?"\npostmap /etc/mxlab-lab/tls_policy && mxlab lab check; echo "after=$?"\n' |
+	timeout 120 "$MXLAB" lab "$SRC/scenarios/labs/policy-map-not-postmapped.scn" --workdir "$T/w4" \
+	>"$T/p.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^before=1$' "$T/p.out" && grep -q '^after=0$' "$T/p.out"; then
+	ok "not postmapped: check fails, postmap in the shell, check passes, exit 0"
+else
+	not_ok "not postmapped: exit $rc"; diag_file "$T/p.out" 30
 fi
 
 # Killed with the shell running: the lab stops all the same.

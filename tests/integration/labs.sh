@@ -17,7 +17,7 @@ labs=()
 for f in scenarios/labs/*.scn; do
 	grep -q '^\[lab\]' "$f" && labs+=("$f")
 done
-plan $((3 * ${#labs[@]} + 6))
+plan $((3 * ${#labs[@]} + 9))
 
 "$MXLAB" lab --list >"$T/list" 2>&1
 rc=$?
@@ -60,6 +60,31 @@ for f in "${labs[@]}"; do
 		diag_file "$T/$name.fixed" 30
 	fi
 done
+
+# check --html: the run's page, by the same renderer as mxlab run --html.
+"$MXLAB" lab check scenarios/labs/no-cafile.scn --config "$T/no-cafile" --html "$T/lab.html" \
+	>"$T/h.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && python3 "$(dirname "$0")/html-check.py" "$T/lab.html" >"$T/h.check" 2>&1; then
+	ok "lab check --html: exit 0, a self-contained page (html-check.py)"
+else
+	not_ok "lab check --html: exit $rc"; diag_file "$T/h.out"; diag_file "$T/h.check"
+fi
+if grep -q '<section class="sc pass"' "$T/lab.html" && grep -q '<svg class="seq"' "$T/lab.html" &&
+   grep -q 'Verified TLS connection established to mx\.partner\.example' "$T/lab.html"; then
+	ok "lab check --html: the lab passed, its dialogue drawn, Postfix's Verified line"
+else
+	not_ok "lab check --html: the page lacks the pass, the diagram or the Verified line"
+fi
+
+# A mistake in the student's main.cf is named at its own file and line.
+mkdir -p "$T/typo" && cp "$T/no-cafile/main.cf" "$T/typo/main.cf"
+printf 'smtp_tls_loglevel = 1\nthis is not a parameter\n' >>"$T/typo/main.cf"
+want=$(($(wc -l <"$T/typo/main.cf")))
+"$MXLAB" lab check scenarios/labs/no-cafile.scn --config "$T/typo" >"$T/typo.out" 2>&1
+expect_file_match "a syntax error of --config DIR/main.cf is named at DIR/main.cf:LINE" \
+	"missing '=' after attribute name: \"this is not a parameter\" \\(that is $T/typo/main.cf:$want\\)" \
+	"$T/typo.out"
 
 "$MXLAB" lab check >"$T/u1" 2>&1
 expect_eq "lab check without a file: exit 2" 2 $?

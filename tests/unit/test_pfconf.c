@@ -300,6 +300,32 @@ test_user_config(void **state)
 }
 
 /* A master.cf line too long to rewrite is kept whole, never cut. */
+/* A line of the layered text back to the file and line it came from. */
+static void
+test_origin_of_line(void **state)
+{
+	char *t1 = cf_overlay("a = 1\nb = 2\n", "c = 3\nd = 4\n", "lab/main.cf:1", 0);
+	char *t2 = cf_overlay(t1, "e = 5\n", "x.scn:40", 0);
+	char *t3 = NULL, buf[64];
+
+	(void)state;
+	assert_non_null(t2);
+	/* 1 a, 2 b, 3 mark, 4 c, 5 d, 6 mark, 7 e */
+	assert_int_equal(cf_origin_of_line(t2, 5, buf, sizeof buf), 0);
+	assert_string_equal(buf, "lab/main.cf:2");
+	assert_int_equal(cf_origin_of_line(t2, 7, buf, sizeof buf), 0);
+	assert_string_equal(buf, "x.scn:40");
+	assert_int_equal(cf_origin_of_line(t2, 2, buf, sizeof buf), -1);
+	assert_string_equal(buf, "");
+	assert_int_equal(cf_origin_of_line(t2, 99, buf, sizeof buf), -1);
+	/* after another kind of mark: not a layer's line */
+	assert_int_not_equal(asprintf(&t3, "%s# --- owned by the mxlab sandbox ---\nq = 1\n", t2), -1);
+	assert_int_equal(cf_origin_of_line(t3, 9, buf, sizeof buf), -1);
+	free(t1);
+	free(t2);
+	free(t3);
+}
+
 static void
 test_master_long_line(void **state)
 {
@@ -336,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_certbot),
 		cmocka_unit_test(test_user_config),
 		cmocka_unit_test(test_master_long_line),
+		cmocka_unit_test(test_origin_of_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

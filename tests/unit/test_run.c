@@ -58,7 +58,7 @@ test_keys(void **state)
 {
 	static const char *const want[] = { "jobs", "name", "tag", "skip-tag", "keep", "verbose",
 		"tap", "list", "check", "workdir", "shard", "junit", "json", "lab-goals",
-		"lab-config" };
+		"lab-config", "lab-shell" };
 	const struct mxlab_run_key *k = mxlab_run_keys();
 	size_t n = 0;
 

@@ -562,9 +562,9 @@ test_scenario_keys(void **state)
 		   "3: faketime: bad offset '+5w' (a sign, a number and one of s m h d y, "
 		   "such as +5y, -2d, +400d)", NULL);
 	fails_with(HEAD "requires = openssl\n",
-		   "3: requires: unknown requirement 'openssl' (postfix >= X.Y, faketime, ipv6, dane, tls13)", NULL);
+		   "3: requires: unknown requirement 'openssl' (postfix >= X.Y, faketime, ipv6, dane, tls13, mta-sts-resolver)", NULL);
 	fails_with(HEAD "requires = postfix >= 3\n",
-		   "3: requires: unknown requirement 'postfix >= 3' (postfix >= X.Y, faketime, ipv6, dane, tls13)", NULL);
+		   "3: requires: unknown requirement 'postfix >= 3' (postfix >= X.Y, faketime, ipv6, dane, tls13, mta-sts-resolver)", NULL);
 	fails_with(HEAD "pki-host = a b\n",
 		   "3: pki-host: host spec 'a b': invalid name 'a b'", NULL);
 	fails_with(HEAD "summary = again\n", "3: summary: given twice (first at line 2)", NULL);

@@ -46,12 +46,19 @@ struct mxlab_run_key {
 	int repeatable;		/* each value adds to the others */
 };
 /* jobs name tag skip-tag keep verbose tap list check workdir shard junit
- * json lab-goals lab-config; ends with key NULL. The last two are for
- * labs (mxlab/lab.h, docs/labs.md): lab-goals decides each file's [lab]
- * goal lines instead of its [expect] lines, lab-config DIR takes
+ * json lab-goals lab-config lab-shell; ends with key NULL. The last three
+ * are for labs (mxlab/lab.h, docs/labs.md): lab-goals decides each file's
+ * [lab] goal lines instead of its [expect] lines, lab-config DIR takes
  * DIR/main.cf and DIR/master.cf (where they exist) instead of its
  * [main.cf] and [master.cf]; a selected file without [lab] is then an
- * error (exit 2). */
+ * error (exit 2). lab-shell (one lab selected, else exit 2): once the
+ * lab's world is up and its mail sent, a shell (bash) runs inside it on
+ * this process's standard input and output until it exits; when standard
+ * input is a terminal the shell gets a new pseudo-terminal, relayed, with
+ * the caller's terminal in raw mode meanwhile (put back as it was when the
+ * run ends). In that shell `mxlab lab check` decides the goals; the run's
+ * result is the last check's. No deadline: the run lasts as long as the
+ * shell. */
 MXLAB_API const struct mxlab_run_key *mxlab_run_keys(void);
 
 MXLAB_API mxlab_run *mxlab_run_new(void);		/* NULL: out of memory */

@@ -170,7 +170,8 @@ cmd_diagnose(int argc, char **argv)
 			const char *v = i + 1 < argc ? argv[++i] : NULL;
 
 			if (!v || !*v || (!strcmp(a, "--year") && (o.year = atoi(v)) < 1970)) {
-				mx_warn("diagnose", "%s needs a value (see mxlab diagnose --help)", a);
+				mx_warn("diagnose", "%s needs %s (see mxlab diagnose --help)", a,
+					strcmp(a, "--year") ? "a value" : "a year, 1970 or later");
 				free(files);
 				return MXLAB_EXIT_USAGE;
 			}

@@ -4,7 +4,8 @@
  * (mxlab/diagnose.h, docs/diagnose.md).
  *
  * Reads each file given (stdin when none, or for "-") in 64 KiB chunks
- * into the library, then prints its report as text (default) or JSON.
+ * into the library, then prints its report as text (default) or JSON,
+ * or with --tlsrpt DOMAIN an RFC 8460 aggregate report for DOMAIN.
  * Exit: 0 no TLS failure found, 1 at least one, 2 usage or a file that
  * cannot be read (the others are still read and reported).
  */
@@ -21,6 +22,11 @@
 /* Every option, with its default. */
 struct options {
 	int json;			/* --json: JSON instead of text */
+	const char *tlsrpt;		/* --tlsrpt DOMAIN: an RFC 8460 report; NULL */
+	const char *org;		/* --org NAME: organization-name; this host's name */
+	const char *contact;		/* --contact ADDR: contact-info; postmaster@HOST */
+	const char *report_id;		/* --report-id ID; START-DATETIME_DOMAIN */
+	int year;			/* --year YYYY: for times logged without one; 0 */
 };
 
 static void
@@ -28,6 +34,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: mxlab diagnose [--json] [MAILLOG...]\n"
+	    "       mxlab diagnose --tlsrpt DOMAIN [--org NAME] [--contact ADDR]\n"
+	    "                      [--report-id ID] [--year YYYY] [MAILLOG...]\n"
 	    "\n"
 	    "Read Postfix's maillog (the files given, or stdin when none or '-'):\n"
 	    "plain syslog lines, with or without a year or an ISO time, and\n"
@@ -46,6 +54,18 @@ usage(FILE *fp)
 	    "on smtpd: client-protocol-mismatch, client-rejected-cert,\n"
 	    "client-tls-failed.\n"
 	    "\n"
+	    "Each cause is also named by its RFC 8460 (SMTP TLS Reporting) result\n"
+	    "type: starttls-not-supported, certificate-host-mismatch,\n"
+	    "certificate-expired, certificate-not-trusted, tlsa-invalid,\n"
+	    "validation-failure (docs/diagnose.md has the table).\n"
+	    "\n"
+	    "With --tlsrpt DOMAIN it prints instead an RFC 8460 aggregate report\n"
+	    "(JSON) for the mail to DOMAIN's recipients, which can be mailed to\n"
+	    "the partner's TLS-RPT address: per policy (tlsa for MX hosts with a\n"
+	    "DANE failure, else no-policy-found), the successful sessions (TLS\n"
+	    "established, no failure) and the failed ones per result type, MX\n"
+	    "host and address. The date range is the log's first and last time.\n"
+	    "\n"
 	    "It streams: memory stays bounded whatever the size of the log. Lines\n"
 	    "it does not understand are counted and skipped; a line that is not\n"
 	    "text (a NUL byte) is counted, named (\"FILE: line N: not text\") and\n"
@@ -53,6 +73,12 @@ usage(FILE *fp)
 	    "\n"
 	    "Options:\n"
 	    "  --json    print one JSON object (docs/diagnose.md)\n"
+	    "  --tlsrpt DOMAIN   print an RFC 8460 aggregate report for DOMAIN\n"
+	    "  --org NAME        its organization-name (default: this host's name)\n"
+	    "  --contact ADDR    its contact-info (default: postmaster@HOST)\n"
+	    "  --report-id ID    its report-id (default: START-DATETIME_DOMAIN)\n"
+	    "  --year YYYY       the year of log times without one (default: this\n"
+	    "                    year, or the last for a date ahead of today)\n"
 	    "  --help    this text\n"
 	    "  --        what follows are files, even when they start with '-'\n"
 	    "\n"
@@ -92,6 +118,26 @@ read_input(mxlab_diagnose *d, const char *path)
 	return rc;
 }
 
+/* The RFC 8460 report of o->tlsrpt, malloc'ed; NULL when out of memory. */
+static char *
+tlsrpt(const mxlab_diagnose *d, const struct options *o)
+{
+	struct mxlab_tlsrpt_options r = {
+		.domain = o->tlsrpt, .organization = o->org, .contact = o->contact,
+		.report_id = o->report_id, .year = o->year,
+	};
+	char host[256] = "localhost", contact[300];
+
+	if (gethostname(host, sizeof host - 1) != 0)
+		snprintf(host, sizeof host, "localhost");
+	snprintf(contact, sizeof contact, "postmaster@%s", host);
+	if (!r.organization)
+		r.organization = host;
+	if (!r.contact)
+		r.contact = contact;
+	return mxlab_diagnose_tlsrpt(d, &r);
+}
+
 int
 cmd_diagnose(int argc, char **argv)
 {
@@ -119,6 +165,24 @@ cmd_diagnose(int argc, char **argv)
 			return MXLAB_EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			o.json = 1;
+		} else if (!strcmp(a, "--tlsrpt") || !strcmp(a, "--org") || !strcmp(a, "--contact") ||
+			   !strcmp(a, "--report-id") || !strcmp(a, "--year")) {
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+
+			if (!v || !*v || (!strcmp(a, "--year") && (o.year = atoi(v)) < 1970)) {
+				mx_warn("diagnose", "%s needs %s (see mxlab diagnose --help)", a,
+					strcmp(a, "--year") ? "a value" : "a year, 1970 or later");
+				free(files);
+				return MXLAB_EXIT_USAGE;
+			}
+			if (!strcmp(a, "--tlsrpt"))
+				o.tlsrpt = v;
+			else if (!strcmp(a, "--org"))
+				o.org = v;
+			else if (!strcmp(a, "--contact"))
+				o.contact = v;
+			else if (!strcmp(a, "--report-id"))
+				o.report_id = v;
 		} else {
 			mx_warn("diagnose", "unknown option '%s' (see mxlab diagnose --help)", a);
 			free(files);
@@ -133,12 +197,14 @@ cmd_diagnose(int argc, char **argv)
 		free(files);
 		return MXLAB_EXIT_USAGE;
 	}
+	if (o.tlsrpt)
+		mxlab_diagnose_tlsrpt_domain(d, o.tlsrpt);
 	for (size_t k = 0; k < nfiles; k++)
 		if (read_input(d, files[k]) != 0)
 			bad = 1;
 	free(files);
 	mxlab_diagnose_finish(d);
-	out = o.json ? mxlab_diagnose_json(d) : mxlab_diagnose_text(d);
+	out = o.tlsrpt ? tlsrpt(d, &o) : o.json ? mxlab_diagnose_json(d) : mxlab_diagnose_text(d);
 	if (!out) {
 		mx_warn("diagnose", "out of memory");
 		mxlab_diagnose_free(d);

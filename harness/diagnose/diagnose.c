@@ -347,6 +347,64 @@ hold(mxlab_diagnose *d, const struct mta_event *ev, int smtpd, enum tc_key cause
 	snprintf(p->where, sizeof p->where, "%s:%llu", d->name, d->lineno);
 }
 
+/* ------------------------------------------------------------ sessions */
+
+/* The established-TLS record of smtp[pid], or NULL; with make, a new one
+ * (the oldest dropped for room). */
+static struct dg_est *
+est_find(mxlab_diagnose *d, long pid, int make)
+{
+	struct dg_est *e = NULL;
+
+	for (size_t i = 0; i < DG_PENDING; i++)
+		if (d->est[i].used && d->est[i].pid == pid)
+			return &d->est[i];
+	if (!make)
+		return NULL;
+	for (size_t i = 0; i < DG_PENDING && !e; i++)
+		if (!d->est[i].used)
+			e = &d->est[i];
+	if (!e) {
+		e = &d->est[0];
+		for (size_t i = 1; i < DG_PENDING; i++)
+			if (d->est[i].seq < e->seq)
+				e = &d->est[i];
+	}
+	memset(e, 0, sizeof *e);
+	e->used = 1;
+	e->pid = pid;
+	return e;
+}
+
+/* "HOST[ADDR]:PORT" -> "ADDR" ("" none). */
+static void
+host_addr(char *dst, size_t n, const char *s)
+{
+	const char *b = strchr(s, '['), *e = b ? strchr(b, ']') : NULL;
+
+	snprintf(dst, n, "%.*s", e ? (int)(e - b - 1) : 0, e ? b + 1 : "");
+}
+
+/* A delivery of smtp[PID] to rcpt through relay: the first of its session
+ * counts the session for TLS-RPT, failed for cause (a TLS cause linked
+ * to a deferral or a bounce) or successful (TLS established, no failure
+ * linked); cause -1 none. */
+static void
+session_count(mxlab_diagnose *d, const struct mta_event *ev, const char *host, int cause)
+{
+	struct dg_est *e = est_find(d, ev->pid, 0);
+	const char *at = strrchr(ev->rcpt, '@');
+	char ip[64];
+
+	host_addr(ip, sizeof ip, ev->relay);
+	if (at && cause >= 0)
+		dg_rpt_count(d, at + 1, host, ip, cause);
+	else if (at && e && !strcmp(e->host, host))
+		dg_rpt_count(d, at + 1, host, ip[0] ? ip : e->ip, -1);
+	if (e)
+		e->used = 0;
+}
+
 /* ------------------------------------------------------------ lines */
 
 static void
@@ -386,11 +444,17 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 		if (p) {
 			/* The first delivery after the TLS line, or the next
 			 * recipients of the same session: the line's cause. */
+			if (!p->linked)
+				session_count(d, ev, host, o == OUT_DEFERRED ||
+					      o == OUT_BOUNCED ? (int)p->cause : -1);
 			a = pending_count(d, p, host, o);
 			p->linked = 1;
 			p->seq = ++d->seq;
 		} else if (k != TC_COUNT) {
 			char where[300];
+
+			session_count(d, ev, host, o == OUT_DEFERRED ||
+				      o == OUT_BOUNCED ? (int)k : -1);
 
 			snprintf(where, sizeof where, "%s:%llu", d->name, d->lineno);
 			a = agg_get(d, 0, host, k);
@@ -400,6 +464,7 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 			if (o != OUT_SENT)
 				d->st.failures++;
 		} else {
+			session_count(d, ev, host, -1);
 			return;
 		}
 		if (!a)
@@ -413,7 +478,14 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 		}
 		return;
 	}
-	if (strstr(t, "certificate verification failed for ")) {
+	if (strstr(t, "TLS connection established to ")) {
+		struct dg_est *e = est_find(d, ev->pid, 1);
+		const char *to = strstr(t, "established to ") + 15;
+
+		e->seq = ++d->seq;
+		host_name(e->host, sizeof e->host, to, strcspn(to, " "));
+		host_addr(e->ip, sizeof e->ip, to);
+	} else if (strstr(t, "certificate verification failed for ")) {
 		word_after(host, sizeof host, t, "verification failed for ", 1);
 		hold(d, ev, 0, classify(verify_words, t), host, 0);
 	} else if (!strncmp(t, "SSL_connect error to ", 21)) {
@@ -479,6 +551,7 @@ dg_line(mxlab_diagnose *d, const char *line, size_t len)
 		return;
 	}
 	d->st.postfix++;
+	dg_rpt_time(d, ev->time);
 	if (!strcmp(ev->daemon, "smtp")) {
 		d->st.smtp++;
 		smtp_line(d, ev);
@@ -553,6 +626,7 @@ mxlab_diagnose_entry(const mxlab_diagnose *d, size_t i, struct mxlab_diagnose_en
 	e->fix = c->fix;
 	e->meanwhile = a->smtpd ? NULL : c->meanwhile;
 	e->guide = a->guide;
+	e->result_type = c->rpt;
 	e->count = a->count;
 	e->deferred = a->deferred;
 	e->bounced = a->bounced;

@@ -107,6 +107,7 @@ mxlab_diagnose_free(mxlab_diagnose *d)
 	if (!d)
 		return;
 	free(d->aggs);
+	free(d->rpts);
 	free(d->slots);
 	free(d->order);
 	free(d->buf);

@@ -20,6 +20,29 @@
 #define DG_QIDS 4096		/* queue IDs remembered */
 #define DG_NOTES 20
 #define DG_OTHER "(other destinations)"
+#define DG_RPT_MAX 1024		/* TLS-RPT rows: domain x MX x address x cause */
+
+/* TLS-RPT (diagnose_tlsrpt.c): the sessions of one recipient domain
+ * through one MX address, successful or failed for one cause. */
+struct dg_rpt {
+	char domain[256];		/* lowercase */
+	char host[256];
+	char ip[64];
+	int cause;			/* enum tc_key of the failure; -1 success */
+	int tlsa;			/* a DANE (TLSA) failure: policy-type tlsa */
+	unsigned long long sessions;
+	unsigned hash;			/* of the four keys */
+};
+
+/* smtp[PID]'s "TLS connection established to HOST[IP]:PORT", until the
+ * session's first delivery line says whether it failed and for whom. */
+struct dg_est {
+	int used;
+	long pid;
+	unsigned long long seq;
+	char host[256];
+	char ip[64];
+};
 
 struct dg_agg {
 	int smtpd;			/* 0 smtp, 1 smtpd */
@@ -63,6 +86,15 @@ struct mxlab_diagnose {
 	struct dg_qid qids[DG_QIDS];
 	struct mxlab_diagnose_stats st;
 	unsigned long long seq;
+	/* TLS-RPT */
+	struct dg_rpt *rpts;		/* grown by doubling, up to DG_RPT_MAX */
+	size_t nrpts, caprpts;
+	unsigned long long rpt_lost;	/* sessions not counted for room */
+	char rpt_domain[256];		/* only this domain's sessions; "" all */
+	struct dg_est est[DG_PENDING];
+	char first_time[40], last_time[40];	/* of the Postfix lines, as logged */
+	long long first_key, last_key;	/* the earliest and latest, sortable */
+	char last_read[40];		/* the time of the line before */
 	/* the current input */
 	char name[256];
 	unsigned long long lineno;
@@ -76,5 +108,13 @@ struct mxlab_diagnose {
 
 /* diagnose.c: one line of text (no control bytes, no newline), read. */
 void dg_line(mxlab_diagnose *d, const char *line, size_t len);
+
+/* diagnose_tlsrpt.c: one session of domain through host[ip] counted,
+ * failed for cause (enum tc_key) or successful (cause -1). */
+void dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char *ip,
+		  int cause);
+/* diagnose_tlsrpt.c: the time of a Postfix line, as logged, for the
+ * report's date range. */
+void dg_rpt_time(mxlab_diagnose *d, const char *time);
 
 #endif

@@ -49,9 +49,9 @@ mxlab_diagnose_text(const mxlab_diagnose *d)
 	    "%llu TLS events, %llu failures\n", st.lines, st.postfix, st.smtp, st.smtpd,
 	    st.tls_events, st.failures);
 	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
-		mx_text_put(&t, "\n%s  %s %s%s%s%s: %s (%s)\n", e.failure ? "FAIL" : "NOTE", e.daemon,
-		    e.daemon[4] == 'd' ? "client " : "to ", e.destination,
-		    e.domain[0] ? " for " : "", e.domain, e.cause, e.term);
+		mx_text_put(&t, "\n%s  %s %s%s%s%s: %s (%s; TLS-RPT %s)\n", e.failure ? "FAIL" : "NOTE",
+		    e.daemon, e.daemon[4] == 'd' ? "client " : "to ", e.destination,
+		    e.domain[0] ? " for " : "", e.domain, e.cause, e.term, e.result_type);
 		outcomes(buf, sizeof buf, &e);
 		mx_text_put(&t, "      %llu time%s (%s)", e.count, e.count == 1 ? "" : "s", buf);
 		if (e.messages)
@@ -114,6 +114,7 @@ mxlab_diagnose_json(const mxlab_diagnose *d)
 		jw_kstr(&w, "cause", e.cause);
 		jw_kstr(&w, "term", e.term);
 		jw_kbool(&w, "failure", e.failure);
+		jw_kstr(&w, "result-type", e.result_type);
 		jw_kint(&w, "count", (long long)e.count);
 		jw_kint(&w, "deferred", (long long)e.deferred);
 		jw_kint(&w, "bounced", (long long)e.bounced);

@@ -28,20 +28,47 @@ static const char meanwhile_cert[] =
 	"for this destination in smtp_tls_policy_maps still requires TLS but not "
 	"the check (S17); mxlab probe MX --ca-file ROOT shows what it serves.";
 
+/*
+ * The last column: RFC 8460's result type (section 4.3). Its negotiation
+ * failures are starttls-not-supported, certificate-host-mismatch,
+ * certificate-expired and certificate-not-trusted; its policy failures
+ * tlsa-invalid, dnssec-invalid, dane-required (DANE) and
+ * sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid
+ * (MTA-STS); validation-failure is the general one. Where no type is
+ * exact, the closest:
+ * - starttls-refused: starttls-not-supported; a 454 after advertising
+ *   STARTTLS is an MX that cannot do it.
+ * - not-yet-valid, bad-usage, verify-failed, self-signed, the untrusted
+ *   chains: certificate-not-trusted, the RFC's label for "multiple
+ *   certificate-related failures" (the reason code says which).
+ * - tls-failed, protocols, protocol-mismatch and the smtpd handshake
+ *   failures: validation-failure; the RFC has no type for a handshake
+ *   without a common version or cipher.
+ * - client-rejected-cert (smtpd): certificate-not-trusted, what the
+ *   client would report about this server.
+ * - dane-mismatch (no matching TLSA record, or a TLSA lookup error):
+ *   tlsa-invalid; the log does not tell a DNSSEC failure apart.
+ * No row yields dnssec-invalid, dane-required or the sts-* types:
+ * nothing in a Postfix log names them apart from the rows above.
+ * NULL: not a failed TLS session (no connection, a probe's advice).
+ */
 static const struct tlscause table[TC_COUNT] = {
 	[TC_CONNECT_FAILED] = { "connect-failed", NULL, "no connection",
 		"Nothing listens there, a firewall drops the connection, or the name "
 		"resolves to another address.",
 		"Check the address and port (ss -ltn on the server, master.cf for "
-		"smtp/submission/smtps), and the firewall.", NULL },
+		"smtp/submission/smtps), and the firewall.", NULL,
+		NULL },
 	[TC_CONNECT_GREETING] = { "connect-failed", NULL, "no connection",
 		"The server refuses sessions (too many connections, a postscreen or "
 		"access rule, a 421 while overloaded), or it is not an SMTP server.",
-		"Read the server's mail log for this client's address.", NULL },
+		"Read the server's mail log for this client's address.", NULL,
+		NULL },
 	[TC_CONNECT_EHLO] = { "connect-failed", NULL, "no connection",
 		"The server refuses EHLO from this client (a helo restriction) or is "
 		"not an ESMTP server.",
-		"Read the server's mail log; check smtpd_helo_restrictions.", NULL },
+		"Read the server's mail log; check smtpd_helo_restrictions.", NULL,
+		NULL },
 	[TC_PROBE_INCOMPLETE] = { "probe-incomplete", NULL, "probe incomplete",
 		"The server answers very slowly: its replies take a large part of "
 		"--timeout each (a greeting pause such as postscreen_greet_wait, "
@@ -49,7 +76,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"smtpd_*_restrictions timing out, an overloaded host).",
 		"Find what delays the replies (the mail log's session timings, reverse "
 		"DNS, postscreen); to see the whole picture meanwhile, raise "
-		"--total-timeout.", NULL },
+		"--total-timeout.", NULL,
+		NULL },
 	[TC_STARTTLS_MISSING] = { "starttls-missing", "s10", "no STARTTLS offered",
 		"TLS is off for this listener: smtpd_tls_security_level is empty or none "
 		"(or a master.cf -o overrides it), or no certificate is configured; some "
@@ -59,7 +87,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"shows what is active.",
 		"The mail waits because smtp_tls_policy_maps (or smtp_tls_security_level) "
 		"requires TLS for this destination (S10); lowering it to may would send "
-		"in clear (S8). Ask the partner to offer STARTTLS." },
+		"in clear (S8). Ask the partner to offer STARTTLS.",
+		"starttls-not-supported" },
 	[TC_STARTTLS_REFUSED] = { "starttls-refused", "s10", "STARTTLS refused",
 		"Postfix advertises STARTTLS but answers 454 when it cannot start TLS: "
 		"the certificate or key cannot be read, the key does not match, or the "
@@ -67,38 +96,45 @@ static const struct tlscause table[TC_COUNT] = {
 		"Check smtpd_tls_chain_files (or smtpd_tls_cert_file / smtpd_tls_key_file): "
 		"readable, key matching; postfix check and the mail log name the problem.",
 		"The mail waits because TLS is required for this destination (S10); the "
-		"454 is the partner's local problem: tell its postmaster." },
+		"454 is the partner's local problem: tell its postmaster.",
+		"starttls-not-supported" },
 	[TC_TLS_FAILED] = { "tls-failed", "s5", "handshake failed",
 		"No protocol version or cipher in common, a certificate or key the server "
 		"cannot use, or a server that rejects the SNI name sent (or its absence).",
 		"Probe again while smtpd_tls_loglevel = 2 and read the server's log; check "
 		"smtpd_tls_protocols, smtpd_tls_mandatory_ciphers and that the key matches "
-		"the certificate.", NULL },
+		"the certificate.", NULL,
+		"validation-failure" },
 	[TC_TLS_NO_CERT] = { "tls-failed", "s5", "handshake failed",
 		"A TLS server always sends its certificate; none arrived.",
-		"Check smtpd_tls_chain_files / smtpd_tls_cert_file and the mail log.", NULL },
+		"Check smtpd_tls_chain_files / smtpd_tls_cert_file and the mail log.", NULL,
+		"validation-failure" },
 	[TC_TLS_FAILED_SNI] = { "tls-failed", "s5", "handshake failed",
 		"The server rejects this SNI name (a name missing from "
 		"tls_server_sni_maps with a strict setup) or cannot use its "
 		"certificate.",
 		"Check the entry for this name in tls_server_sni_maps (key, then "
-		"full chain) and the server's log.", NULL },
+		"full chain) and the server's log.", NULL,
+		"validation-failure" },
 	[TC_SELF_SIGNED] = { "self-signed", "s14-self-signed", "self-signed certificate",
 		"smtpd_tls_cert_file holds a certificate signed by its own key (made with "
 		"openssl req -x509, or a default such as Debian's ssl-cert-snakeoil.pem), "
 		"not one issued by a CA: only clients that pin it can verify it.",
 		"Get a certificate from a CA the senders trust (Let's Encrypt is fine for "
 		"SMTP) and set smtpd_tls_chain_files = key.pem, fullchain.pem.",
-		meanwhile_cert },
+		meanwhile_cert,
+		"certificate-not-trusted" },
 	[TC_CHAIN_LEAF_ONLY] = { "chain-leaf-only", "s6", "leaf-only chain",
-		leaf_only_cause, leaf_only_fix, meanwhile_cert },
+		leaf_only_cause, leaf_only_fix, meanwhile_cert,
+		"certificate-not-trusted" },
 	[TC_UNTRUSTED_ISSUER] = { "untrusted-issuer", "s14-chain", "untrusted issuer",
 		"The chain leads to a CA that the CA file/dir given does not hold: a "
 		"private or test CA, a wrong intermediate in the chain file, or a CA file "
 		"on the checking side that lacks the root.",
 		"Serve a certificate from a CA the senders trust, with the intermediate "
 		"that actually issued the leaf (compare the leaf's issuer with the next "
-		"certificate's subject), or give the right --ca-file.", NULL },
+		"certificate's subject), or give the right --ca-file.", NULL,
+		"certificate-not-trusted" },
 	[TC_EXPIRED] = { "expired", "s14-expired", "expired certificate",
 		"The certificate was not renewed, or it was renewed but Postfix still "
 		"serves the old file (a renewal needs postfix reload, and the path in "
@@ -108,14 +144,16 @@ static const struct tlscause table[TC_COUNT] = {
 		"First check this machine's clock (timedatectl): a clock running ahead "
 		"reads a valid certificate as expired (S14). If it is right: as for any "
 		"broken partner certificate, encrypt instead of secure until it is "
-		"renewed (S17)." },
+		"renewed (S17).",
+		"certificate-expired" },
 	[TC_NOT_YET_VALID] = { "not-yet-valid", "s14-not-yet-valid", "certificate not yet valid",
 		"The certificate starts in the future: it was issued with a wrong date, "
 		"or the clock of the server or of this machine is wrong.",
 		"Check both clocks (timedatectl, NTP); if they are right, reissue the "
 		"certificate or wait until its notBefore.",
 		"First check this machine's clock (timedatectl): a clock running behind "
-		"reads a new certificate as not yet valid (S14)." },
+		"reads a new certificate as not yet valid (S14).",
+		"certificate-not-trusted" },
 	[TC_NAME_MISMATCH] = { "name-mismatch", "s7", "name mismatch",
 		"The server serves a certificate made for another name: a default or "
 		"snakeoil certificate, the host's other name, or (with SNI) a wrong entry "
@@ -125,17 +163,20 @@ static const struct tlscause table[TC_COUNT] = {
 		"tls_server_sni_maps.",
 		"Postfix sends no SNI by default: if the MX picks its certificate by SNI, "
 		"smtp_tls_servername = hostname fixes it (S13); if the certificate names "
-		"another host of the partner, match= in smtp_tls_policy_maps." },
+		"another host of the partner, match= in smtp_tls_policy_maps.",
+		"certificate-host-mismatch" },
 	[TC_BAD_USAGE] = { "bad-usage", "s14", "wrong key usage",
 		"The certificate's key usage or extended key usage does not allow a TLS "
 		"server (issued for clients or signing only).",
-		"Reissue it with extendedKeyUsage = serverAuth (and digitalSignature).", NULL },
+		"Reissue it with extendedKeyUsage = serverAuth (and digitalSignature).", NULL,
+		"certificate-not-trusted" },
 	[TC_VERIFY_FAILED] = { "verify-failed", "s11", "verification failed",
 		"The chain failed verification for a reason the other findings do not "
 		"cover (a bad signature, a constraint, an unsupported algorithm).",
 		"Check the chain with openssl verify -CAfile ROOT -untrusted CHAIN LEAF.",
 		"Raise smtp_tls_loglevel to 2 for the reason (S15); meanwhile encrypt "
-		"instead of secure for this destination (S17)." },
+		"instead of secure for this destination (S17).",
+		"certificate-not-trusted" },
 	[TC_SNI_DIFFERS] = { "sni-differs", "s12", "certificate chosen by SNI",
 		/* formats: the subject, then the "not valid" words or "" */
 		"The server picks its certificate by SNI (Postfix: tls_server_sni_maps) and "
@@ -144,21 +185,25 @@ static const struct tlscause table[TC_COUNT] = {
 		/* format: the name */
 		"If %s is the name senders use (the MX name), make its certificate the "
 		"default in smtpd_tls_chain_files; a sending Postfix sends SNI only with "
-		"smtp_tls_servername = hostname (or nexthop).", NULL },
+		"smtp_tls_servername = hostname (or nexthop).", NULL,
+		NULL },
 	[TC_SNI_DIFFERS_EXTRA] = { "sni-differs", "s12", "certificate chosen by SNI",
 		"The server picks its certificate by SNI (tls_server_sni_maps).",
 		"Nothing to fix if each name gets its own certificate; clients "
-		"without SNI get the default one.", NULL },
+		"without SNI get the default one.", NULL,
+		NULL },
 	[TC_OLD_PROTOCOLS] = { "old-protocols", "s5", "old protocol versions",
 		"smtpd_tls_protocols / smtpd_tls_mandatory_protocols still allow TLSv1 "
 		"and TLSv1.1 (Postfix's defaults do: >=TLSv1).",
 		"smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = "
 		">=TLSv1.2 (before Postfix 3.6: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1); on "
-		"port 25 a sender limited to old versions then delivers in clear.", NULL },
+		"port 25 a sender limited to old versions then delivers in clear.", NULL,
+		NULL },
 	[TC_PROTOCOLS_NONE] = { "protocols", "s5", "protocol versions",
 		"A server that needs something these single-version sessions do not "
 		"offer (a cipher, an extension).",
-		"Read the server's TLS log (smtpd_tls_loglevel = 2) for these sessions.", NULL },
+		"Read the server's TLS log (smtpd_tls_loglevel = 2) for these sessions.", NULL,
+		"validation-failure" },
 	[TC_TLS13_NOT_OFFERED] = { "tls13-not-offered", "s5", "TLSv1.3 not offered",
 		"Postfix (with OpenSSL 1.1.1 or later), Exim and the large providers "
 		"(Gmail, Microsoft 365) negotiate TLSv1.3 by default. Without it every "
@@ -169,16 +214,19 @@ static const struct tlscause table[TC_COUNT] = {
 		"Leave TLSv1.3 allowed: smtpd_tls_protocols = >=TLSv1.2 (and "
 		"smtpd_tls_mandatory_protocols likewise), smtpd linked with OpenSSL "
 		"1.1.1 or later (ldd $(postconf -h daemon_directory)/smtpd | grep ssl); "
-		"then postfix reload.", NULL },
+		"then postfix reload.", NULL,
+		NULL },
 	[TC_AUTH_BEFORE_TLS] = { "auth-before-tls", "s4", "AUTH before TLS",
 		"SASL is on for a listener that allows plaintext, with smtpd_tls_auth_only "
 		"= no (the default): clients may send passwords in clear.",
 		"smtpd_tls_auth_only = yes; on submission (587) also "
-		"-o smtpd_tls_security_level=encrypt in master.cf.", NULL },
+		"-o smtpd_tls_security_level=encrypt in master.cf.", NULL,
+		NULL },
 	[TC_NO_CA] = { "no-ca", "s9", "trust not judged",
 		"Trust is judged against a CA file or directory.",
 		"Give --ca-file (public CAs: /etc/ssl/certs/ca-certificates.crt; a private "
-		"CA: its root) to have the chain verified.", NULL },
+		"CA: its root) to have the chain verified.", NULL,
+		NULL },
 	[TC_UNTRUSTED_CHAIN] = { "untrusted-issuer", "s14-chain",
 		"leaf-only chain or untrusted issuer",
 		"The verifier could not link the certificate to a CA it trusts. When the "
@@ -191,7 +239,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"leaf + intermediate (smtpd_tls_chain_files = key.pem, fullchain.pem); 2 or "
 		"more means the verifier's CA file must hold the root "
 		"(smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt for public CAs).",
-		meanwhile_cert },
+		meanwhile_cert,
+		"certificate-not-trusted" },
 	[TC_PROTOCOL_MISMATCH] = { "protocol-mismatch", "s5", "protocol or cipher mismatch",
 		"The TLS handshake failed: no protocol version or cipher in common. Usually "
 		"smtp_tls_mandatory_protocols (or _ciphers) here excludes the only versions "
@@ -201,7 +250,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"(smtpd_tls_protocols = >=TLSv1.2).",
 		"For this destination only, a policy entry with its own protocols= in "
 		"smtp_tls_policy_maps, or may instead of encrypt: an opportunistic "
-		"session tolerates the old version (S5, S8)." },
+		"session tolerates the old version (S5, S8).",
+		"validation-failure" },
 	[TC_DANE_MISMATCH] = { "dane-mismatch", "s14-dane", "DANE mismatch",
 		"The TLSA records published for the MX (DNSSEC-signed) match neither its "
 		"key nor its certificate: usually a key or certificate rolled over before "
@@ -210,7 +260,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"public key survives renewals with the same key), wait for the old "
 		"record's TTL, then roll the key; check with posttls-finger -t30 -Ldebug.",
 		"Nothing safe to change on the sending side: dane is the partner's own "
-		"promise. Tell its postmaster; the mail waits in the queue." },
+		"promise. Tell its postmaster; the mail waits in the queue.",
+		"tlsa-invalid" },
 	[TC_CLIENT_PROTOCOL_MISMATCH] = { "client-protocol-mismatch", "s5",
 		"protocol or cipher mismatch, client side",
 		"A client and this smtpd have no TLS version or cipher in common: usually "
@@ -219,7 +270,8 @@ static const struct tlscause table[TC_COUNT] = {
 		"Decide whether that client must be served: if so allow its version on "
 		"that service (a master.cf -o smtpd_tls_mandatory_protocols=...), else "
 		"tell its owner to upgrade. Port 25 with may accepts it in clear anyway.",
-		NULL },
+		NULL,
+		"validation-failure" },
 	[TC_CLIENT_REJECTED_CERT] = { "client-rejected-cert", "s6",
 		"client refused this server's certificate",
 		"The client ended the handshake with an alert about this server's "
@@ -228,14 +280,16 @@ static const struct tlscause table[TC_COUNT] = {
 		"(S6), a name it did not ask for (S7), self-signed or expired (S14).",
 		"mxlab probe this server with the client's name and a public CA file; "
 		"serve the full chain (smtpd_tls_chain_files = key.pem, fullchain.pem) "
-		"for that name.", NULL },
+		"for that name.", NULL,
+		"certificate-not-trusted" },
 	[TC_CLIENT_TLS_FAILED] = { "client-tls-failed", "s2", "client handshake failed",
 		"A client's TLS handshake with smtpd failed without a reason in the log: "
 		"it closed the connection (lost connection after STARTTLS), or spoke "
 		"something else than TLS (a plaintext client on the implicit TLS port "
 		"465, S2), or gave up on this server's certificate.",
 		"Raise smtpd_tls_loglevel to 2 for the reason (S15) and mxlab probe the "
-		"service: the chain, the name, the versions it accepts.", NULL },
+		"service: the chain, the name, the versions it accepts.", NULL,
+		"validation-failure" },
 };
 
 const struct tlscause *

@@ -10,6 +10,10 @@
  * Several rows may share an identifier (probe words connect-failed three
  * ways); they then share the anchor too.
  *
+ * The last column names each failure by its RFC 8460 (SMTP TLS
+ * Reporting) result type, for the runner's reports and diagnose's
+ * --tlsrpt; tlscause.c says which rows get the closest type and why.
+ *
  * Rows TC_SNI_DIFFERS's cause and fix are printf formats (cause: the
  * subject, then ", which is not valid for this name" or ""; fix: the
  * name); every other text is plain.
@@ -70,6 +74,9 @@ struct tlscause {
 	const char *cause;	/* why that usually happens */
 	const char *fix;	/* what to change on the side at fault */
 	const char *meanwhile;	/* outbound: the sender's side until then; NULL none */
+	const char *rpt;	/* its RFC 8460 result type ("certificate-expired"),
+				   NULL for rows that are not a failed TLS
+				   session (no connection, a probe's advice) */
 };
 
 /* The row of key (never NULL for key < TC_COUNT). */

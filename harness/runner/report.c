@@ -114,6 +114,61 @@ xml_text(FILE *fp, const char *s)
 	}
 }
 
+/* The TLS failures of r's maillog (runner_tls.c). */
+static size_t
+nfailures(const struct rn_result *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->ntls; i++)
+		n += r->tls[i].failure != 0;
+	return n;
+}
+
+/* Each TLS failure of r as a property of its testcase, named by its RFC
+ * 8460 result type (docs/runner.md). */
+static void
+junit_tls(FILE *fp, const struct rn_result *r)
+{
+	if (!nfailures(r))
+		return;
+	fputs("    <properties>\n", fp);
+	for (size_t i = 0; i < r->ntls; i++) {
+		if (!r->tls[i].failure)
+			continue;
+		fputs("      <property name=\"tlsrpt-result-type\" value=\"", fp);
+		xml_text(fp, r->tls[i].result_type);
+		fputs("\"/>\n      <property name=\"tls-cause\" value=\"", fp);
+		xml_text(fp, r->tls[i].cause);
+		fputs("\"/>\n", fp);
+	}
+	fputs("    </properties>\n", fp);
+}
+
+/* A failed or broken scenario's <failure> or <error>: its message and
+ * each failed check with its evidence. */
+static void
+junit_failure(FILE *fp, const struct rp_entry *e)
+{
+	fprintf(fp, "    <%s message=\"", e->res.status == RN_FAIL ? "failure" : "error");
+	xml_text(fp, e->res.message ? e->res.message : "expectations failed");
+	fputs("\">", fp);
+	for (size_t c = 0; c < e->res.nchecks; c++) {
+		const struct rn_check *k = &e->res.checks[c];
+
+		if (k->passed)
+			continue;
+		fprintf(fp, "%s:%d: ", e->sc->file, k->line);
+		xml_text(fp, k->text);
+		fputs("\n", fp);
+		xml_text(fp, k->why);
+		fputs("\n", fp);
+		xml_text(fp, k->evidence);
+		fputs("\n", fp);
+	}
+	fprintf(fp, "</%s>\n", e->res.status == RN_FAIL ? "failure" : "error");
+}
+
 static int
 write_junit(const struct rp_options *o, const char *path, const struct rp_entry *e, size_t n,
 	    double seconds)
@@ -141,33 +196,18 @@ write_junit(const struct rp_options *o, const char *path, const struct rp_entry 
 		fputs("  <testcase classname=\"mxlab.scenarios\" name=\"", fp);
 		xml_text(fp, e[i].label);
 		fprintf(fp, "\" time=\"%.3f\"", e[i].res.seconds);
-		if (e[i].res.status == RN_PASS) {
+		if (e[i].res.status == RN_PASS && !nfailures(&e[i].res)) {
 			fputs("/>\n", fp);
 			continue;
 		}
 		fputs(">\n", fp);
+		junit_tls(fp, &e[i].res);
 		if (e[i].res.status == RN_SKIP) {
 			fputs("    <skipped message=\"", fp);
 			xml_text(fp, e[i].res.message);
 			fputs("\"/>\n", fp);
-		} else {
-			fprintf(fp, "    <%s message=\"", e[i].res.status == RN_FAIL ? "failure" : "error");
-			xml_text(fp, e[i].res.message ? e[i].res.message : "expectations failed");
-			fputs("\">", fp);
-			for (size_t c = 0; c < e[i].res.nchecks; c++) {
-				const struct rn_check *k = &e[i].res.checks[c];
-
-				if (k->passed)
-					continue;
-				fprintf(fp, "%s:%d: ", e[i].sc->file, k->line);
-				xml_text(fp, k->text);
-				fputs("\n", fp);
-				xml_text(fp, k->why);
-				fputs("\n", fp);
-				xml_text(fp, k->evidence);
-				fputs("\n", fp);
-			}
-			fprintf(fp, "</%s>\n", e[i].res.status == RN_FAIL ? "failure" : "error");
+		} else if (e[i].res.status != RN_PASS) {
+			junit_failure(fp, &e[i]);
 		}
 		fputs("  </testcase>\n", fp);
 	}
@@ -233,6 +273,20 @@ write_json(const struct rp_options *o, const char *path, const struct rp_entry *
 				jw_kstr(&w, "why", res->checks[c].why);
 			/* passed or failed: the lines or facts that decided it */
 			jw_kstr(&w, "evidence", res->checks[c].evidence);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		/* the maillog's TLS outcomes, as mxlab diagnose names them */
+		jw_key(&w, "tls-results");
+		jw_arr_begin(&w);
+		for (size_t t = 0; t < res->ntls; t++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "daemon", res->tls[t].daemon);
+			jw_kstr(&w, "destination", res->tls[t].destination);
+			jw_kstr(&w, "cause", res->tls[t].cause);
+			jw_kstr(&w, "result-type", res->tls[t].result_type);
+			jw_kbool(&w, "failure", res->tls[t].failure);
+			jw_kint(&w, "count", (long long)res->tls[t].count);
 			jw_obj_end(&w);
 		}
 		jw_arr_end(&w);

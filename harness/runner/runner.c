@@ -54,6 +54,13 @@ rn_result_free(struct rn_result *r)
 		free(r->steps[i].text);
 	}
 	free(r->steps);
+	for (size_t i = 0; i < r->ntls; i++) {
+		free(r->tls[i].daemon);
+		free(r->tls[i].destination);
+		free(r->tls[i].cause);
+		free(r->tls[i].result_type);
+	}
+	free(r->tls);
 	free(r->changes);
 	free(r->checks);
 	free(r->timings);
@@ -518,6 +525,13 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	}
 	free(j->buf);
 	j->buf = NULL;
+	if (j->sc->mta_driver == &mta_postfix && j->res.status != RN_SKIP) {
+		char log[PATH_MAX];
+
+		snprintf(log, sizeof log, "%s/%s/%s", j->res.dir, j->sc->mta_driver->name,
+			 j->sc->mta_driver->log_rel);
+		rn_tls_read(&j->res, log);
+	}
 	if (opt->keep || j->res.status != RN_PASS) {
 		/* what stays must be inert */
 		if (mx_strip_setid(j->res.dir) < 0)

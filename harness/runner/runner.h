@@ -51,6 +51,18 @@ struct rn_step {
 	char *from, *to, *kind, *text;
 };
 
+/* A TLS outcome of the scenario's maillog (runner_tls.c): a destination
+ * and cause as `mxlab diagnose` reports them, with its RFC 8460 result
+ * type. */
+struct rn_tls {
+	char *daemon;		/* "smtp" (outbound) or "smtpd" (inbound) */
+	char *destination;	/* smtp: the MX host; smtpd: the client */
+	char *cause;		/* "untrusted-issuer", "expired", ... */
+	char *result_type;	/* "certificate-not-trusted", ... */
+	int failure;		/* a failure (not a note: sent anyway) */
+	unsigned long long count;
+};
+
 struct rn_result {
 	enum rn_status status;
 	double seconds;
@@ -68,9 +80,14 @@ struct rn_result {
 	size_t nchanges;
 	struct rn_step *steps;	/* the dialogue (with rn_options.steps) */
 	size_t nsteps;
+	struct rn_tls *tls;	/* the maillog's TLS outcomes (Postfix) */
+	size_t ntls;
 };
 
 void rn_result_free(struct rn_result *r);
+/* runner_tls.c: r->tls from the maillog at path (Postfix's); nothing
+ * when it cannot be read. */
+void rn_tls_read(struct rn_result *r, const char *maillog);
 
 struct rn_options {
 	int verbose;		/* stream the maillog, the configuration changes and

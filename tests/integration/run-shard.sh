@@ -115,7 +115,7 @@ expect_eq "sharded run: JUnit has the shard's testcases and its property" \
 import sys, xml.etree.ElementTree as ET
 s = ET.parse(sys.argv[1]).getroot().find('testsuite')
 names = sorted(c.get('name') for c in s.findall('testcase'))
-props = ['%s=%s' % (p.get('name'), p.get('value')) for p in s.iter('property')]
+props = ['%s=%s' % (p.get('name'), p.get('value')) for p in s.findall('properties/property')]  # the suite's, not a testcase's
 print(s.get('tests'), ' '.join(names), ' '.join(props))
 EOF
 )"

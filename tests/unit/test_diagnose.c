@@ -4,8 +4,8 @@
  * README.md): every verdict class, the link from TLS line to delivery,
  * journalctl and ISO prefixes, chunked input, hostile input (NUL bytes,
  * control bytes, a missing final newline, an overlong line), the bounds
- * (evicted links, folded destinations), and the cause texts shared with
- * mxlab probe.
+ * (evicted links, folded destinations), the cause texts shared with
+ * mxlab probe, and each cause's RFC 8460 result type and report.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,41 +112,59 @@ nfailures(const mxlab_diagnose *d)
 static const struct verdict {
 	const char *file, *daemon, *dest, *cause, *guide, *example;
 	unsigned deferred;
+	const char *rpt;		/* its RFC 8460 result type */
 } verdicts[] = {
 	{ "secure-leaf-only.maillog", "smtp", "mx.partner.example", "untrusted-issuer",
-	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Test Intermediate CA", 1 },
+	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Test Intermediate CA", 1,
+	  "certificate-not-trusted" },
 	{ "secure-unknown-root.maillog", "smtp", "mx.partner.example", "untrusted-issuer",
-	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Unrelated Root CA", 1 },
+	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Unrelated Root CA", 1,
+	  "certificate-not-trusted" },
 	{ "secure-no-cafile.maillog", "smtp", "mx.partner.example", "untrusted-issuer",
-	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Test Root CA", 1 },
+	  "docs/tls-guide.md#s14-chain", "untrusted issuer /CN=mxlab Test Root CA", 1,
+	  "certificate-not-trusted" },
 	{ "loglevel-2.maillog", "smtp", "mx.partner.example", "untrusted-issuer",
-	  "docs/tls-guide.md#s14-chain", "untrusted issuer", 1 },
+	  "docs/tls-guide.md#s14-chain", "untrusted issuer", 1,
+	  "certificate-not-trusted" },
 	{ "rollout-encrypt-vs-secure.maillog", "smtp", "mx.partner.example", "untrusted-issuer",
-	  "docs/tls-guide.md#s14-chain", "untrusted issuer", 1 },
+	  "docs/tls-guide.md#s14-chain", "untrusted issuer", 1,
+	  "certificate-not-trusted" },
 	{ "secure-self-signed.maillog", "smtp", "mx.partner.example", "self-signed",
-	  "docs/tls-guide.md#s14-self-signed", ": self-signed certificate", 1 },
+	  "docs/tls-guide.md#s14-self-signed", ": self-signed certificate", 1,
+	  "certificate-not-trusted" },
 	{ "secure-expired.maillog", "smtp", "mx.partner.example", "expired",
-	  "docs/tls-guide.md#s14-expired", "certificate has expired", 1 },
+	  "docs/tls-guide.md#s14-expired", "certificate has expired", 1,
+	  "certificate-expired" },
 	{ "clock-ahead.maillog", "smtp", "mx.partner.example", "expired",
-	  "docs/tls-guide.md#s14-expired", "certificate has expired", 1 },
+	  "docs/tls-guide.md#s14-expired", "certificate has expired", 1,
+	  "certificate-expired" },
 	{ "secure-not-yet-valid.maillog", "smtp", "mx.partner.example", "not-yet-valid",
-	  "docs/tls-guide.md#s14-not-yet-valid", "certificate not yet valid", 1 },
+	  "docs/tls-guide.md#s14-not-yet-valid", "certificate not yet valid", 1,
+	  "certificate-not-trusted" },
 	{ "secure-wrong-name.maillog", "smtp", "mx.partner.example", "name-mismatch",
-	  "docs/tls-guide.md#s7", "num=62:hostname mismatch", 1 },
+	  "docs/tls-guide.md#s7", "num=62:hostname mismatch", 1,
+	  "certificate-host-mismatch" },
 	{ "sni-not-sent.maillog", "smtp", "mx.partner.example", "name-mismatch",
-	  "docs/tls-guide.md#s7", "hostname mismatch", 1 },
+	  "docs/tls-guide.md#s7", "hostname mismatch", 1,
+	  "certificate-host-mismatch" },
 	{ "dane-mismatch.maillog", "smtp", "mx.partner.example", "dane-mismatch",
-	  "docs/tls-guide.md#s14-dane", "no matching DANE TLSA records", 1 },
+	  "docs/tls-guide.md#s14-dane", "no matching DANE TLSA records", 1,
+	  "tlsa-invalid" },
 	{ "encrypt-no-starttls.maillog", "smtp", "mx.partner.example", "starttls-missing",
-	  "docs/tls-guide.md#s10", "TLS is required, but was not offered by host", 1 },
+	  "docs/tls-guide.md#s10", "TLS is required, but was not offered by host", 1,
+	  "starttls-not-supported" },
 	{ "encrypt-starttls-refused.maillog", "smtp", "mx.partner.example", "starttls-refused",
-	  "docs/tls-guide.md#s10", "refused to start TLS: 454", 1 },
+	  "docs/tls-guide.md#s10", "refused to start TLS: 454", 1,
+	  "starttls-not-supported" },
 	{ "protocols-mandatory.maillog", "smtp", "mx.partner.example", "protocol-mismatch",
-	  "docs/tls-guide.md#s5", "unsupported protocol", 1 },
+	  "docs/tls-guide.md#s5", "unsupported protocol", 1,
+	  "validation-failure" },
 	{ "protocols.maillog", "smtpd", "localhost[127.0.0.1]", "client-protocol-mismatch",
-	  "docs/tls-guide.md#s5", "unsupported protocol", 0 },
+	  "docs/tls-guide.md#s5", "unsupported protocol", 0,
+	  "validation-failure" },
 	{ "smtps-465.maillog", "smtpd", "localhost[127.0.0.1]", "client-tls-failed",
-	  "docs/tls-guide.md#s2", "SSL_accept error from localhost[127.0.0.1]: lost connection", 0 },
+	  "docs/tls-guide.md#s2", "SSL_accept error from localhost[127.0.0.1]: lost connection", 0,
+	  "validation-failure" },
 };
 
 static void
@@ -164,10 +182,10 @@ test_verdicts(void **state)
 		if (strcmp(e.cause, v->cause) || strcmp(e.daemon, v->daemon) ||
 		    strcmp(e.destination, v->dest) || strcmp(e.guide, v->guide) ||
 		    !strstr(e.example, v->example) || !e.failure || e.count != 1 ||
-		    e.deferred != v->deferred)
-			fail_msg("%s: got %s %s %s %s count %llu deferred %llu example '%s'",
-				 v->file, e.daemon, e.destination, e.cause, e.guide, e.count,
-				 e.deferred, e.example);
+		    e.deferred != v->deferred || strcmp(e.result_type, v->rpt))
+			fail_msg("%s: got %s %s %s (%s) %s count %llu deferred %llu example '%s'",
+				 v->file, e.daemon, e.destination, e.cause, e.result_type, e.guide,
+				 e.count, e.deferred, e.example);
 		if (!strcmp(e.daemon, "smtp")) {
 			assert_non_null(e.meanwhile);
 			assert_int_equal(e.messages, 1);
@@ -567,6 +585,109 @@ test_shared_table(void **state)
 	}
 }
 
+/* The RFC 8460 report: one failed session of a catalogue scenario under
+ * its result type and policy type, the successful ones, the date range
+ * from each time format, another domain's report empty. */
+static void
+test_tlsrpt(void **state)
+{
+	static const struct { const char *file, *want[4]; } c[] = {
+		{ "dane-mismatch.maillog", { "\"policy-type\":\"tlsa\"",
+		  "\"result-type\":\"tlsa-invalid\"", "\"failed-session-count\":1",
+		  "\"total-successful-session-count\":0" } },
+		{ "secure-leaf-only.maillog", { "\"policy-type\":\"no-policy-found\"",
+		  "\"result-type\":\"certificate-not-trusted\",\"receiving-mx-hostname\":"
+		  "\"mx.partner.example\",\"receiving-ip\":\"127.0.0.10\"",
+		  "\"failure-reason-code\":\"untrusted-issuer\"",
+		  "\"total-failure-session-count\":1" } },
+		{ "encrypt-no-starttls.maillog", { "\"no-policy-found\"",
+		  "\"result-type\":\"starttls-not-supported\"",
+		  "\"total-successful-session-count\":0", "\"failed-session-count\":1" } },
+		{ "secure-full-chain.maillog", { "\"no-policy-found\"", "\"mx-host\":[\"mx.partner.example\"]",
+		  "\"total-successful-session-count\":1,\"total-failure-session-count\":0",
+		  "\"failure-details\":[]" } },
+	};
+	static const char *const pre[] = {
+		"Nov 30 18:10:49", "2026-11-30T18:10:49+0000", "Mon 2026-11-30 18:10:49 UTC",
+		"Nov 30 18:10:49.123456", "2026 Nov 30 18:10:49",
+		"2026-11-30T19:10:49.123456+01:00",
+	};
+	struct mxlab_tlsrpt_options o = {
+		.domain = "Partner.Example", .organization = "mxlab test",
+		.contact = "tlsrpt@example.test", .year = 2026,
+	};
+	char text[1024], *json;
+	mxlab_diagnose *d;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		d = run_file(c[i].file, 1 << 20);
+		json = mxlab_diagnose_tlsrpt(d, &o);
+		assert_non_null(json);
+		for (size_t k = 0; k < 4; k++)
+			if (!strstr(json, c[i].want[k]))
+				fail_msg("%s: no %s in %s", c[i].file, c[i].want[k], json);
+		assert_non_null(strstr(json, "\"policy-domain\":\"partner.example\""));
+		free(json);
+		mxlab_diagnose_free(d);
+	}
+	for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+		snprintf(text, sizeof text, "%s postfix postfix/smtp[13]: Verified TLS connection "
+			 "established to mx.partner.example[127.0.0.10]:25: TLSv1.2 with cipher "
+			 "ECDHE-ECDSA-CHACHA20-POLY1305 (256/256 bits)\n", pre[i]);
+		d = run_text(text);
+		json = mxlab_diagnose_tlsrpt(d, &o);
+		assert_non_null(json);
+		if (!strstr(json, "\"date-range\":{\"start-datetime\":\"2026-11-30T18:10:49Z\","
+			    "\"end-datetime\":\"2026-11-30T18:10:49Z\"}"))
+			fail_msg("'%s': %s", pre[i], json);
+		/* no delivery line: the session is not counted */
+		assert_non_null(strstr(json, "\"total-successful-session-count\":0"));
+		free(json);
+		mxlab_diagnose_free(d);
+	}
+	/* a domain kept apart before the input: the others are not counted */
+	d = mxlab_diagnose_new();
+	assert_non_null(d);
+	mxlab_diagnose_tlsrpt_domain(d, "PARTNER-strict.example");
+	{
+		size_t len;
+		char *buf = slurp("rollout-encrypt-vs-secure.maillog", &len);
+
+		mxlab_diagnose_begin(d, "rollout");
+		mxlab_diagnose_feed(d, buf, len);
+		mxlab_diagnose_end(d);
+		free(buf);
+	}
+	mxlab_diagnose_finish(d);
+	o.domain = "partner-strict.example";
+	json = mxlab_diagnose_tlsrpt(d, &o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"total-successful-session-count\":0,"
+			       "\"total-failure-session-count\":1"));
+	free(json);
+	o.domain = "partner.example";	/* sent over TLS, but not kept */
+	json = mxlab_diagnose_tlsrpt(d, &o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"total-successful-session-count\":0,"
+			       "\"total-failure-session-count\":0"));
+	free(json);
+	mxlab_diagnose_free(d);
+	o.domain = "other.example";
+	o.report_id = "r1";
+	d = run_file("secure-leaf-only.maillog", 1 << 20);
+	json = mxlab_diagnose_tlsrpt(d, &o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"report-id\":\"r1\",\"policies\":[{\"policy\":{"
+			       "\"policy-type\":\"no-policy-found\",\"policy-domain\":"
+			       "\"other.example\",\"mx-host\":[]},\"summary\":{"
+			       "\"total-successful-session-count\":0,"
+			       "\"total-failure-session-count\":0}"));
+	free(json);
+	mxlab_diagnose_free(d);
+}
+
 int
 main(void)
 {
@@ -581,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_shared_table),
+		cmocka_unit_test(test_tlsrpt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

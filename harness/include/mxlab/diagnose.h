@@ -24,6 +24,10 @@
  * (a NUL or another control byte) is counted, noted ("FILE: line N: not
  * text, skipped") and skipped. Nothing is fatal.
  *
+ * Each cause is also named by its RFC 8460 result type, and
+ * mxlab_diagnose_tlsrpt() writes an RFC 8460 aggregate report for one
+ * recipient domain.
+ *
  * The library prints nothing: mxlab_diagnose_text() and _json() return
  * malloc'ed strings. One handle, one thread. Errors: NULL from _new()
  * and the report functions when out of memory.
@@ -68,6 +72,8 @@ struct mxlab_diagnose_entry {
 	const char *first, *last;	/* times as logged, in input order */
 	const char *example;		/* one line of the log */
 	const char *example_where;	/* "FILE:LINE" of it */
+	const char *result_type;	/* its RFC 8460 result type:
+					   "certificate-not-trusted", ... */
 };
 
 struct mxlab_diagnose_stats {
@@ -113,6 +119,33 @@ MXLAB_API const char *mxlab_diagnose_note(const mxlab_diagnose *d, size_t i);
  * (docs/diagnose.md) for machines. */
 MXLAB_API char *mxlab_diagnose_text(const mxlab_diagnose *d);
 MXLAB_API char *mxlab_diagnose_json(const mxlab_diagnose *d);
+
+/* An RFC 8460 (SMTP TLS Reporting) aggregate report for one recipient
+ * domain (docs/diagnose.md, docs/tlsrpt.schema.json). */
+struct mxlab_tlsrpt_options {
+	const char *domain;		/* the policy domain: recipients @domain */
+	const char *organization;	/* organization-name */
+	const char *contact;		/* contact-info */
+	const char *report_id;		/* NULL: START-DATETIME_DOMAIN */
+	int year;			/* for log times without a year; 0: the
+					   current one (or the last, for a date
+					   ahead of now) */
+};
+
+/* Before the input: keep TLS-RPT sessions of this domain only (NULL:
+ * all, up to 1024 domain x MX x address x cause rows; sessions beyond
+ * are not counted). Set it when the report's domain is known: a log of
+ * many domains then cannot crowd it out. */
+MXLAB_API void mxlab_diagnose_tlsrpt_domain(mxlab_diagnose *d, const char *domain);
+
+/* The report as malloc'ed JSON (NULL when out of memory), read from the
+ * sessions to the domain's MX hosts since mxlab_diagnose_new: each
+ * "TLS connection established" with no TLS failure linked to its first
+ * delivery is a successful session, each delivery failed for a TLS cause
+ * (the first of its session) a failed one, under its result type. The
+ * date range is that of the Postfix lines read. */
+MXLAB_API char *mxlab_diagnose_tlsrpt(const mxlab_diagnose *d,
+				      const struct mxlab_tlsrpt_options *o);
 
 #ifdef __cplusplus
 }

@@ -243,3 +243,14 @@ void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(
 void jw_kstrn(struct jw *w, const char *k, const char *s, size_t n) { jw_key(w, k); jw_strn(w, s, n); }
 void jw_kint(struct jw *w, const char *k, long long v) { jw_key(w, k); jw_int(w, v); }
 void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
+
+char *
+jw_finish(struct jw *w)
+{
+	jw_raw(w, "\n");
+	if (w->failed) {
+		jw_free(w);
+		return NULL;
+	}
+	return w->buf;
+}

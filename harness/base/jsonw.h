@@ -39,6 +39,9 @@ void jw_double(struct jw *w, double v);	/* %.3f */
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *s);	/* append as is */
+/* The document done: a newline appended, the text returned (the caller's
+ * to free), or NULL (everything freed) when any call failed. */
+char *jw_finish(struct jw *w);
 
 /* key + value shorthands */
 void jw_kstr(struct jw *w, const char *key, const char *s);

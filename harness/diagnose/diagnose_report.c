@@ -155,10 +155,5 @@ mxlab_diagnose_json(const mxlab_diagnose *d)
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	jw_raw(&w, "\n");
-	if (w.failed) {
-		jw_free(&w);
-		return NULL;
-	}
-	return w.buf;
+	return jw_finish(&w);
 }

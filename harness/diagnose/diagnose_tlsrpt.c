@@ -302,10 +302,5 @@ mxlab_diagnose_tlsrpt(const mxlab_diagnose *d, const struct mxlab_tlsrpt_options
 	policy(&w, d, domain, 0, k == d->nrpts);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
-	jw_raw(&w, "\n");
-	if (w.failed) {
-		jw_free(&w);
-		return NULL;
-	}
-	return w.buf;
+	return jw_finish(&w);
 }

@@ -176,12 +176,7 @@ mxlab_probe_report_json(const struct mxlab_probe_report *rep)
 	jw_kint(&w, "total_timeout_ms", rep->total_timeout_ms);
 	jw_kbool(&w, "out_of_time", rep->out_of_time);
 	jw_obj_end(&w);
-	jw_raw(&w, "\n");
-	if (w.failed) {
-		jw_free(&w);
-		return NULL;
-	}
-	return w.buf;
+	return jw_finish(&w);
 }
 
 /* ---------------------------------------------------------------- text */

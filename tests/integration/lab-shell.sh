@@ -27,6 +27,19 @@ chmod 755 "$T"	# Postfix's daemons must reach the work directories below
 
 # Processes on the host that belong to a work directory or a marker.
 leftovers() { pgrep -af -- "$1" | grep -v pgrep; }
+# no_leftovers WHAT MARK WORKDIR: none of the marker's or the work
+# directory's; those left are named, then killed by PID.
+no_leftovers() {
+	local left
+	left=$(leftovers "$2"; leftovers "$3")
+	if [ -z "$left" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "$left"
+		printf '%s\n' "$left" | awk '{print $1}' | xargs -r kill -9
+	fi
+}
 
 cat >"$T/script" <<EOF
 echo "MC=\$MAIL_CONFIG"
@@ -79,13 +92,7 @@ expect_eq "... its evidence is the check's one message" 1 "$(printf '%s\n' "$ids
 expect_match "check after the fix: lab solved, exit 0" \
 	'^lab solved: every goal holds' "$OUT"
 expect_match "... exit 0" '^check2=0$' "$OUT"
-if [ -z "$(leftovers 'sleep 31415')$(leftovers "$T/w1")" ]; then
-	ok "no leftovers once the shell exits (a setsid process, Postfix)"
-else
-	not_ok "no leftovers once the shell exits"
-	diag "$(leftovers 'sleep 31415'; leftovers "$T/w1")"
-	pkill -f 'sleep 31415'
-fi
+no_leftovers "no leftovers once the shell exits (a setsid process, Postfix)" 'sleep 31415' "$T/w1"
 
 # A lab whose fix is a command, not an edit: the map was never postmapped.
 printf 'mxlab lab check >/dev/null; echo "before=$?"\npostmap /etc/mxlab-lab/tls_policy && mxlab lab check; echo "after=$?"\n' |
@@ -116,13 +123,7 @@ wait "$pid" 2>/dev/null
 rc=$?
 exec 7>&-
 expect_eq "killed: mxlab exits 1 (interrupted)" 1 "$rc"
-if [ -z "$(leftovers 'sleep 27182')$(leftovers "$T/w2")" ]; then
-	ok "killed: no leftovers (the background process, Postfix)"
-else
-	not_ok "killed: no leftovers"
-	diag "$(leftovers 'sleep 27182'; leftovers "$T/w2")"
-	pkill -f 'sleep 27182'
-fi
+no_leftovers "killed: no leftovers (the background process, Postfix)" 'sleep 27182' "$T/w2"
 
 # On a terminal: a pseudo-terminal of its own, relayed.
 if command -v script >/dev/null 2>&1; then

@@ -35,6 +35,7 @@
 
 #include "client_int.h"
 #include "message.h"
+#include "script.h"
 
 struct sess {
 	const struct mxlab_client_config *cfg;
@@ -255,12 +256,45 @@ expect(struct sess *s, enum mxlab_client_stage st, int cls)
 	return s->res->reply[st].code / 100 == cls ? 0 : refused(s, st);
 }
 
+/*
+ * Plaintext the server sent after its reply to STARTTLS, before the
+ * handshake: already in the reader, or already readable on the socket
+ * (it came in the same packet). An attack (CVE-2011-0411 and kin) or a
+ * broken server; either way never read as if it came over TLS. Noted in
+ * res (starttls-injection) and failed at the TLS stage; 0 when none.
+ */
+static int
+starttls_injection(struct sess *s)
+{
+	struct mxlab_client_result *res = s->res;
+	unsigned char peek[512];
+	size_t have = s->rd.len - s->rd.pos;
+	ssize_t n;
+
+	memcpy(peek, s->rd.buf + s->rd.pos, have < sizeof peek ? have : sizeof peek);
+	res->injected = have;
+	n = recv(s->sock.fd, peek + (have < sizeof peek ? have : sizeof peek),
+		 have < sizeof peek ? sizeof peek - have : 0, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		res->injected += (size_t)n;
+	s->rd.pos = s->rd.len = 0;
+	if (!res->injected)
+		return 0;
+	mx_bytes_escape(peek, res->injected < sizeof peek ? res->injected : sizeof peek,
+			res->injection, sizeof res->injection);
+	s->usable = 0;
+	return fail(s, MXLAB_CS_TLS, "starttls-injection: %zu bytes after the reply to "
+		    "STARTTLS, before the handshake: '%s'", res->injected, res->injection);
+}
+
 static int
 tls_start(struct sess *s)
 {
 	char err[300];
 	int r;
 
+	if (s->cfg->tls != MX_CTLS_IMPLICIT && starttls_injection(s) < 0)
+		return -1;
 	s->rd.pos = s->rd.len = 0;
 	stage_begin(s);		/* the whole handshake, as one unit */
 	r = mx_client_tls_handshake(s->tls, s->cfg, &s->conn, &s->sock, s->res,

@@ -261,7 +261,14 @@ test_json(void **state)
 	assert_non_null(strstr(j, "\"ca\":true}]"));
 	assert_non_null(strstr(j, "\"reasons\":[\"expired\",\"name-mismatch\"]"));
 	assert_non_null(strstr(j, "\"verified\":false"));
-	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null}"));
+	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null,"
+				  "\"starttls_injection\":null}"));
+	free(j);
+	r.injected = 14;
+	snprintf(r.injection, sizeof r.injection, "250 injected\\r\\n");
+	j = mxlab_client_result_json(&r);
+	assert_non_null(strstr(j, "\"starttls_injection\":{\"stage\":\"tls\",\"bytes\":14,"
+				  "\"seen\":\"250 injected\\\\r\\\\n\"}}"));
 	free(j);
 	r.failed_stage = MXLAB_CS_DONE;
 	j = mxlab_client_result_json(&r);

@@ -116,6 +116,12 @@ struct mxlab_client_result {
 	int resumed;			/* the (last) handshake resumed a session */
 	int sessions;			/* sessions run (connections key) */
 	char queue_id[64];		/* from "250 ... queued as X", if any */
+	/* starttls-injection: bytes the server sent after its reply to
+	 * STARTTLS and before the handshake (in plaintext, so never to be
+	 * read as TLS data): how many, and the first of them escaped. The
+	 * session then fails at the TLS stage. */
+	size_t injected;
+	char injection[256];
 };
 
 /* Run the session(s). MXLAB_OK even when the session failed (see

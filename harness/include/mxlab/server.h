@@ -82,6 +82,8 @@ struct mxlab_server_tls_info {
 	char chain[320];		/* label of the chain served: "HOST/PROFILE full" */
 	int certificates;		/* certificates in that chain */
 	char error[200];		/* why it failed, "" when ok */
+	size_t discarded;		/* plaintext bytes the client sent after
+					 * STARTTLS, dropped before the handshake */
 };
 
 struct mxlab_server_msg_info {

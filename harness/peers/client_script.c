@@ -148,6 +148,18 @@ io_read_error(void *arg)
 	return "read error";
 }
 
+mxlab_err
+mxlab_client_config_script(mxlab_client_config *cfg, const char *text, const char *file,
+			   int line, char *err, size_t errlen)
+{
+	if (!cfg || !text || !file) {
+		snprintf(err, errlen, "script: missing text");
+		return MXLAB_ERR_USAGE;
+	}
+	return mx_script_src_text(&cfg->script, text, file, line, err, errlen) < 0 ?
+	       MXLAB_ERR_USAGE : MXLAB_OK;
+}
+
 int
 mx_client_script(struct mx_csess *s)
 {

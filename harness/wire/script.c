@@ -95,33 +95,43 @@ mx_unescape(const char *s, size_t n, unsigned char *out, char *err, size_t errle
 	return (long)o;
 }
 
+/* The escape of one byte into e (at most 5 bytes with the NUL). */
+static size_t
+escape1(unsigned char c, char e[5])
+{
+	switch (c) {
+	case '\r': memcpy(e, "\\r", 3); return 2;
+	case '\n': memcpy(e, "\\n", 3); return 2;
+	case '\t': memcpy(e, "\\t", 3); return 2;
+	case '\\': memcpy(e, "\\\\", 3); return 2;
+	default:
+		if (c >= 0x20 && c < 0x7f) {
+			e[0] = (char)c;
+			e[1] = '\0';
+			return 1;
+		}
+		snprintf(e, 5, "\\x%02x", c);
+		return 4;
+	}
+}
+
 void
 mx_bytes_escape(const void *p, size_t n, char *out, size_t cap)
 {
 	const unsigned char *b = p;
-	size_t o = 0;
+	size_t o = 0, full = 0;
+	char e[5];
 
 	if (cap == 0)
 		return;
+	for (size_t i = 0; i < n; i++)
+		full += escape1(b[i], e);
 	for (size_t i = 0; i < n; i++) {
-		char e[5];
-		size_t el;
+		size_t el = escape1(b[i], e);
 
-		switch (b[i]) {
-		case '\r': memcpy(e, "\\r", 3); break;
-		case '\n': memcpy(e, "\\n", 3); break;
-		case '\t': memcpy(e, "\\t", 3); break;
-		case '\\': memcpy(e, "\\\\", 3); break;
-		default:
-			if (b[i] >= 0x20 && b[i] < 0x7f) {
-				e[0] = (char)b[i];
-				e[1] = '\0';
-			} else
-				snprintf(e, sizeof e, "\\x%02x", b[i]);
-		}
-		el = strlen(e);
-		if (o + el + 1 > cap || (i + 1 < n && o + el + 4 > cap)) {
-			if (o + 4 <= cap) {
+		/* all of it when it fits, else room kept for "..." */
+		if (full < cap ? o + el >= cap : o + el + 3 >= cap) {
+			if (o + 3 < cap) {
 				memcpy(out + o, "...", 3);
 				o += 3;
 			}

@@ -41,6 +41,9 @@ MXLAB_API mxlab_client_config *mxlab_client_config_new(void);
 MXLAB_API void mxlab_client_config_free(mxlab_client_config *cfg);	/* NULL ok */
 MXLAB_API mxlab_err mxlab_client_config_set(mxlab_client_config *cfg, const char *key,
 				            const char *value, char *err, size_t errlen);
+/* The key script as text (a scenario's [script NAME]), as for the server. */
+MXLAB_API mxlab_err mxlab_client_config_script(mxlab_client_config *cfg, const char *text,
+					       const char *file, int line, char *err, size_t errlen);
 MXLAB_API mxlab_err mxlab_client_config_check(const mxlab_client_config *cfg,
 				              char *err, size_t errlen);
 

@@ -176,7 +176,11 @@ pipeline_parts(struct mx_step *st, const char *a, size_t n, char *err, size_t er
 		long k;
 
 		if (i < n && a[i] == '\\') {
-			i++;
+			if (++i == n) {
+				snprintf(err, errlen, "'\\' at the end of the text");
+				free(out);
+				return -1;
+			}
 			continue;
 		}
 		if (i < n && a[i] != '|')

@@ -105,6 +105,7 @@ every_error(void **state)
 		{ "send a\\x4\n", "t.script:1: '\\x' needs two hex digits" },
 		{ "send a\\xzz\n", "t.script:1: '\\x' needs two hex digits" },
 		{ "send a\\\n", "t.script:1: '\\' at the end of the text" },
+		{ "pipeline A | B\\\n", "t.script:1: '\\' at the end of the text" },
 		{ "expect a(\n", "t.script:1: bad regex 'a('" },
 		{ "delay 5x\n", "t.script:1: bad duration '5x'" },
 		{ "pipeline A | | B\n", "t.script:1: empty part 2 of the pipeline" },

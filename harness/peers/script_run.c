@@ -74,6 +74,29 @@ mx_script_src_file(struct mx_script_src *s, const char *path, char *err, size_t 
 }
 
 int
+mx_script_src_key(struct mx_script_src *s, const char *key, const char *path, char *err,
+		  size_t errlen)
+{
+	char e[600];
+
+	if (mx_script_src_file(s, path, e, sizeof e) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", key, e);
+	return -1;
+}
+
+mxlab_err
+mx_script_src_set(struct mx_script_src *s, const char *text, const char *file, int line,
+		  char *err, size_t errlen)
+{
+	if (!s || !text || !file) {
+		snprintf(err, errlen, "script: missing configuration, text or file");
+		return MXLAB_ERR_USAGE;
+	}
+	return mx_script_src_text(s, text, file, line, err, errlen) < 0 ? MXLAB_ERR_USAGE : MXLAB_OK;
+}
+
+int
 mx_script_src_copy(struct mx_script_src *dst, const struct mx_script_src *src)
 {
 	*dst = *src;

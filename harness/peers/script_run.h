@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "mxlab/error.h"
 #include "script.h"
 #include "smtp_wire.h"
 
@@ -36,6 +37,12 @@ struct mx_script_src {
 int mx_script_src_file(struct mx_script_src *s, const char *path, char *err, size_t errlen);
 int mx_script_src_text(struct mx_script_src *s, const char *text, const char *file, int line,
 		       char *err, size_t errlen);
+/* The key script of either peer: a FILE (err "KEY: FILE:LINE: what"),
+ * or text given through the public call (s, text or file NULL: usage). */
+int mx_script_src_key(struct mx_script_src *s, const char *key, const char *path, char *err,
+		      size_t errlen);
+mxlab_err mx_script_src_set(struct mx_script_src *s, const char *text, const char *file,
+			    int line, char *err, size_t errlen);
 int mx_script_src_copy(struct mx_script_src *dst, const struct mx_script_src *src);
 void mx_script_src_free(struct mx_script_src *s);
 /* The parsed script (NULL and err when the text no longer reads). */

@@ -363,12 +363,7 @@ stage_of(const char *key, int *delay)
 static int
 set_script(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	char e[600];
-
-	if (mx_script_src_file(&c->script, v, e, sizeof e) == 0)
-		return 0;
-	snprintf(err, errlen, "%s: %s", k, e);
-	return -1;
+	return mx_script_src_key(&c->script, k, v, err, errlen);
 }
 
 static int

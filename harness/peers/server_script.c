@@ -84,12 +84,7 @@ mxlab_err
 mxlab_server_config_script(mxlab_server_config *cfg, const char *text, const char *file,
 			   int line, char *err, size_t errlen)
 {
-	if (!cfg || !text || !file) {
-		snprintf(err, errlen, "script: missing text");
-		return MXLAB_ERR_USAGE;
-	}
-	return mx_script_src_text(&cfg->script, text, file, line, err, errlen) < 0 ?
-	       MXLAB_ERR_USAGE : MXLAB_OK;
+	return mx_script_src_set(cfg ? &cfg->script : NULL, text, file, line, err, errlen);
 }
 
 void

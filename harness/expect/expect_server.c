@@ -2,7 +2,8 @@
  * expect_server.c: "server NAME FACT = VALUE" expectations (see expect.h),
  * decided at ex_finish from what the fake server recorded: its TLS
  * handshakes (mxlab_server_tls_log; sni, chain, certificates, tls-version
- * and handshake look at the first one, tls at all of them), its accepted
+ * and handshake look at the first one, tls and discarded-plaintext at all
+ * of them), its accepted
  * messages (mxlab_server_msg_log) and, for body, the stored .eml files of
  * its mailbox (CRLF read as LF, so ^ and $ work per line: REG_NEWLINE).
  * The evidence, of a pass as of a failure, is what was seen ("saw 1", on
@@ -34,6 +35,7 @@ static const struct {
 	{ "messages", EX_F_MESSAGES, "N" },
 	{ "mail", EX_F_MESSAGES, "N" },
 	{ "body", EX_F_BODY, "REGEX" },
+	{ "discarded-plaintext", EX_F_DISCARDED, "N" },
 };
 
 static int
@@ -64,7 +66,8 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 			break;
 	if (i == sizeof facts / sizeof facts[0]) {
 		snprintf(err, errlen, "server %s: unknown fact '%s' (tls, handshake, sni, "
-			 "chain, certificates, tls-version, messages, body)", it->server, fact);
+			 "chain, certificates, tls-version, messages, body, "
+			 "discarded-plaintext)", it->server, fact);
 		return -1;
 	}
 	it->fact = facts[i].fact;
@@ -88,6 +91,7 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 		break;
 	case EX_F_CERTS:
 	case EX_F_MESSAGES:
+	case EX_F_DISCARDED:
 		if (number(v, &it->num) < 0)
 			goto bad;
 		break;
@@ -149,6 +153,9 @@ evidence(struct ex_item *it, const struct mxlab_server_tls_info *t, size_t nt,
 	if (nt == 0)
 		ex_sb_add(&it->ev, "server %s: no TLS handshake", it->server);
 	for (size_t i = 0; i < nt; i++) {
+		if (t[i].discarded)
+			ex_sb_add(&it->ev, "handshake %zu (connection %lu): %zu bytes of plaintext "
+				  "after STARTTLS discarded", i + 1, t[i].conn, t[i].discarded);
 		if (t[i].ok)
 			ex_sb_add(&it->ev, "handshake %zu (connection %lu): ok, %s %s, sni %s, "
 				  "chain %s (%d certificates)", i + 1, t[i].conn, t[i].version,
@@ -243,6 +250,15 @@ ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
 	case EX_F_BODY:
 		pass = body_matches(it, srv, m, nm, seen, sizeof seen);
 		break;
+	case EX_F_DISCARDED: {
+		size_t d = 0;
+
+		for (size_t i = 0; i < nt; i++)
+			d += t[i].discarded;
+		pass = d == (size_t)it->num;
+		snprintf(seen, sizeof seen, "%zu bytes discarded after STARTTLS", d);
+		break;
+	}
 	default:
 		if (nt == 0) {
 			snprintf(seen, sizeof seen, "no TLS handshake");

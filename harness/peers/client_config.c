@@ -363,6 +363,12 @@ set_ciphers(struct mxlab_client_config *c, const char *k, const char *v, char *e
 }
 
 static int
+set_script(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
+{
+	return mx_script_src_key(&c->script, k, v, err, errlen);
+}
+
+static int
 set_connections(struct mxlab_client_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	char *end;
@@ -399,6 +405,7 @@ static const struct key_row keys[] = {
 	{ { "tls-min", "VERSION", "lowest TLS version offered (1.0, 1.1, 1.2, 1.3)", 0 }, set_version },
 	{ { "tls-max", "VERSION", "highest TLS version offered", 0 }, set_version },
 	{ { "ciphers", "LIST", "mbedTLS cipher suite names, comma separated, in order of preference", 0 }, set_ciphers },
+	{ { "script", "FILE", "run this dialogue script (docs/scripts.md) after the connect instead of the stages", 0 }, set_script },
 	{ { "connections", "N", "run N sessions one after the other (1-10), offering the previous TLS session for resumption", 0 }, set_connections },
 };
 
@@ -450,6 +457,7 @@ mxlab_client_config_free(mxlab_client_config *c)
 	free(c->subject);
 	free(c->body);
 	free(c->ciphers);
+	mx_script_src_free(&c->script);
 	free(c);
 }
 

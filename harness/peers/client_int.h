@@ -19,6 +19,7 @@
 #include "tls_glue.h"
 #include "smtp_wire.h"
 #include "netio.h"
+#include "script_run.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -73,6 +74,7 @@ struct mxlab_client_config {
 	struct mx_tls_versions versions;
 	int *ciphers;
 	int connections;
+	struct mx_script_src script;	/* a dialogue script replaces the stages */
 };
 
 /* Is s an IPv4 or IPv6 literal? */
@@ -125,6 +127,35 @@ void mx_client_caps_keep(char *caps, size_t cap, const char *text);
 int mx_client_caps_has(const char *caps, const char *kw);
 /* X of "queued as X" in text into out (unchanged when there is none). */
 void mx_client_queue_id(char *out, size_t cap, const char *text);
+
+/* client_session.c: the state of one session, and what client_script.c
+ * borrows of it. */
+struct mx_csess {
+	const struct mxlab_client_config *cfg;
+	struct mx_client_tls *tls;
+	struct mxlab_client_result *res;
+	struct mx_sock sock;
+	struct mx_tls_conn conn;
+	struct mx_reader rd;
+	long long unit_ms;	/* length of the current unit (for messages) */
+	int sending_message;	/* the unit is the message transfer */
+	int in_tls;
+	int usable;		/* the connection can still carry QUIT */
+};
+
+int mx_cs_fail(struct mx_csess *s, enum mxlab_client_stage st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A unit of work of the timeout (a stage). */
+void mx_cs_stage_begin(struct mx_csess *s);
+/* Send, plain or TLS; -1 failed at st (res->error set). */
+int mx_cs_send(struct mx_csess *s, enum mxlab_client_stage st, const void *buf, size_t len);
+/* A reply into res->reply[st]; -1 (failed) when none came. */
+int mx_cs_read_reply(struct mx_csess *s, enum mxlab_client_stage st);
+/* The handshake (starttls-injection checked first, unless implicit). */
+int mx_cs_tls_start(struct mx_csess *s);
+/* client_script.c: the session by cfg->script after the connect; 0 or
+ * -1 (res says where and why). */
+int mx_client_script(struct mx_csess *s);
 
 /* client_session.c: one session; fills res. */
 void mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,

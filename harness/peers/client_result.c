@@ -153,6 +153,15 @@ mxlab_client_result_json(const struct mxlab_client_result *r)
 	jw_kbool(&w, "resumed", r->resumed);
 	jw_kint(&w, "sessions", r->sessions);
 	jw_kstr(&w, "queue_id", r->queue_id[0] ? r->queue_id : NULL);
+	jw_key(&w, "starttls_injection");
+	if (r->injected) {
+		jw_obj_begin(&w);
+		jw_kstr(&w, "stage", "tls");
+		jw_kint(&w, "bytes", (long long)r->injected);
+		jw_kstr(&w, "seen", r->injection);
+		jw_obj_end(&w);
+	} else
+		jw_null(&w);
 	jw_obj_end(&w);
 	if (w.failed) {
 		jw_free(&w);

@@ -35,26 +35,10 @@
 
 #include "client_int.h"
 #include "message.h"
+#include "script.h"
 
-struct sess {
-	const struct mxlab_client_config *cfg;
-	struct mx_client_tls *tls;
-	struct mxlab_client_result *res;
-	struct mx_sock sock;
-	struct mx_tls_conn conn;
-	struct mx_reader rd;
-	long long unit_ms;	/* length of the current unit (for messages) */
-	int sending_message;	/* the unit is the message transfer */
-	int in_tls;
-	int usable;		/* the connection can still carry QUIT */
-};
-
-static int
-fail(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
+int
+mx_cs_fail(struct mx_csess *s, enum mxlab_client_stage st, const char *fmt, ...)
 {
 	char msg[480];
 	va_list ap;
@@ -70,7 +54,7 @@ fail(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
 
 /* Start a unit of work that must be over within ms. */
 static void
-unit_begin(struct sess *s, long long ms, int sending_message)
+unit_begin(struct mx_csess *s, long long ms, int sending_message)
 {
 	s->unit_ms = ms;
 	s->sending_message = sending_message;
@@ -79,27 +63,27 @@ unit_begin(struct sess *s, long long ms, int sending_message)
 }
 
 /* A stage's unit: the timeout. */
-static void
-stage_begin(struct sess *s)
+void
+mx_cs_stage_begin(struct mx_csess *s)
 {
 	unit_begin(s, s->cfg->timeout_ms, 0);
 }
 
 /* The session's outer limit has passed. */
 static int
-limit_passed(const struct sess *s)
+limit_passed(const struct mx_csess *s)
 {
 	return s->sock.limit && mx_clock_ms() >= s->sock.limit;
 }
 
 /* A unit ran out of time: say which bound it was. */
 static int
-timed_out(struct sess *s, enum mxlab_client_stage st, const char *unit_text)
+timed_out(struct mx_csess *s, enum mxlab_client_stage st, const char *unit_text)
 {
 	s->usable = 0;
 	if (limit_passed(s))
-		return fail(s, st, "session-timeout of %u ms reached", s->cfg->session_timeout_ms);
-	return fail(s, st, "%s within %lld ms", unit_text, s->unit_ms);
+		return mx_cs_fail(s, st, "session-timeout of %u ms reached", s->cfg->session_timeout_ms);
+	return mx_cs_fail(s, st, "%s within %lld ms", unit_text, s->unit_ms);
 }
 
 /* Non-blocking connect, at most until the socket's deadline or limit;
@@ -167,8 +151,8 @@ connect_to(const char *host, unsigned port, const struct mx_sock *bound, int *la
 	return fd;
 }
 
-static int
-send_raw(struct sess *s, enum mxlab_client_stage st, const void *buf, size_t len)
+int
+mx_cs_send(struct mx_csess *s, enum mxlab_client_stage st, const void *buf, size_t len)
 {
 	int r = s->in_tls ? mx_tls_conn_send_all(&s->conn, buf, len) :
 			    mx_sock_send_all(&s->sock, buf, len);
@@ -183,17 +167,17 @@ send_raw(struct sess *s, enum mxlab_client_stage st, const void *buf, size_t len
 		char e[200];
 
 		mx_tls_strerror(r, e, sizeof e);
-		return fail(s, st, "send failed: %s", e);
+		return mx_cs_fail(s, st, "send failed: %s", e);
 	}
-	return fail(s, st, "send failed: %s", strerror(errno));
+	return mx_cs_fail(s, st, "send failed: %s", strerror(errno));
 }
 
 static int
-send_cmd(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
+send_cmd(struct mx_csess *s, enum mxlab_client_stage st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
-send_cmd(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
+send_cmd(struct mx_csess *s, enum mxlab_client_stage st, const char *fmt, ...)
 {
 	char line[1100];
 	va_list ap;
@@ -203,14 +187,14 @@ send_cmd(struct sess *s, enum mxlab_client_stage st, const char *fmt, ...)
 	n = vsnprintf(line, sizeof line - 2, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof line - 2)
-		return fail(s, st, "command too long");
+		return mx_cs_fail(s, st, "command too long");
 	memcpy(line + n, "\r\n", 2);
-	return send_raw(s, st, line, (size_t)n + 2);
+	return mx_cs_send(s, st, line, (size_t)n + 2);
 }
 
 /* Read a reply into res->reply[st]; -1 (failed) when none came. */
-static int
-read_reply(struct sess *s, enum mxlab_client_stage st)
+int
+mx_cs_read_reply(struct mx_csess *s, enum mxlab_client_stage st)
 {
 	const char *what;
 
@@ -220,19 +204,19 @@ read_reply(struct sess *s, enum mxlab_client_stage st)
 	if (s->sock.timed_out || (s->in_tls && s->conn.last_error == MBEDTLS_ERR_SSL_TIMEOUT))
 		return timed_out(s, st, "no complete reply");
 	if (!strcmp(what, "EOF"))
-		return fail(s, st, "connection closed by the server");
+		return mx_cs_fail(s, st, "connection closed by the server");
 	if (!strcmp(what, "read error") && s->in_tls && s->conn.last_error) {
 		char e[200];
 
 		mx_tls_strerror(s->conn.last_error, e, sizeof e);
-		return fail(s, st, "read error: %s", e);
+		return mx_cs_fail(s, st, "read error: %s", e);
 	}
-	return fail(s, st, "%s", what);
+	return mx_cs_fail(s, st, "%s", what);
 }
 
 /* The reply of stage st is a refusal: failed with it. */
 static int
-refused(struct sess *s, enum mxlab_client_stage st)
+refused(struct mx_csess *s, enum mxlab_client_stage st)
 {
 	const struct mxlab_client_reply *rp = &s->res->reply[st];
 	char flat[sizeof rp->text];
@@ -243,36 +227,69 @@ refused(struct sess *s, enum mxlab_client_stage st)
 			*p = ' ';
 	if (rp->code == 421)
 		s->usable = 0;
-	return fail(s, st, "%d %s", rp->code, flat);
+	return mx_cs_fail(s, st, "%d %s", rp->code, flat);
 }
 
 /* A reply of the wanted class (2 for 2xx, 3 for 3xx), else failed. */
 static int
-expect(struct sess *s, enum mxlab_client_stage st, int cls)
+expect(struct mx_csess *s, enum mxlab_client_stage st, int cls)
 {
-	if (read_reply(s, st) < 0)
+	if (mx_cs_read_reply(s, st) < 0)
 		return -1;
 	return s->res->reply[st].code / 100 == cls ? 0 : refused(s, st);
 }
 
+/*
+ * Plaintext the server sent after its reply to STARTTLS, before the
+ * handshake: already in the reader, or already readable on the socket
+ * (it came in the same packet). An attack (CVE-2011-0411 and kin) or a
+ * broken server; either way never read as if it came over TLS. Noted in
+ * res (starttls-injection) and failed at the TLS stage; 0 when none.
+ */
 static int
-tls_start(struct sess *s)
+starttls_injection(struct mx_csess *s)
+{
+	struct mxlab_client_result *res = s->res;
+	unsigned char peek[512];
+	size_t have = s->rd.len - s->rd.pos;
+	ssize_t n;
+
+	memcpy(peek, s->rd.buf + s->rd.pos, have < sizeof peek ? have : sizeof peek);
+	res->injected = have;
+	n = recv(s->sock.fd, peek + (have < sizeof peek ? have : sizeof peek),
+		 have < sizeof peek ? sizeof peek - have : 0, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		res->injected += (size_t)n;
+	s->rd.pos = s->rd.len = 0;
+	if (!res->injected)
+		return 0;
+	mx_bytes_escape(peek, res->injected < sizeof peek ? res->injected : sizeof peek,
+			res->injection, sizeof res->injection);
+	s->usable = 0;
+	return mx_cs_fail(s, MXLAB_CS_TLS, "starttls-injection: %zu bytes after the reply to "
+		    "STARTTLS, before the handshake: '%s'", res->injected, res->injection);
+}
+
+int
+mx_cs_tls_start(struct mx_csess *s)
 {
 	char err[300];
 	int r;
 
+	if (s->cfg->tls != MX_CTLS_IMPLICIT && starttls_injection(s) < 0)
+		return -1;
 	s->rd.pos = s->rd.len = 0;
-	stage_begin(s);		/* the whole handshake, as one unit */
+	mx_cs_stage_begin(s);		/* the whole handshake, as one unit */
 	r = mx_client_tls_handshake(s->tls, s->cfg, &s->conn, &s->sock, s->res,
 				    err, sizeof err);
 	if (r != 0) {
 		s->usable = 0;
-		return fail(s, MXLAB_CS_TLS, "%s", err);
+		return mx_cs_fail(s, MXLAB_CS_TLS, "%s", err);
 	}
 	s->in_tls = 1;
 	mx_reader_set_source(&s->rd, mx_tls_conn_recv, &s->conn);
 	if (s->cfg->verify_required && !s->res->verified)
-		return fail(s, MXLAB_CS_TLS, "certificate not verified: %s", s->res->verify_text);
+		return mx_cs_fail(s, MXLAB_CS_TLS, "certificate not verified: %s", s->res->verify_text);
 	return 0;
 }
 
@@ -285,7 +302,7 @@ b64(char *out, size_t cap, const unsigned char *in, size_t n)
 }
 
 static int
-do_auth(struct sess *s)
+do_auth(struct mx_csess *s)
 {
 	const struct mxlab_client_config *c = s->cfg;
 	char enc[1100];
@@ -298,7 +315,7 @@ do_auth(struct sess *s)
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, c->password, pl);
 		if (b64(enc, sizeof enc, raw, ul + pl + 2) < 0)
-			return fail(s, MXLAB_CS_AUTH, "credentials too long");
+			return mx_cs_fail(s, MXLAB_CS_AUTH, "credentials too long");
 		if (send_cmd(s, MXLAB_CS_AUTH, "AUTH PLAIN %s", enc) < 0)
 			return -1;
 		return expect(s, MXLAB_CS_AUTH, 2);
@@ -316,7 +333,7 @@ do_auth(struct sess *s)
 
 /* The message: data-file, or built from subject/body; CRLF line ends. */
 static char *
-message(struct sess *s, size_t *len)
+message(struct mx_csess *s, size_t *len)
 {
 	const struct mxlab_client_config *c = s->cfg;
 	struct mx_message m = { 0 };
@@ -331,11 +348,11 @@ message(struct sess *s, size_t *len)
 		m.subject = c->subject;
 		m.body = c->body;
 		if (!(buf = mx_message_build(&m, len)))
-			fail(s, MXLAB_CS_DATA, "out of memory");
+			mx_cs_fail(s, MXLAB_CS_DATA, "out of memory");
 		return buf;
 	}
 	if (!(fp = fopen(c->data_file, "rb"))) {
-		fail(s, MXLAB_CS_DATA, "data-file %s: %s", c->data_file, strerror(errno));
+		mx_cs_fail(s, MXLAB_CS_DATA, "data-file %s: %s", c->data_file, strerror(errno));
 		return NULL;
 	}
 	buf = NULL;
@@ -346,13 +363,13 @@ message(struct sess *s, size_t *len)
 			if (cap >= (size_t)256 << 20) {
 				free(buf);
 				fclose(fp);
-				fail(s, MXLAB_CS_DATA, "data-file %s: over 256 MiB", c->data_file);
+				mx_cs_fail(s, MXLAB_CS_DATA, "data-file %s: over 256 MiB", c->data_file);
 				return NULL;
 			}
 			if (!(nb = realloc(buf, cap = cap ? cap * 2 : 131072))) {
 				free(buf);
 				fclose(fp);
-				fail(s, MXLAB_CS_DATA, "out of memory");
+				mx_cs_fail(s, MXLAB_CS_DATA, "out of memory");
 				return NULL;
 			}
 			buf = nb;
@@ -367,7 +384,7 @@ message(struct sess *s, size_t *len)
 	/* Bare LF become CRLF; a missing final line end is added. */
 	if (!(out = malloc(2 * n + 3))) {
 		free(buf);
-		fail(s, MXLAB_CS_DATA, "out of memory");
+		mx_cs_fail(s, MXLAB_CS_DATA, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -386,7 +403,7 @@ message(struct sess *s, size_t *len)
 
 /* Send the message dot-stuffed, then ".\r\n". */
 static int
-send_message(struct sess *s)
+send_message(struct mx_csess *s)
 {
 	size_t len = 0, start = 0;
 	char *msg = message(s, &len);
@@ -404,35 +421,35 @@ send_message(struct sess *s)
 		if (i == len && start == len)
 			break;
 		if (msg[start] == '.')
-			r = send_raw(s, MXLAB_CS_DOT, ".", 1);
+			r = mx_cs_send(s, MXLAB_CS_DOT, ".", 1);
 		if (r == 0)
-			r = send_raw(s, MXLAB_CS_DOT, msg + start, (i < len ? i + 1 : len) - start);
+			r = mx_cs_send(s, MXLAB_CS_DOT, msg + start, (i < len ? i + 1 : len) - start);
 		start = i + 1;
 	}
 	free(msg);
 	if (r == 0)
-		r = send_raw(s, MXLAB_CS_DOT, ".\r\n", 3);
+		r = mx_cs_send(s, MXLAB_CS_DOT, ".\r\n", 3);
 	s->sending_message = 0;
 	return r;
 }
 
 /* The stages; 0 to go on to QUIT, -1 failed, 1 stop here (stop-after). */
 static int
-dialogue(struct sess *s)
+dialogue(struct mx_csess *s)
 {
 	const struct mxlab_client_config *c = s->cfg;
 	enum mxlab_client_stage stop = mx_client_stop_after(c);
 	struct mxlab_client_result *res = s->res;
 	enum mxlab_client_stage ehlo_st = MXLAB_CS_EHLO;
 
-	if (c->tls == MX_CTLS_IMPLICIT && tls_start(s) < 0)
+	if (c->tls == MX_CTLS_IMPLICIT && mx_cs_tls_start(s) < 0)
 		return -1;
-	stage_begin(s);
+	mx_cs_stage_begin(s);
 	if (expect(s, MXLAB_CS_GREETING, 2) < 0)
 		return -1;
 	if (stop == MXLAB_CS_GREETING)
 		return 0;
-	stage_begin(s);
+	mx_cs_stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_EHLO, "EHLO %s", c->helo) < 0 || expect(s, MXLAB_CS_EHLO, 2) < 0)
 		return -1;
 	mx_client_caps_keep(s->in_tls ? res->caps_after : res->caps_before,
@@ -442,11 +459,11 @@ dialogue(struct sess *s)
 	if (c->tls == MX_CTLS_STARTTLS || c->tls == MX_CTLS_STARTTLS_OPTIONAL) {
 		if (!mx_client_caps_has(res->caps_before, "STARTTLS")) {
 			if (c->tls == MX_CTLS_STARTTLS)
-				return fail(s, MXLAB_CS_STARTTLS, "STARTTLS not offered");
+				return mx_cs_fail(s, MXLAB_CS_STARTTLS, "STARTTLS not offered");
 		} else {
-			stage_begin(s);
+			mx_cs_stage_begin(s);
 			if (send_cmd(s, MXLAB_CS_STARTTLS, "STARTTLS") < 0 ||
-			    read_reply(s, MXLAB_CS_STARTTLS) < 0)
+			    mx_cs_read_reply(s, MXLAB_CS_STARTTLS) < 0)
 				return -1;
 			if (res->reply[MXLAB_CS_STARTTLS].code / 100 != 2 &&
 			    (c->tls == MX_CTLS_STARTTLS || res->reply[MXLAB_CS_STARTTLS].code == 421))
@@ -457,12 +474,12 @@ dialogue(struct sess *s)
 				s->usable = 0;	/* the server now waits for a ClientHello */
 				return 1;
 			}
-			if (tls_start(s) < 0)
+			if (mx_cs_tls_start(s) < 0)
 				return -1;
 			if (stop == MXLAB_CS_TLS)
 				return 0;
 			ehlo_st = MXLAB_CS_EHLO_TLS;
-			stage_begin(s);
+			mx_cs_stage_begin(s);
 			if (send_cmd(s, ehlo_st, "EHLO %s", c->helo) < 0 || expect(s, ehlo_st, 2) < 0)
 				return -1;
 			mx_client_caps_keep(res->caps_after, sizeof res->caps_after,
@@ -472,26 +489,26 @@ dialogue(struct sess *s)
 plain:
 	if (stop <= MXLAB_CS_EHLO_TLS)
 		return 0;
-	stage_begin(s);		/* AUTH LOGIN: its round trips together */
+	mx_cs_stage_begin(s);		/* AUTH LOGIN: its round trips together */
 	if (c->auth != MX_CAUTH_NONE && do_auth(s) < 0)
 		return -1;
 	if (stop == MXLAB_CS_AUTH)
 		return 0;
-	stage_begin(s);
+	mx_cs_stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_MAIL, "MAIL FROM:<%s>", c->from) < 0 ||
 	    expect(s, MXLAB_CS_MAIL, 2) < 0)
 		return -1;
 	if (stop == MXLAB_CS_MAIL)
 		return 0;
 	for (size_t i = 0; i < c->nto; i++) {
-		stage_begin(s);		/* each recipient */
+		mx_cs_stage_begin(s);		/* each recipient */
 		if (send_cmd(s, MXLAB_CS_RCPT, "RCPT TO:<%s>", c->to[i]) < 0 ||
 		    expect(s, MXLAB_CS_RCPT, 2) < 0)
 			return -1;
 	}
 	if (stop == MXLAB_CS_RCPT)
 		return 0;
-	stage_begin(s);
+	mx_cs_stage_begin(s);
 	if (send_cmd(s, MXLAB_CS_DATA, "DATA") < 0 || expect(s, MXLAB_CS_DATA, 3) < 0)
 		return -1;
 	if (stop == MXLAB_CS_DATA) {
@@ -500,7 +517,7 @@ plain:
 	}
 	if (send_message(s) < 0)
 		return -1;
-	stage_begin(s);		/* the reply to the final dot */
+	mx_cs_stage_begin(s);		/* the reply to the final dot */
 	if (expect(s, MXLAB_CS_DOT, 2) < 0)
 		return -1;
 	mx_client_queue_id(res->queue_id, sizeof res->queue_id, res->reply[MXLAB_CS_DOT].text);
@@ -511,7 +528,7 @@ void
 mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 		  struct mxlab_client_result *res)
 {
-	struct sess *s = calloc(1, sizeof *s);
+	struct mx_csess *s = calloc(1, sizeof *s);
 	char err[300];
 	int fd, r, late = 0;
 
@@ -526,28 +543,28 @@ mx_client_session(const struct mxlab_client_config *c, struct mx_client_tls *t,
 	res->failed_stage = MXLAB_CS_DONE;
 	s->sock.fd = -1;
 	s->sock.limit = c->session_timeout_ms ? mx_clock_ms() + c->session_timeout_ms : 0;
-	stage_begin(s);
+	mx_cs_stage_begin(s);
 	if ((fd = connect_to(c->host, c->port, &s->sock, &late, err, sizeof err)) < 0) {
 		if (late)
 			timed_out(s, MXLAB_CS_CONNECT, "not connected");
 		else
-			fail(s, MXLAB_CS_CONNECT, "%s", err);
+			mx_cs_fail(s, MXLAB_CS_CONNECT, "%s", err);
 		free(s);
 		return;
 	}
 	s->sock.fd = fd;
 	s->usable = 1;
 	mx_reader_init(&s->rd, mx_sock_recv, &s->sock);
-	r = dialogue(s);
+	r = c->script.text ? mx_client_script(s) : dialogue(s);
 	if (s->usable && r <= 0) {
 		/* QUIT; its failure is reported only when all else went well. */
 		enum mxlab_client_stage st = res->failed_stage;
 		char keep[sizeof res->error];
 
 		memcpy(keep, res->error, sizeof keep);
-		stage_begin(s);
+		mx_cs_stage_begin(s);
 		if (send_cmd(s, MXLAB_CS_QUIT, "QUIT") == 0 && !c->quit_skip_reply)
-			(void)read_reply(s, MXLAB_CS_QUIT);
+			(void)mx_cs_read_reply(s, MXLAB_CS_QUIT);
 		if (st != MXLAB_CS_DONE) {
 			res->failed_stage = st;
 			memcpy(res->error, keep, sizeof keep);

@@ -111,6 +111,9 @@ copy_config(struct mxlab_server_config *dst, const struct mxlab_server_config *s
 	dst->policy = NULL;
 	dst->nlisten = 0;
 	dst->nsni = 0;
+	dst->script.text = NULL;
+	if (mx_script_src_copy(&dst->script, &src->script) < 0)
+		return MXLAB_ERR_NOMEM;
 	if (src->nlisten) {
 		if (!(dst->listen = calloc(src->nlisten, sizeof *dst->listen)))
 			return MXLAB_ERR_NOMEM;
@@ -399,6 +402,7 @@ mxlab_server_free(mxlab_server *srv)
 	free(srv->cfg.sni);
 	free(srv->cfg.ciphers);
 	free(srv->cfg.policy);
+	mx_script_src_free(&srv->cfg.script);
 	pthread_cond_destroy(&srv->idle);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

@@ -361,6 +361,12 @@ stage_of(const char *key, int *delay)
 
 /* "CODE [TEXT]" or "disconnect" */
 static int
+set_script(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
+{
+	return mx_script_src_key(&c->script, k, v, err, errlen);
+}
+
+static int
 set_stage(struct mxlab_server_config *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	int delay = 0, s = stage_of(k, &delay);
@@ -425,6 +431,7 @@ static const struct key_row keys[] = {
 	{ { "session-timeout", "DURATION|none", "deadline of a whole session, connect to close, scripted delays included; then 421 4.4.2 and hang up (default 5m)", 0 }, set_session_timeout },
 	{ { "pipelining", "yes|no", "advertise PIPELINING (default yes)", 0 }, set_pipelining },
 	{ { "transcript", "PATH", "append a JSON-lines transcript of every session (- for stdout)", 0 }, set_transcript },
+	{ { "script", "FILE", "run this dialogue script (docs/scripts.md) on every connection instead of the reply table", 0 }, set_script },
 	{ { "mailbox", "DIR", "store every accepted message as DIR/NNNNNN.eml with its envelope in .json", 0 }, set_mailbox },
 	{ { "mode", "smtp|https", "https: an MTA-STS policy host (TLS from the first byte, GET /.well-known/mta-sts.txt answers the policy; default smtp)", 0 }, mx_https_set_mode },
 	{ { "policy", "LINE", "one line of the MTA-STS policy served in https mode (version: STSv1, mode: enforce, mx: NAME, max_age: SECONDS)", 1 }, mx_https_set_policy },
@@ -481,6 +488,7 @@ mxlab_server_config_free(mxlab_server_config *c)
 	free(c->sni);
 	free(c->ciphers);
 	free(c->policy);
+	mx_script_src_free(&c->script);
 	free(c);
 }
 

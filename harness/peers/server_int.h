@@ -20,6 +20,7 @@
 #include "smtp_wire.h"
 #include "tls_glue.h"
 #include "jsonw.h"
+#include "script_run.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -103,6 +104,7 @@ struct mxlab_server_config {
 	int https;			/* mode = https (server_https.c) */
 	char *policy;			/* its MTA-STS policy, CRLF lines */
 	size_t policy_len;
+	struct mx_script_src script;	/* a dialogue script replaces the table */
 };
 
 /* server_https.c: the keys mode and policy, and an HTTPS session (after
@@ -284,6 +286,8 @@ int mx_ss_start_tls(struct mx_session *s, size_t discarded);
 void mx_ss_data_line(struct mx_session *s, enum mx_read_status st, const unsigned char *piece, size_t n);
 void mx_ss_command(struct mx_session *s, const unsigned char *line, size_t n);
 int mx_ss_skip_rest(struct mx_session *s, unsigned char *buf, size_t cap);
+/* server_script.c: the whole session by cfg->script (then it is over). */
+void mx_ss_script(struct mx_session *s);
 /* server.c: the connection's very last step. */
 void mx_server_conn_done(struct mx_conn *c);
 

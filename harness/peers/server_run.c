@@ -243,7 +243,10 @@ mx_session_run(struct mx_conn *c, struct mx_worker_bufs *b)
 		if (s->cfg->session_timeout_ms)
 			s->sock.limit = mx_clock_ms() + s->cfg->session_timeout_ms;
 		bind_worker(s, b);
-		if (session_open(s) < 0)
+		if (s->cfg->script.text) {
+			mx_ss_script(s);	/* the whole session, on this worker */
+			session_close(s);
+		} else if (session_open(s) < 0)
 			session_close(s);
 	} else {
 		bind_worker(s, b);

@@ -53,6 +53,7 @@ tls_event(struct mx_session *s, int ok, int code, size_t discarded)
 	snprintf(info.sni, sizeof info.sni, "%s", c->sni_seen ? c->sni : "");
 	snprintf(info.chain, sizeof info.chain, "%s", ch->label);
 	info.certificates = ch->chain.ncerts;
+	info.discarded = discarded;
 	if (ok) {
 		snprintf(info.version, sizeof info.version, "%s",
 			 mbedtls_ssl_get_version(&c->tls.ssl));

@@ -325,6 +325,13 @@ judge_handshake(struct mxlab_probe_report *rep, const struct mxlab_client_result
 {
 	if (r->failed_stage != MXLAB_CS_TLS || r->tls)
 		return;
+	if (r->injected) {
+		finding(rep, TC_STARTTLS_INJECTION, MXLAB_PROBE_ERROR,
+		    "%zu bytes of plaintext followed the 220 reply to STARTTLS (session %s), before the "
+		    "handshake (stage tls): '%s'; the probe did not go on.", r->injected, label,
+		    r->injection);
+		return;
+	}
 	finding(rep, TC_TLS_FAILED, MXLAB_PROBE_ERROR,
 	    "the TLS handshake %s failed: %s.", label, r->error[0] ? r->error : "no reason given");
 }

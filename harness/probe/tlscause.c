@@ -290,6 +290,16 @@ static const struct tlscause table[TC_COUNT] = {
 		"Raise smtpd_tls_loglevel to 2 for the reason (S15) and mxlab probe the "
 		"service: the chain, the name, the versions it accepts.", NULL,
 		"validation-failure" },
+	/* RFC 8460 has no type of its own for plaintext injected around
+	 * STARTTLS: the session's TLS could not be trusted, the general one. */
+	[TC_STARTTLS_INJECTION] = { "starttls-injection", "s2", "STARTTLS injection",
+		"The server sent more bytes after its 220 reply to STARTTLS, before the "
+		"handshake: a man in the middle injecting plaintext (CVE-2011-0411, "
+		"CVE-2021-33515 and kin), or a broken server or proxy that writes ahead.",
+		"Find who writes them: probe the server from inside its network; a "
+		"middlebox that rewrites SMTP (an 'SMTP fixup' or inspection feature of a "
+		"firewall) must be turned off; a server must send nothing after the 220.",
+		NULL, "validation-failure" },
 };
 
 const struct tlscause *

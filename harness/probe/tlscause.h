@@ -64,6 +64,8 @@ enum tc_key {
 	TC_CLIENT_PROTOCOL_MISMATCH,	/* smtpd: the client's versions or ciphers */
 	TC_CLIENT_REJECTED_CERT,	/* smtpd: the client refused our certificate */
 	TC_CLIENT_TLS_FAILED,		/* smtpd: the handshake failed, no reason */
+	/* mxlab probe and send: plaintext after the 220 to STARTTLS */
+	TC_STARTTLS_INJECTION,
 	TC_COUNT
 };
 

@@ -153,7 +153,7 @@ rn_run_clients(struct box *b)
 				r = has_connect ? MXLAB_OK :
 				    mxlab_client_config_set(cfg, "connect", addr, e, sizeof e);
 			} else
-				r = mxlab_client_config_set(cfg, c->kv[k].key, v, e, sizeof e);
+				r = sc_peer_set(sc, 0, cfg, c->kv[k].key, v, e, sizeof e);
 			free(v);
 			if (r != MXLAB_OK) {
 				mxlab_client_config_free(cfg);

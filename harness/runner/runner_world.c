@@ -212,7 +212,7 @@ rn_start_servers(struct box *b)
 					}
 				}
 			}
-			if (!v || mxlab_server_config_set(cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
+			if (!v || sc_peer_set(sc, 1, cfg, ss->kv[k].key, v, e, sizeof e) != MXLAB_OK) {
 				free(v);
 				mxlab_server_config_free(cfg);
 				return rn_box_fail(b, "%s:%d: %s", origin, ss->kv[k].line, v ? e : "out of memory");

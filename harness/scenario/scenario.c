@@ -36,7 +36,7 @@ static const struct {
 	{ "send", S_SEND, 0 }, { "expect", S_EXPECT, 0 },
 	{ "probe", S_PROBE, 1 }, { "sasl", S_SASL, 0 }, { "files", S_FILES, 0 },
 	{ "exim.conf", S_EXIM_CONF, 0 }, { "exec", S_EXEC, 0 },
-	{ "lab", S_LAB, 0 },
+	{ "lab", S_LAB, 0 }, { "script", S_SCRIPT, 1 },
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -311,6 +311,9 @@ finish_section(struct rd *r)
 			sc->exim_conf = text;
 		r->vblen = r->vbkeep = 0;
 		break;
+	case S_SCRIPT:
+		sc_rd_script_finish(r);
+		break;
 	case S_SERVER:
 		srv = &sc->servers[sc->nservers - 1];
 		if (r->srv_bad)
@@ -348,6 +351,10 @@ start_named(struct rd *r, int line, enum sect s, const char *label)
 	struct sc_client cl = { 0 };
 	char e[300];
 
+	if (s == S_SCRIPT) {
+		sc_rd_script_start(r, line, label);
+		return;
+	}
 	if (s == S_SERVER) {
 		for (size_t i = 0; i < sc->nservers; i++)
 			if (!strcmp(sc->servers[i].name, label)) {
@@ -412,7 +419,7 @@ unknown_section(struct rd *r, int line, const char *t)
 	    (!sections[i].labelled && label[0]))
 		sc_rd_err(r, line, "%.60s: unknown section (known: scenario, main.cf, master.cf, "
 			  "dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, "
-			  "exim.conf, exec, lab)", t);
+			  "exim.conf, exec, lab, script NAME)", t);
 	else
 		sc_rd_err(r, line, "%.60s: unknown section; did you mean [%s%s%s]?", t,
 			  sections[i].name, label[0] ? " " : "", label);
@@ -456,7 +463,7 @@ header(struct rd *r, int line, char *t)
 		return;
 	}
 	if (r->suite && (sections[i].s == S_SEND || sections[i].s == S_EXPECT ||
-			 sections[i].s == S_LAB)) {
+			 sections[i].s == S_LAB || sections[i].s == S_SCRIPT)) {
 		sc_rd_err(r, line, "[%s] belongs in a scenario, not in a suite", inner);
 		return;
 	}
@@ -500,6 +507,15 @@ do_line(struct rd *r, int line, char *text)
 {
 	char *t;
 
+	if (r->cur == S_SCRIPT) {	/* raw: the script reader trims and skips */
+		if (header_like(text))
+			header(r, line, text);
+		else {
+			vb_add(r, text, strlen(text));
+			vb_add(r, "\n", 1);
+		}
+		return;
+	}
 	if (r->cur == S_MAIN_CF || r->cur == S_MASTER_CF || r->cur == S_EXIM_CONF) {
 		if (header_like(text))
 			header(r, line, text);
@@ -593,6 +609,9 @@ sc_rd_release(struct rd *r)
 	for (size_t i = 0; i < r->nrefs; i++)
 		free(r->refs[i].name);
 	free(r->refs);
+	for (size_t i = 0; i < r->nsrefs; i++)
+		free(r->srefs[i].name);
+	free(r->srefs);
 	r->vb = NULL;
 	r->srv_once = NULL;
 	r->refs = NULL;

@@ -109,6 +109,16 @@ struct sc_file {
 	size_t len;		/* bytes of value (for PKI, its strlen) */
 };
 
+/* [script NAME]: a dialogue script (docs/scripts.md) that a [server] or
+ * [client] runs with script = NAME. */
+struct sc_script {
+	char *name;
+	char *origin;		/* the file that said it */
+	int line;		/* of the header */
+	char *text;		/* the lines after it, raw (first: line + 1) */
+};
+
+
 /* A suite's [main.cf] or [master.cf] text. The runner applies its base
  * configuration, then each layer in order, then the scenario's own text,
  * each replacing parameters by name (services by name and type). */
@@ -220,6 +230,8 @@ struct scenario {
 	size_t nclients;
 	struct sc_client *probes;
 	size_t nprobes;
+	struct sc_script *scripts;	/* [script NAME] */
+	size_t nscripts;
 	struct sc_sasl sasl;
 	struct sc_file *files;	/* [files], in file order */
 	size_t nfiles;
@@ -326,6 +338,14 @@ int sc_has_tag(const struct scenario *sc, const char *tag);
 mxlab_err sc_server_config(const struct scenario *sc, const struct sc_server *srv,
 			   const struct sc_vars *v, mxlab_server_config **out,
 			   int *line, char *err, size_t errlen);
+
+/* The [script NAME], or NULL. */
+const struct sc_script *sc_script_find(const struct scenario *sc, const char *name);
+/* Set one key of a [server NAME] (server 1) or [client NAME] (0) on cfg:
+ * script = NAME gives the [script NAME]'s text, any other key goes to
+ * mxlab_server_config_set / mxlab_client_config_set. */
+mxlab_err sc_peer_set(const struct scenario *sc, int server, void *cfg, const char *key,
+		      const char *value, char *err, size_t errlen);
 
 /*
  * Value checkers of the grammar (scenario_value.c), also useful to the

@@ -212,6 +212,7 @@ sc_rd_final_checks(struct rd *r)
 				  sc->nsuites ? " or its suites" : "");
 	}
 	check_status_rcpts(r);
+	sc_rd_script_refs_check(r);
 	sc_rd_mta_checks(r);
 	n = ex_server_refs(sc->expect, names, sizeof names / sizeof names[0]);
 	for (size_t i = 0; i < n && i < sizeof names / sizeof names[0]; i++) {

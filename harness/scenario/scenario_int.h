@@ -49,7 +49,8 @@ extern const struct sc_vars sc_placeholder;
 
 enum sect {
 	S_NONE, S_SKIP, S_SCENARIO, S_MAIN_CF, S_MASTER_CF, S_DNS, S_SERVER,
-	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_EXIM_CONF, S_EXEC, S_LAB, S_COUNT
+	S_CLIENT, S_SEND, S_EXPECT, S_PROBE, S_SASL, S_FILES, S_EXIM_CONF, S_EXEC, S_LAB,
+	S_SCRIPT, S_COUNT
 };
 
 struct ref {			/* a server, client or probe named in [expect] */
@@ -81,6 +82,8 @@ struct rd {
 	size_t files_bytes;	/* contents of [files] so far */
 	struct ref *refs;
 	size_t nrefs;
+	struct ref *srefs;	/* script = NAME keys */
+	size_t nsrefs;
 	int checked;		/* sc_rd_file_checks ran (the lines went well enough) */
 	int oom;
 };
@@ -94,6 +97,14 @@ int sc_rd_push(void *arrp, size_t *n, size_t size, const void *item);
 int sc_rd_push_str(char ***arr, size_t *n, const char *s);
 /* Trim spaces and tabs in place. */
 char *sc_rd_trim(char *s);
+
+/* scenario_script.c: [script NAME] (its lines kept raw in r->vb), and
+ * the script = NAME keys that name one. */
+void sc_rd_script_start(struct rd *r, int line, const char *label);
+void sc_rd_script_finish(struct rd *r);
+/* A script = NAME of [server]/[client] at line: noted, checked at the end. */
+void sc_rd_script_ref(struct rd *r, int line, const char *name);
+void sc_rd_script_refs_check(struct rd *r);
 
 /* One trimmed, non-comment line of a key section. */
 void sc_rd_scenario_line(struct rd *r, int line, char *t);

@@ -398,6 +398,8 @@ sc_rd_server_line(struct rd *r, int line, char *t)
 		r->srv_bad = 1;
 	} else if (tls_version_unmet(r, k, x)) {
 		;
+	} else if (!strcmp(k, "script")) {
+		sc_rd_script_ref(r, line, x);
 	} else if (!r->scratch || mxlab_server_config_set(r->scratch, k, x, e, sizeof e) != MXLAB_OK) {
 		sc_rd_err(r, line, "%s", r->scratch ? e : "out of memory");
 		r->srv_bad = 1;
@@ -468,7 +470,9 @@ sc_rd_client_line(struct rd *r, int line, char *t)
 		r->oom = 1;
 		return;
 	}
-	if (!tls_version_unmet(r, k, x) &&
+	if (!strcmp(k, "script"))
+		sc_rd_script_ref(r, line, x);
+	else if (!tls_version_unmet(r, k, x) &&
 	    (!r->cscratch || mxlab_client_config_set(r->cscratch, k, x, e, sizeof e) != MXLAB_OK)) {
 		sc_rd_err(r, line, "%s", r->cscratch ? e : "out of memory");
 		r->cl_bad = 1;
@@ -648,7 +652,7 @@ sc_server_config(const struct scenario *sc, const struct sc_server *srv,
 			rc = MXLAB_ERR_NOMEM;
 			break;
 		}
-		rc = mxlab_server_config_set(cfg, srv->kv[i].key, x, err, errlen);
+		rc = sc_peer_set(sc, 1, cfg, srv->kv[i].key, x, err, errlen);
 		free(x);
 	}
 	if (rc == MXLAB_OK) {

@@ -210,6 +210,12 @@ sc_free(struct scenario *sc)
 	free(sc->main_cf_origin);
 	free(sc->master_cf_origin);
 	free(sc->master_cf);
+	for (size_t i = 0; i < sc->nscripts; i++) {
+		free(sc->scripts[i].name);
+		free(sc->scripts[i].origin);
+		free(sc->scripts[i].text);
+	}
+	free(sc->scripts);
 	sc_lab_free(&sc->lab);
 	free_layers(sc->main_cf_layers, sc->nmain_cf_layers);
 	free_layers(sc->master_cf_layers, sc->nmaster_cf_layers);

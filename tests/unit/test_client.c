@@ -261,7 +261,14 @@ test_json(void **state)
 	assert_non_null(strstr(j, "\"ca\":true}]"));
 	assert_non_null(strstr(j, "\"reasons\":[\"expired\",\"name-mismatch\"]"));
 	assert_non_null(strstr(j, "\"verified\":false"));
-	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null}"));
+	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null,"
+				  "\"starttls_injection\":null}"));
+	free(j);
+	r.injected = 14;
+	snprintf(r.injection, sizeof r.injection, "250 injected\\r\\n");
+	j = mxlab_client_result_json(&r);
+	assert_non_null(strstr(j, "\"starttls_injection\":{\"stage\":\"tls\",\"bytes\":14,"
+				  "\"seen\":\"250 injected\\\\r\\\\n\"}}"));
 	free(j);
 	r.failed_stage = MXLAB_CS_DONE;
 	j = mxlab_client_result_json(&r);
@@ -664,6 +671,85 @@ test_server_faults(void **state)
 	mxlab_server_free(srv);
 }
 
+/* ------------------------------------------------------ STARTTLS injection */
+
+/* A scripted server: its 220 to STARTTLS, then tail in the same write. */
+static mxlab_server *
+serve_script(const char *tail, char *addr, size_t alen, char *path)
+{
+	char text[600];
+	FILE *f;
+	int fd;
+
+	snprintf(path, 64, "/tmp/test_client.script.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	snprintf(text, sizeof text, "send 220 mx ESMTP\nexpect ^EHLO\nsend 250-mx\n"
+		 "send 250 STARTTLS\nexpect ^STARTTLS$\nsend 220 2.0.0 Ready to start TLS\n"
+		 "%s\ntls-handshake\nexpect ^EHLO\nsend 250 mx\nexpect ^QUIT\nsend 221 bye\n",
+		 tail);
+	fputs(text, f);
+	fclose(f);
+	return serve((const char *[]){ "cert", "mx.example.test", "script", path, NULL },
+		     addr, alen);
+}
+
+static void
+test_starttls_injection(void **state)
+{
+	struct mxlab_client_result r;
+	struct mxlab_server_tls_info t[4];
+	mxlab_client_config *c;
+	char addr[80], path[64];
+	mxlab_server *srv;
+
+	(void)state;
+	srv = serve_script("inject 250 injected\\r\\n", addr, sizeof addr, path);
+	run(addr, (const char *[]){ "pki", "PKI", "tls", "starttls", NULL }, &r);
+	expect_stage(&r, MXLAB_CS_TLS, "tls: starttls-injection: 14 bytes after the reply to "
+		     "STARTTLS, before the handshake: '250 injected\\r\\n'");
+	assert_int_equal(r.injected, 14);
+	assert_string_equal(r.injection, "250 injected\\r\\n");
+	assert_false(r.tls);
+	assert_int_equal(mxlab_client_exit_code(&r), 29);
+	mxlab_server_free(srv);
+	unlink(path);
+	/* the same server without the inject: a plain handshake */
+	srv = serve_script("# no inject", addr, sizeof addr, path);
+	run(addr, (const char *[]){ "pki", "PKI", "tls", "starttls", NULL }, &r);
+	assert_int_equal(r.failed_stage, MXLAB_CS_DONE);
+	assert_true(r.tls);
+	assert_int_equal(r.injected, 0);
+	mxlab_server_free(srv);
+	unlink(path);
+	/* the other way: a scripted client pipelines RSET behind STARTTLS;
+	 * the (table) server drops the 6 bytes and counts them */
+	srv = serve((const char *[]){ "cert", "mx.example.test", NULL }, addr, sizeof addr);
+	c = mxlab_client_config_new();
+	assert_int_equal(set(c, "connect", addr), MXLAB_OK);
+	assert_int_equal(set(c, "pki", pki), MXLAB_OK);
+	assert_int_equal(mxlab_client_config_script(c, "expect ^220\nsend EHLO c\nexpect ^250 \n"
+		"pipeline STARTTLS | RSET\nexpect ^220\ntls-handshake\nsend EHLO c\n"
+		"expect ^250-mx\nsend QUIT\nexpect ^221\n", "c.scn", 10, err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_run(c, &r, err, sizeof err), MXLAB_OK);
+	if (r.failed_stage != MXLAB_CS_DONE)
+		fail_msg("%s", r.error);
+	assert_true(r.tls);
+	assert_int_equal(r.reply[MXLAB_CS_STARTTLS].code, 220);
+	assert_int_equal(r.reply[MXLAB_CS_EHLO_TLS].code, 250);
+	assert_int_equal(r.reply[MXLAB_CS_QUIT].code, 221);
+	assert_true(mxlab_server_wait_idle(srv, 5000));
+	assert_int_equal(mxlab_server_tls_log(srv, t, 4), 1);
+	assert_int_equal(t[0].discarded, 6);
+	/* a step that fails: its stage, the script's words, the line */
+	assert_int_equal(mxlab_client_config_script(c, "expect ^220\nsend EHLO c\n"
+		"expect ^554\n", "c.scn", 10, err, sizeof err), MXLAB_OK);
+	assert_int_equal(mxlab_client_run(c, &r, err, sizeof err), MXLAB_OK);
+	expect_stage(&r, MXLAB_CS_EHLO, "ehlo: step 3 (c.scn:12) expect /^554/: got '250-mx.example.test");
+	mxlab_client_config_free(c);
+	mxlab_server_free(srv);
+}
+
 /* ---------------------------------------------------------------- bad peers */
 
 enum peer_mode { PEER_GARBAGE, PEER_CLOSE, PEER_HUGE, PEER_SILENT };
@@ -806,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_resumption_tls13),
 #endif
 		cmocka_unit_test(test_server_faults),
+		cmocka_unit_test(test_starttls_injection),
 		cmocka_unit_test(test_bad_peers),
 	};
 

@@ -175,6 +175,7 @@ test_parse_errors(void **state)
 	expect_error("server mx tls-version", "TLSv1.4", "bad value 'TLSv1.4'");
 	expect_error("server mx sni", "a b", "bad value");
 	expect_error("server mx body", "a[", "server mx body: bad regex");
+	expect_error("server mx discarded-plaintext", "some", "bad value 'some' (N)");
 	expect_error("server m/x tls", "yes", "bad server name");
 	expect_error("delivered", "yes", "unknown expectation 'delivered' (status, log, no-log, server, client, probe)");
 	expect_error("", "yes", "missing expectation");
@@ -605,6 +606,9 @@ test_server_facts(void **state)
 		{ "server mx sni", "none", 0, "saw no TLS handshake" },
 		{ "server mx body", "goodbye", 0, "expected server mx body = goodbye, saw no stored message matched" },
 		{ "server other tls", "no", 0, "expected server other tls = no, but server other is not running" },
+		{ "server mx discarded-plaintext", "0", 1, NULL },
+		{ "server mx discarded-plaintext", "6", 0,
+		  "expected server mx discarded-plaintext = 6, saw 0 bytes discarded after STARTTLS" },
 	};
 	char tmp[] = "/tmp/test_expect.XXXXXX", addr[64], cmd[128];
 	mxlab_server_config *cfg = mxlab_server_config_new();

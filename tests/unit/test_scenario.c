@@ -417,7 +417,7 @@ test_sections(void **state)
 	(void)state;
 	fails_with(HEAD "[foo]\nx = 1\ny = 2\n",
 		   "3: [foo]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)", NULL);
 	/* A near miss names the section meant. */
 	fails_with(HEAD "[DNS]\n", "3: [DNS]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[Server mx]\nlisten = 127.0.0.1:25\n",
@@ -426,12 +426,12 @@ test_sections(void **state)
 	fails_with(HEAD "[expects]\n", "3: [expects]: unknown section; did you mean [expect]?", NULL);
 	fails_with(HEAD "[sned]\n", "3: [sned]: unknown section; did you mean [send]?", NULL);
 	fails_with(HEAD "[DNS x]\n", "3: [DNS x]: unknown section (known: scenario, main.cf, "
-		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
+		   "master.cf, dns, server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)", NULL);
 	fails_with(HEAD "[main_cf]\n", "3: [main_cf]: unknown section; did you mean [main.cf]?", NULL);
 	fails_with(HEAD "[MasterCF]\n", "3: [MasterCF]: unknown section; did you mean [master.cf]?", NULL);
 	fails_with(HEAD "[ dns ]\n", "3: [ dns ]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[]\n", "3: []: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)", NULL);
 	fails_with(HEAD "[dns]\na.test A 127.0.0.1\n[dns]\nb.test A 127.0.0.2\n",
 		   "5: section [dns] given twice (first at line 3)", NULL);
 	fails_with(HEAD "[scenario]\nsummary = again\n",
@@ -489,14 +489,14 @@ test_verbatim(void **state)
 	 * [main.cf] is no longer taken for Postfix text. */
 	fails_with(HEAD "[main.cf]\na = b\n[other]\nx = y\n",
 		   "5: [other]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)", NULL);
 	fails_with(HEAD "[main.cf]\na = b\n[DNS]\nmx.x.test A 127.0.0.1\n",
 		   "5: [DNS]: unknown section; did you mean [dns]?", NULL);
 	fails_with(HEAD "[master.cf]\nsmtp inet n - n - - smtpd\n[Expect] \nstatus = sent\n",
 		   "5: [Expect]: unknown section; did you mean [expect]?", NULL);
 	fails_with(HEAD "[main.cf]\n[x y z]\n",
 		   "4: [x y z]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)", NULL);
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)", NULL);
 	fails_with(HEAD "[main.cf]\n[dns] # the records\n",
 		   "4: bad section header '[dns] # the records' (a line [NAME] or [KIND LABEL])", NULL);
 	sc = load(HEAD "[main.cf]\na = b\n[dns]\nmx.x.test A 127.0.0.1\n");
@@ -872,7 +872,7 @@ test_several(void **state)
 		   "6: dnssec: bad value 'perhaps' (yes, no)",
 		   "8: starttls: bad value 'maybe' (offer, hide, refuse, or a reply such as \"454 4.7.0 text\", or disconnect)",
 		   "9: [bogus]: unknown section (known: scenario, main.cf, master.cf, dns, "
-		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab)",
+		   "server NAME, client NAME, probe NAME, sasl, files, send, expect, exim.conf, exec, lab, script NAME)",
 		   "12: count: bad count '0' (1 to 1000)",
 		   "2: [scenario] has no summary",
 		   "11: [send] has no 'to' (at least one recipient)",

@@ -41,6 +41,9 @@ MXLAB_API mxlab_client_config *mxlab_client_config_new(void);
 MXLAB_API void mxlab_client_config_free(mxlab_client_config *cfg);	/* NULL ok */
 MXLAB_API mxlab_err mxlab_client_config_set(mxlab_client_config *cfg, const char *key,
 				            const char *value, char *err, size_t errlen);
+/* The key script as text (a scenario's [script NAME]), as for the server. */
+MXLAB_API mxlab_err mxlab_client_config_script(mxlab_client_config *cfg, const char *text,
+					       const char *file, int line, char *err, size_t errlen);
 MXLAB_API mxlab_err mxlab_client_config_check(const mxlab_client_config *cfg,
 				              char *err, size_t errlen);
 
@@ -116,6 +119,12 @@ struct mxlab_client_result {
 	int resumed;			/* the (last) handshake resumed a session */
 	int sessions;			/* sessions run (connections key) */
 	char queue_id[64];		/* from "250 ... queued as X", if any */
+	/* starttls-injection: bytes the server sent after its reply to
+	 * STARTTLS and before the handshake (in plaintext, so never to be
+	 * read as TLS data): how many, and the first of them escaped. The
+	 * session then fails at the TLS stage. */
+	size_t injected;
+	char injection[256];
 };
 
 /* Run the session(s). MXLAB_OK even when the session failed (see

@@ -49,6 +49,11 @@ MXLAB_API mxlab_err mxlab_server_config_set(mxlab_server_config *cfg, const char
 
 /* Resolve keys against each other (for example: a PKI host needs pki).
  * Called by mxlab_server_start(); useful to report errors early. */
+/* The key script, given as text rather than a file (a scenario's
+ * [script NAME]): file and line say where its first line is, for the
+ * messages ("FILE:LINE: what"; docs/scripts.md). */
+MXLAB_API mxlab_err mxlab_server_config_script(mxlab_server_config *cfg, const char *text,
+					       const char *file, int line, char *err, size_t errlen);
 MXLAB_API mxlab_err mxlab_server_config_check(const mxlab_server_config *cfg,
 				              char *err, size_t errlen);
 
@@ -82,6 +87,8 @@ struct mxlab_server_tls_info {
 	char chain[320];		/* label of the chain served: "HOST/PROFILE full" */
 	int certificates;		/* certificates in that chain */
 	char error[200];		/* why it failed, "" when ok */
+	size_t discarded;		/* plaintext bytes the client sent after
+					 * STARTTLS, dropped before the handshake */
 };
 
 struct mxlab_server_msg_info {

@@ -18,7 +18,7 @@ pkgs="build-essential pkg-config meson ninja-build cmake
 libmbedtls-dev libcmocka-dev libfaketime faketime
 openssl gnutls-bin swaks libnet-ssleay-perl postfix iproute2 clang libclang-rt-14-dev
 jq netbase sasl2-bin libsasl2-modules msmtp
-curl python3-aiodns python3-aiohttp python3-yaml python3-jsonschema"
+curl python3-aiodns python3-aiohttp python3-yaml python3-jsonschema python3-aiosqlite"
 # Installed where the archive has it, left out (with a note) where not:
 # chromium-headless-shell renders the HTML report in
 # tests/integration/run-html.sh (a screenshot, the console, the DOM it

@@ -25,7 +25,7 @@ const char *ex_sb_str(const struct ex_sb *b);
 enum ex_kind { EX_STATUS, EX_LOG, EX_NOLOG, EX_SERVER, EX_CLIENT, EX_PROBE };
 enum ex_fact { EX_F_TLS, EX_F_HANDSHAKE, EX_F_SNI, EX_F_CHAIN, EX_F_CERTS,
 	       EX_F_VERSION, EX_F_MESSAGES, EX_F_BODY,
-	       EX_F_DISCARDED };
+	       EX_F_DISCARDED, EX_F_REQUESTS };
 /* client NAME FACT, probe NAME FACT */
 enum ex_cfact { EX_C_REPLY, EX_C_STOPPED, EX_C_TLS, EX_C_VERSION, EX_C_CAPS_BEFORE,
 	       EX_C_NO_CAPS_BEFORE, EX_C_CAPS_AFTER, EX_C_NO_CAPS_AFTER, EX_C_CHAIN,

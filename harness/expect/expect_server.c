@@ -3,9 +3,10 @@
  * decided at ex_finish from what the fake server recorded: its TLS
  * handshakes (mxlab_server_tls_log; sni, chain, certificates, tls-version
  * and handshake look at the first one, tls and discarded-plaintext at all
- * of them), its accepted
- * messages (mxlab_server_msg_log) and, for body, the stored .eml files of
- * its mailbox (CRLF read as LF, so ^ and $ work per line: REG_NEWLINE).
+ * of them), its accepted messages (mxlab_server_msg_log), its HTTP
+ * requests (requests, a count: mxlab_server_http_requests) and, for
+ * body, the stored .eml files of its mailbox (CRLF read as LF, so ^ and $
+ * work per line: REG_NEWLINE).
  * The evidence, of a pass as of a failure, is what was seen ("saw 1", on
  * a pass), then one line per handshake and one per message.
  */
@@ -36,6 +37,7 @@ static const struct {
 	{ "mail", EX_F_MESSAGES, "N" },
 	{ "body", EX_F_BODY, "REGEX" },
 	{ "discarded-plaintext", EX_F_DISCARDED, "N" },
+	{ "requests", EX_F_REQUESTS, "N" },
 };
 
 static int
@@ -67,7 +69,7 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 	if (i == sizeof facts / sizeof facts[0]) {
 		snprintf(err, errlen, "server %s: unknown fact '%s' (tls, handshake, sni, "
 			 "chain, certificates, tls-version, messages, body, "
-			 "discarded-plaintext)", it->server, fact);
+			 "discarded-plaintext, requests)", it->server, fact);
 		return -1;
 	}
 	it->fact = facts[i].fact;
@@ -92,6 +94,7 @@ ex_server_parse(struct ex_item *it, const char *fact, const char *value,
 	case EX_F_CERTS:
 	case EX_F_MESSAGES:
 	case EX_F_DISCARDED:
+	case EX_F_REQUESTS:
 		if (number(v, &it->num) < 0)
 			goto bad;
 		break;
@@ -257,6 +260,13 @@ ex_server_eval(struct ex_item *it, const struct ex_server *servers, size_t n)
 			d += t[i].discarded;
 		pass = d == (size_t)it->num;
 		snprintf(seen, sizeof seen, "%zu bytes discarded after STARTTLS", d);
+		break;
+	}
+	case EX_F_REQUESTS: {
+		size_t nr = mxlab_server_http_requests(srv);
+
+		pass = (long)nr == it->num;
+		snprintf(seen, sizeof seen, "%zu HTTP request%s", nr, nr == 1 ? "" : "s");
 		break;
 	}
 	default:

@@ -296,6 +296,25 @@ mx_server_note_msg(struct mxlab_server *srv, const struct mxlab_server_msg_info 
 	pthread_mutex_unlock(&srv->lock);
 }
 
+void
+mx_server_note_http(struct mxlab_server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->nhttp++;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+size_t
+mxlab_server_http_requests(mxlab_server *srv)
+{
+	size_t n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nhttp;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
 size_t
 mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls_info *out, size_t max)
 {

@@ -5,7 +5,8 @@
  * request a connection. GET (or HEAD) of /.well-known/mta-sts.txt gets
  * 200 and the policy (text/plain), any other path 404, any other method
  * 405; always "Connection: close". The transcript gets an "http-request"
- * event (method, path, host, status) for every request.
+ * event (method, path, host, status) for every request, and the server
+ * counts it (mxlab_server_http_requests).
  *
  * Offers: mx_https_set_mode, mx_https_set_policy (the keys `mode` and
  * `policy`), mx_https_session (the whole exchange, on the session's
@@ -139,6 +140,7 @@ mx_https_session(struct mx_session *s)
 	jw_kstr(s->w, "host", host);
 	jw_kint(s->w, "status", code);
 	mx_tr_end(s->srv->tr, s->w);
+	mx_server_note_http(s->srv);
 	if (code == 200)
 		respond(s, 200, "OK", policy, strlen(policy), head);
 	else if (code == 404)

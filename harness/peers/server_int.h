@@ -161,11 +161,13 @@ struct mxlab_server {
 	size_t ntls;
 	struct mxlab_server_msg_info msg_log[MX_OBS_MAX];
 	size_t nmsg;
+	size_t nhttp;				/* HTTP requests read (https) */
 };
 
 /* server.c: keep a record of what a session saw (under the lock). */
 void mx_server_note_tls(struct mxlab_server *srv, const struct mxlab_server_tls_info *t);
 void mx_server_note_msg(struct mxlab_server *srv, const struct mxlab_server_msg_info *m);
+void mx_server_note_http(struct mxlab_server *srv);
 
 /* What a worker lends the session it runs: buffers that are empty
  * whenever a session is parked, so a parked session needs none of them. */

@@ -122,7 +122,7 @@ rn_requires_unmet(const struct scenario *sc, const struct pf_system *sys, char *
 			return buf;
 #endif
 		} else if (!strcmp(r, "mta-sts-resolver")) {
-			if (rn_sts_unmet(buf, len))
+			if (rn_sts_unmet(sc, buf, len))
 				return buf;
 		} else if (!strcmp(r, "ipv6")) {
 			int fd = socket(AF_INET6, SOCK_STREAM, 0);

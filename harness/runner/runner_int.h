@@ -96,6 +96,7 @@ struct rn_sts {
 	int on;				/* requires = mta-sts-resolver */
 	char dir[MX_PATH_MAX];		/* DIR/mta-sts: config, log, CA bundle */
 	char ca[MX_PATH_MAX];		/* the bundle /etc/ssl/certs shows */
+	char seed[MX_PATH_MAX];		/* mta-sts-cache: DIR/mta-sts/cache-seed.json, or "" */
 	const char *own[3];		/* sb_fs.etc_own */
 	struct mta_proc proc;
 	int notify;			/* its NOTIFY_SOCKET, or -1 */
@@ -210,7 +211,7 @@ int rn_mta_ready(struct box *b);
  * PKI's root as its CA bundle, launched early, waited for, stopped. */
 const char *rn_sts_root(void);
 int rn_sts_wanted(const struct scenario *sc);
-const char *rn_sts_unmet(char *buf, size_t len);
+const char *rn_sts_unmet(const struct scenario *sc, char *buf, size_t len);
 int rn_sts_prepare(struct box *b);
 void rn_sts_fs(struct box *b, struct rn_fs *f);
 int rn_sts_trust(struct box *b);

@@ -17,6 +17,11 @@
  * READY=1 on a NOTIFY_SOCKET of ours, bounded) before mail is sent; it is
  * stopped by PID (rn_sts_stop). Its log is DIR/mta-sts/mta-sts-daemon.log.
  *
+ * With [scenario] mta-sts-cache its cache is sqlite, DIR/mta-sts/cache.db,
+ * and the entries (DIR/mta-sts/cache-seed.json) are stored into it by the
+ * resolver's own SqliteCache, in the daemon's process, before its main():
+ * what a resolver that fetched those policies earlier would hold.
+ *
  * Errors: -1, reported through rn_box_fail.
  */
 #include <errno.h>
@@ -57,7 +62,7 @@ rn_sts_wanted(const struct scenario *sc)
 }
 
 const char *
-rn_sts_unmet(char *buf, size_t len)
+rn_sts_unmet(const struct scenario *sc, char *buf, size_t len)
 {
 	static const char *const mods[] = { "aiohttp", "aiodns", "yaml" };
 	char p[MX_PATH_MAX];
@@ -81,24 +86,60 @@ rn_sts_unmet(char *buf, size_t len)
 			return buf;
 		}
 	}
+	/* a cache the scenario fills (mta-sts-cache): the sqlite one */
+	if (sc->nsts_cache && access(STS_PYLIB "/aiosqlite", R_OK) < 0) {
+		snprintf(buf, len, "requires mta-sts-resolver: mta-sts-cache needs the Python "
+			 "module aiosqlite (python3-aiosqlite; ci/install-deps.sh)");
+		return buf;
+	}
 	return NULL;
 }
 
-/* The daemon's configuration: loopback, the internal cache, and the
- * default zone as Debian ships it (strict_testing false, SNI required). */
-static const char sts_yml[] =
+/* The daemon's configuration: loopback, the internal cache (sqlite in
+ * DIR/mta-sts/cache.db with mta-sts-cache), and the default zone as Debian
+ * ships it (strict_testing false, SNI required). */
+static const char sts_yml_head[] =
 	"# mxlab: the scenario's MTA-STS resolver (runner_sts.c)\n"
 	"host: 127.0.0.1\n"
 	"port: 8461\n"
 	"reuse_port: true\n"
 	"shutdown_timeout: 1\n"
-	"cache:\n"
+	"cache:\n";
+static const char sts_yml_internal[] =
 	"  type: internal\n"
 	"  options:\n"
-	"    cache_size: 100\n"
+	"    cache_size: 100\n";
+static const char sts_yml_tail[] =
 	"default_zone:\n"
 	"  strict_testing: false\n"
 	"  timeout: 4\n";
+
+/* mta-sts-cache: the entries, as JSON, for the seeding code of rn_sts_launch
+ * (the values were checked by the loader: names, ids and policy text of
+ * letters, digits and ".-*: \n" need no escaping but the newline). */
+static int
+sts_write_seed(const struct scenario *sc, const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fputs("[\n", f);
+	for (size_t i = 0; i < sc->nsts_cache; i++) {
+		const struct sc_sts_cache *c = &sc->sts_cache[i];
+
+		fprintf(f, "{\"domain\": \"%s\", \"id\": \"%s\", \"age\": %u, \"policy\": \"",
+			c->domain, c->id, c->age_s);
+		for (const char *p = c->policy; *p; p++)
+			if (*p == '\n')
+				fputs("\\n", f);
+			else
+				fputc(*p, f);
+		fprintf(f, "\"}%s\n", i + 1 < sc->nsts_cache ? "," : "");
+	}
+	fputs("]\n", f);
+	return fclose(f);
+}
 
 int
 rn_sts_prepare(struct box *b)
@@ -118,8 +159,33 @@ rn_sts_prepare(struct box *b)
 		return -1;
 	if (mkdir(b->sts.dir, 0755) < 0 && errno != EEXIST)
 		return rn_box_fail(b, "%s: %s", b->sts.dir, strerror(errno));
-	if (rn_write_text(p, sts_yml) < 0 || rn_write_text(b->sts.ca, "") < 0)
-		return rn_box_fail(b, "%s: %s", b->sts.dir, strerror(errno));
+	{
+		char yml[3 * MX_PATH_MAX + 600];
+
+		b->sts.seed[0] = '\0';
+		if (b->sc->nsts_cache) {
+			if (rn_box_path(b, b->sts.seed, sizeof b->sts.seed, "%s/cache-seed.json",
+					b->sts.dir) < 0)
+				return -1;
+			char q[2 * MX_PATH_MAX];	/* YAML single-quoted: ' doubled */
+			size_t n = 0;
+
+			for (const char *c = b->sts.dir; *c && n + 2 < sizeof q; c++) {
+				if (*c == '\'')
+					q[n++] = '\'';
+				q[n++] = *c;
+			}
+			q[n] = '\0';
+			snprintf(yml, sizeof yml, "%s  type: sqlite\n  options:\n    filename: "
+				 "'%s/cache.db'\n%s", sts_yml_head, q, sts_yml_tail);
+			if (sts_write_seed(b->sc, b->sts.seed) < 0)
+				return rn_box_fail(b, "%s: %s", b->sts.seed, strerror(errno));
+		} else
+			snprintf(yml, sizeof yml, "%s%s%s", sts_yml_head, sts_yml_internal,
+				 sts_yml_tail);
+		if (rn_write_text(p, yml) < 0 || rn_write_text(b->sts.ca, "") < 0)
+			return rn_box_fail(b, "%s: %s", b->sts.dir, strerror(errno));
+	}
 	b->sts.own[0] = "ssl/certs/ca-certificates.crt";
 	b->sts.own[1] = b->sts.ca;
 	b->sts.own[2] = NULL;
@@ -175,6 +241,34 @@ rn_sts_trust(struct box *b)
 	return r < 0 ? rn_box_fail(b, "%s: %s", b->sts.ca, strerror(errno)) : 0;
 }
 
+static const char sts_main[] =
+	"from postfix_mta_sts_resolver.daemon import main; main()";
+/* mta-sts-cache: the resolver's own sqlite cache stores the entries first
+ * (its schema, its stored form: the policy text parsed by its parser,
+ * max_age made a number as after a fetch), each dated age seconds ago. */
+static const char sts_seed_main[] =
+	"import asyncio, json, os, time, yaml\n"
+	"from postfix_mta_sts_resolver.sqlite_cache import SqliteCache\n"
+	"from postfix_mta_sts_resolver.base_cache import CacheEntry\n"
+	"from postfix_mta_sts_resolver.utils import parse_mta_sts_policy\n"
+	"from postfix_mta_sts_resolver.daemon import main, parse_args\n"
+	"async def seed(db, entries):\n"
+	"    c = SqliteCache(db)\n"
+	"    await c.setup()\n"
+	"    for e in entries:\n"
+	"        p = parse_mta_sts_policy(e['policy'])\n"
+	"        p['max_age'] = int(p['max_age'])\n"
+	"        await c.set(e['domain'], CacheEntry(time.time() - e['age'], e['id'], p))\n"
+	"    await c.teardown()\n"
+	"with open(parse_args().config) as f:\n"
+	"    db = yaml.safe_load(f)['cache']['options']['filename']\n"
+	"with open(os.environ['MXLAB_STS_SEED']) as f:\n"
+	"    entries = json.load(f)\n"
+	"loop = asyncio.new_event_loop()\n"
+	"loop.run_until_complete(seed(db, entries))\n"
+	"loop.close()\n"
+	"main()\n";
+
 int
 rn_sts_launch(struct box *b)
 {
@@ -197,13 +291,13 @@ rn_sts_launch(struct box *b)
 		return rn_box_fail(b, "mta-sts-daemon: notify socket: %s", strerror(errno));
 	{
 		const char *argv[] = {
-			"/usr/bin/python3", "-c",
-			"from postfix_mta_sts_resolver.daemon import main; main()",
+			"/usr/bin/python3", "-c", b->sts.seed[0] ? sts_seed_main : sts_main,
 			"-c", cfg, "-l", log, "-v", "debug", "--disable-uvloop", NULL
 		};
 		const char *env[] = {
 			"PYTHONPATH", pylib, "PYTHONDONTWRITEBYTECODE", "1",
-			"NOTIFY_SOCKET", STS_NOTIFY, NULL
+			"NOTIFY_SOCKET", STS_NOTIFY,
+			b->sts.seed[0] ? "MXLAB_STS_SEED" : NULL, b->sts.seed, NULL
 		};
 
 		if (mta_proc_start(&b->sts.proc, argv, b->sts.dir, out, env, 1, e, sizeof e) < 0)

@@ -141,6 +141,16 @@ struct sc_exec {
 	int once[5];
 };
 
+/* [scenario] mta-sts-cache: a policy the MTA-STS resolver holds in its
+ * cache before it starts (docs/mta-sts.md, "A changed id"). */
+struct sc_sts_cache {
+	char *domain;		/* lowercase, no trailing dot */
+	char *id;		/* 1 to 32 letters and digits (RFC 8461 3.1) */
+	char *policy;		/* the policy text, "KEY: VALUE\n" lines, as if fetched */
+	unsigned age_s;		/* stored this many seconds before the start */
+	int line;
+};
+
 struct sc_send {
 	int present;		/* the file has a [send] section */
 	int line;
@@ -194,6 +204,8 @@ struct scenario {
 	char *faketime;		/* libfaketime offset for Postfix ("+5y"), or NULL */
 	char **pki_hosts;	/* extra host specs for the PKI */
 	size_t npki_hosts;
+	struct sc_sts_cache *sts_cache;	/* mta-sts-cache: the scenario's own */
+	size_t nsts_cache;
 	char *postfix_config;	/* postfix-config: the user's Postfix configuration
 				   directory (holding main.cf and master.cf),
 				   absolute and normalised, or NULL */

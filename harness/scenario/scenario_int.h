@@ -33,7 +33,7 @@
 
 /* Where [scenario]'s keys are in its table (once_sc). */
 enum { SCN_SUMMARY, SCN_SEED, SCN_TAGS, SCN_REQUIRES, SCN_TIMEOUT, SCN_FAKETIME,
-       SCN_PKI_HOST, SCN_POSTFIX_CONFIG, SCN_MTA };
+       SCN_PKI_HOST, SCN_POSTFIX_CONFIG, SCN_MTA, SCN_STS_CACHE };
 /* Where [send]'s keys are in its table (once_send). */
 enum { SEND_FROM, SEND_TO, SEND_SUBJECT, SEND_HEADER, SEND_BODY, SEND_SIZE, SEND_COUNT,
        SEND_VIA, SEND_HELO };

@@ -123,6 +123,129 @@ set_pki_host(struct rd *r, const char *v, char *err, size_t errlen)
 	return sc_rd_push_str(&r->sc->pki_hosts, &r->sc->npki_hosts, v) < 0 ? NOMEM() : 0;
 }
 
+/* A DNS name as the resolver would see it: letters, digits, '-' and '.',
+ * no empty label; for an mx, "*." may start it. Lowercased in place. */
+static int
+sts_name(char *w, int wild)
+{
+	size_t n = strlen(w);
+
+	if (wild && !strncmp(w, "*.", 2))
+		w += 2, n -= 2;
+	if (!n || n > 253 || w[0] == '.' || w[n - 1] == '.' || strstr(w, ".."))
+		return -1;
+	for (char *p = w; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return -1;
+	}
+	return 0;
+}
+
+/* mta-sts-cache = DOMAIN id=ID mode=MODE max_age=N [mx=NAME ...] [age=DURATION]:
+ * the policy text is built as the policy host would serve it. */
+static int
+set_sts_cache(struct rd *r, const char *v, char *err, size_t errlen)
+{
+	char *copy = strdup(v), *save = NULL, *w, *domain = NULL, *id = NULL, *mode = NULL;
+	char *max_age = NULL, pol[4096];
+	size_t plen = 0, nmx = 0;
+	unsigned age_ms = 3600000;
+	struct sc_sts_cache *c;
+	int rc = -1;
+
+	if (!copy)
+		return NOMEM();
+	pol[0] = '\0';
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(w, '=');
+
+		if (!domain) {
+			if (eq || sts_name(w, 0) < 0) {
+				(void)BAD("bad domain '%s' (DOMAIN id=ID mode=MODE max_age=N mx=NAME... [age=DURATION])", w);
+				goto out;
+			}
+			domain = w;
+			continue;
+		}
+		if (!eq) {
+			(void)BAD("'%s' is not KEY=VALUE (id, mode, max_age, mx, age)", w);
+			goto out;
+		}
+		*eq++ = '\0';
+		if (!strcmp(w, "id")) {
+			size_t n = strlen(eq);
+
+			if (id || !n || n > 32 || strspn(eq, "abcdefghijklmnopqrstuvwxyz"
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n) {
+				(void)BAD("bad or second id '%s' (1 to 32 letters and digits)", eq);
+				goto out;
+			}
+			id = eq;
+		} else if (!strcmp(w, "mode")) {
+			if (mode || (strcmp(eq, "enforce") && strcmp(eq, "testing") && strcmp(eq, "none"))) {
+				(void)BAD("bad or second mode '%s' (enforce, testing, none)", eq);
+				goto out;
+			}
+			mode = eq;
+		} else if (!strcmp(w, "max_age")) {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(eq, &end, 10);
+			if (max_age || !*eq || *end || errno || eq[0] == '-' || eq[0] == '+' ||
+			    n < 0 || n > 31557600) {
+				(void)BAD("bad or second max_age '%s' (0 to 31557600 seconds)", eq);
+				goto out;
+			}
+			max_age = eq;
+		} else if (!strcmp(w, "mx")) {
+			if (sts_name(eq, 1) < 0 || nmx == 20) {
+				(void)BAD("bad mx '%s' (a host name, *.DOMAIN; at most 20)", eq);
+				goto out;
+			}
+			plen += (size_t)snprintf(pol + plen, sizeof pol - plen, "mx: %s\n", eq);
+			nmx++;
+		} else if (!strcmp(w, "age")) {
+			if (sc_duration_parse(eq, &age_ms, err, errlen) < 0)
+				goto out;
+		} else {
+			(void)BAD("unknown key '%s' (id, mode, max_age, mx, age)", w);
+			goto out;
+		}
+	}
+	if (!domain || !id || !mode || !max_age || (!nmx && strcmp(mode, "none"))) {
+		(void)BAD("needs a domain, id, mode, max_age and (but for mode=none) mx");
+		goto out;
+	}
+	for (size_t i = 0; i < r->sc->nsts_cache; i++)
+		if (!strcmp(r->sc->sts_cache[i].domain, domain)) {
+			(void)BAD("%s is cached twice (first at line %d)", domain, r->sc->sts_cache[i].line);
+			goto out;
+		}
+	if (!(c = realloc(r->sc->sts_cache, (r->sc->nsts_cache + 1) * sizeof *c))) {
+		(void)NOMEM();
+		goto out;
+	}
+	r->sc->sts_cache = c;
+	c += r->sc->nsts_cache;
+	{
+		char text[4200];
+
+		snprintf(text, sizeof text, "version: STSv1\nmode: %s\n%smax_age: %s\n", mode, pol, max_age);
+		*c = (struct sc_sts_cache){ .domain = strdup(domain), .id = strdup(id),
+					    .policy = strdup(text), .age_s = age_ms / 1000,
+					    .line = r->line };
+	}
+	r->sc->nsts_cache++;
+	rc = c->domain && c->id && c->policy ? 0 : NOMEM();
+out:
+	free(copy);
+	return rc;
+}
+
 static const struct keydef scenario_keys[] = {
 	{ "summary", 0, 0, set_summary, 0 },
 	{ "seed", 0, 0, set_seed, 0 },
@@ -133,6 +256,7 @@ static const struct keydef scenario_keys[] = {
 	{ "pki-host", 1, 0, set_pki_host, 0 },
 	{ "postfix-config", 0, 0, sc_rd_postfix_config, 1 },
 	{ "mta", 0, 0, sc_rd_mta, 0 },
+	{ "mta-sts-cache", 1, 0, set_sts_cache, 0 },
 };
 
 /* ---- [send] */
@@ -609,8 +733,8 @@ sc_rd_scenario_line(struct rd *r, int line, char *t)
 
 	if (sc_rd_kv_split(r, line, t, &k, &v) < 0)
 		return;
-	if (r->suite && !strcmp(k, "seed"))
-		sc_rd_err(r, line, "seed: belongs in a scenario, not in a suite");
+	if (r->suite && (!strcmp(k, "seed") || !strcmp(k, "mta-sts-cache")))
+		sc_rd_err(r, line, "%s: belongs in a scenario, not in a suite", k);
 	else
 		table_line(r, line, "[scenario]", scenario_keys,
 			   sizeof scenario_keys / sizeof scenario_keys[0], r->once_sc, k, v);

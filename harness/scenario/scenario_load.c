@@ -42,15 +42,20 @@ apply_defaults(struct rd *r)
 	struct scenario *sc = r->sc;
 	struct sc_send *s = &sc->send;
 	char text[400];
-	int has_faketime = 0;
+	int has_faketime = 0, has_sts = 0;
 
-	for (size_t i = 0; i < sc->nrequires; i++)
+	for (size_t i = 0; i < sc->nrequires; i++) {
 		has_faketime |= !strcmp(sc->requires[i], "faketime");
+		has_sts |= !strcmp(sc->requires[i], "mta-sts-resolver");
+	}
 	if (sc->faketime && !has_faketime &&
 	    sc_rd_push_str(&sc->requires, &sc->nrequires, "faketime") < 0)
 		r->oom = 1;
 	if (!sc->mta_driver)
 		sc->mta_driver = &mta_postfix;
+	if (sc->nsts_cache && !has_sts)
+		sc_rd_err(r, sc->sts_cache[0].line, "mta-sts-cache: the scenario does not "
+			  "require mta-sts-resolver (no resolver, no cache)");
 	if (!sc->mta && !(sc->mta = strdup(sc->mta_driver->name)))
 		r->oom = 1;
 	if (sc->sasl.present) {
@@ -206,6 +211,12 @@ sc_free(struct scenario *sc)
 	free(sc->exec.log);
 	free(sc->exec.version);
 	sc_rd_free_strv(sc->pki_hosts, sc->npki_hosts);
+	for (size_t i = 0; i < sc->nsts_cache; i++) {
+		free(sc->sts_cache[i].domain);
+		free(sc->sts_cache[i].id);
+		free(sc->sts_cache[i].policy);
+	}
+	free(sc->sts_cache);
 	free(sc->main_cf);
 	free(sc->main_cf_origin);
 	free(sc->master_cf_origin);

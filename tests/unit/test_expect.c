@@ -172,6 +172,7 @@ test_parse_errors(void **state)
 	expect_error("server mx tls", "maybe", "server mx tls: bad value 'maybe' (yes|no)");
 	expect_error("server mx messages", "-1", "bad value '-1' (N)");
 	expect_error("server mx certificates", "two", "(N)");
+	expect_error("server sts requests", "one", "server sts requests: bad value 'one' (N)");
 	expect_error("server mx tls-version", "TLSv1.4", "bad value 'TLSv1.4'");
 	expect_error("server mx sni", "a b", "bad value");
 	expect_error("server mx body", "a[", "server mx body: bad regex");

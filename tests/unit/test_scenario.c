@@ -539,7 +539,7 @@ test_scenario_keys(void **state)
 	(void)state;
 	fails_with(HEAD "colour = red\n",
 		   "3: unknown key 'colour' in [scenario] (summary, seed, tags, requires, "
-		   "timeout, faketime, pki-host, postfix-config, mta)", NULL);
+		   "timeout, faketime, pki-host, postfix-config, mta, mta-sts-cache)", NULL);
 	fails_with(HEAD "seed = S1 S99\n", "3: seed: unknown seed point 'S99' (S1 to S17)", NULL);
 	fails_with(HEAD "seed = S01\n", "3: seed: unknown seed point 'S01' (S1 to S17)", NULL);
 	fails_with(HEAD "seed = S1\nseed = S2\n", "4: seed: given twice (first at line 3)", NULL);
@@ -568,6 +568,56 @@ test_scenario_keys(void **state)
 	fails_with(HEAD "pki-host = a b\n",
 		   "3: pki-host: host spec 'a b': invalid name 'a b'", NULL);
 	fails_with(HEAD "summary = again\n", "3: summary: given twice (first at line 2)", NULL);
+}
+
+/* mta-sts-cache: a policy the resolver holds before it starts. */
+static void
+test_sts_cache(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = load(HEAD "requires = mta-sts-resolver\n"
+		  "mta-sts-cache = Partner.Example id=20261101T000000 mode=enforce "
+		  "mx=old-mx.partner.example mx=*.partner.example max_age=86400\n"
+		  "mta-sts-cache = other.example id=1 mode=none max_age=0 age=90\n");
+	assert_non_null(sc);
+	assert_int_equal(sc->nsts_cache, 2);
+	assert_string_equal(sc->sts_cache[0].domain, "partner.example");
+	assert_string_equal(sc->sts_cache[0].id, "20261101T000000");
+	assert_string_equal(sc->sts_cache[0].policy, "version: STSv1\nmode: enforce\n"
+			    "mx: old-mx.partner.example\nmx: *.partner.example\nmax_age: 86400\n");
+	assert_int_equal(sc->sts_cache[0].age_s, 3600);
+	assert_int_equal(sc->sts_cache[0].line, 4);
+	assert_string_equal(sc->sts_cache[1].policy, "version: STSv1\nmode: none\nmax_age: 0\n");
+	assert_int_equal(sc->sts_cache[1].age_s, 90);
+	sc_free(sc);
+
+#define STS HEAD "requires = mta-sts-resolver\nmta-sts-cache = "
+	fails_with(HEAD "mta-sts-cache = a.example id=1 mode=none max_age=1\n",
+		   "3: mta-sts-cache: the scenario does not require mta-sts-resolver "
+		   "(no resolver, no cache)", NULL);
+	fails_with(STS "a..example id=1 mode=none max_age=1\n",
+		   "4: mta-sts-cache: bad domain 'a..example' (DOMAIN id=ID mode=MODE "
+		   "max_age=N mx=NAME... [age=DURATION])", NULL);
+	fails_with(STS "a.example id=1-2 mode=none max_age=1\n",
+		   "4: mta-sts-cache: bad or second id '1-2' (1 to 32 letters and digits)", NULL);
+	fails_with(STS "a.example id=1 mode=strict max_age=1\n",
+		   "4: mta-sts-cache: bad or second mode 'strict' (enforce, testing, none)", NULL);
+	fails_with(STS "a.example id=1 mode=none max_age=31557601\n",
+		   "4: mta-sts-cache: bad or second max_age '31557601' (0 to 31557600 seconds)", NULL);
+	fails_with(STS "a.example id=1 mode=enforce max_age=1\n",
+		   "4: mta-sts-cache: needs a domain, id, mode, max_age and (but for mode=none) mx", NULL);
+	fails_with(STS "a.example id=1 mode=enforce max_age=1 mx=a_b\n",
+		   "4: mta-sts-cache: bad mx 'a_b' (a host name, *.DOMAIN; at most 20)", NULL);
+	fails_with(STS "a.example id=1 mode=none max_age=1 colour=red\n",
+		   "4: mta-sts-cache: unknown key 'colour' (id, mode, max_age, mx, age)", NULL);
+	fails_with(STS "a.example id=1 mode=none max_age=1 mx\n",
+		   "4: mta-sts-cache: 'mx' is not KEY=VALUE (id, mode, max_age, mx, age)", NULL);
+	fails_with(STS "a.example id=1 mode=none max_age=1\n"
+		   "mta-sts-cache = A.example id=2 mode=none max_age=1\n",
+		   "5: mta-sts-cache: a.example is cached twice (first at line 4)", NULL);
+#undef STS
 }
 
 #define SEND_TAIL "[expect]\nstatus = sent\n"
@@ -820,7 +870,7 @@ test_variables(void **state)
 		   "4: unterminated ${ (variables are ${pki}, ${instance}, ${scenario}, ${name})", NULL);
 	fails_with(HEAD "summary2 = ${pki}\n",
 		   "3: unknown key 'summary2' in [scenario] (summary, seed, tags, requires, "
-		   "timeout, faketime, pki-host, postfix-config, mta)", NULL);
+		   "timeout, faketime, pki-host, postfix-config, mta, mta-sts-cache)", NULL);
 }
 
 static void
@@ -1217,6 +1267,7 @@ main(void)
 		cmocka_unit_test(test_verbatim),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_scenario_keys),
+		cmocka_unit_test(test_sts_cache),
 		cmocka_unit_test(test_fractions),
 		cmocka_unit_test(test_send_keys),
 		cmocka_unit_test(test_server_keys),

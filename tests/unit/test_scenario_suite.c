@@ -343,6 +343,7 @@ test_refusals(void **state)
 		"[send]\nto = a@x.test\n"			/* 3-4 */
 		"[expect]\nstatus = sent\nlog = x\n"		/* 5-7 */
 		"[server mx]\nlisten = nowhere\n";		/* 8-9 */
+	static const char cache[] = "[scenario]\nmta-sts-cache = a.example\n";
 	struct sc_suite *s;
 	struct scenario *sc;
 
@@ -354,6 +355,11 @@ test_refusals(void **state)
 	assert_string_equal(errs.msg[2], OUTER ":5: [expect] belongs in a scenario, not in a "
 			    "suite");
 	assert_non_null(strstr(errs.msg[3], OUTER ":9: "));
+	sc_errors_free(&errs);
+	assert_null(sc_suite_load_mem(OUTER, cache, sizeof cache - 1, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], OUTER ":2: mta-sts-cache: belongs in a scenario, "
+			    "not in a suite");
 	sc_errors_free(&errs);
 
 	/* A suite is not a scenario, even in memory. */

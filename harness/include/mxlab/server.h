@@ -106,6 +106,8 @@ MXLAB_API size_t mxlab_server_tls_log(mxlab_server *srv, struct mxlab_server_tls
 			              size_t max);
 MXLAB_API size_t mxlab_server_msg_log(mxlab_server *srv, struct mxlab_server_msg_info *out,
 			              size_t max);
+/* HTTP requests read (mode https: every request, whatever its answer). */
+MXLAB_API size_t mxlab_server_http_requests(mxlab_server *srv);
 /* The mailbox directory, or NULL when none is configured. */
 MXLAB_API const char *mxlab_server_mailbox(const mxlab_server *srv);
 

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/openat2.h>
 
 #include "fsutil.h"
 
@@ -178,4 +180,20 @@ mx_write_text(const char *path, const char *text, unsigned mode)
 		off += (size_t)w;
 	}
 	return close(fd);
+}
+
+int
+mx_open_beneath(int dfd, const char *rel, int flags)
+{
+	struct open_how how = { 0 };
+
+	how.flags = (unsigned long long)flags;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+#ifdef SYS_openat2
+	return (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how);
+#else
+	(void)dfd, (void)rel, (void)how;
+	errno = ENOSYS;
+	return -1;
+#endif
 }

@@ -539,15 +539,33 @@ qmgr_line(mxlab_diagnose *d, const struct mta_event *ev)
 		d->aggs[q->agg].expired++;
 }
 
+void
+dg_sts_count(mxlab_diagnose *d, const char *domain, enum tc_key cause, const char *time,
+	     const char *example, const char *where)
+{
+	struct dg_agg *a = agg_get(d, DG_STS, domain, cause);
+
+	if (a) {
+		agg_count(a, OUT_OTHER, time, example, where);
+		if (!a->domain[0])
+			copy(a->domain, sizeof a->domain, domain);
+	}
+	d->st.tls_events++;
+	d->st.failures++;
+	dg_rpt_count(d, domain, "", "", (int)cause);
+}
+
 /* One line of text (no control bytes): parsed, and handed to its daemon's
- * reader. */
+ * reader; the MTA-STS resolver's lines to diagnose_sts.c. */
 void
 dg_line(mxlab_diagnose *d, const char *line, size_t len)
 {
 	struct mta_event *ev = d->ev;
+	int parsed = ml_parse_line(line, len, ev) == 0;
 
-	if (ml_parse_line(line, len, ev) != 0 || strncmp(ev->service, "postfix", 7) != 0) {
-		d->st.skipped++;
+	if (!parsed || strncmp(ev->service, "postfix", 7) != 0) {
+		if (!dg_sts_line(d, line, len, parsed))
+			d->st.skipped++;
 		return;
 	}
 	d->st.postfix++;
@@ -617,14 +635,14 @@ mxlab_diagnose_entry(const mxlab_diagnose *d, size_t i, struct mxlab_diagnose_en
 	a = d->order[i];
 	c = tlscause_get(a->cause);
 	memset(e, 0, sizeof *e);
-	e->daemon = a->smtpd ? "smtpd" : "smtp";
+	e->daemon = a->smtpd == DG_STS ? "mta-sts" : a->smtpd ? "smtpd" : "smtp";
 	e->destination = a->dest;
 	e->domain = a->domain;
 	e->cause = c->id;
 	e->term = c->term;
 	e->why = c->cause;
 	e->fix = c->fix;
-	e->meanwhile = a->smtpd ? NULL : c->meanwhile;
+	e->meanwhile = a->smtpd == DG_SMTPD ? NULL : c->meanwhile;
 	e->guide = a->guide;
 	e->result_type = c->rpt;
 	e->count = a->count;

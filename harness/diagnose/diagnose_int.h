@@ -21,6 +21,12 @@
 #define DG_NOTES 20
 #define DG_OTHER "(other destinations)"
 #define DG_RPT_MAX 1024		/* TLS-RPT rows: domain x MX x address x cause */
+#define DG_STS_MAX 256		/* domains whose MTA-STS policy was used */
+
+/* Where an aggregate's lines came from (dg_agg.smtpd). */
+enum { DG_SMTP = 0, DG_SMTPD = 1, DG_STS = 2 };
+/* A TLS-RPT row's policy type. */
+enum { DG_PT_NONE = 0, DG_PT_TLSA = 1, DG_PT_STS = 2 };
 
 /* TLS-RPT (diagnose_tlsrpt.c): the sessions of one recipient domain
  * through one MX address, successful or failed for one cause. */
@@ -29,7 +35,9 @@ struct dg_rpt {
 	char host[256];
 	char ip[64];
 	int cause;			/* enum tc_key of the failure; -1 success */
-	int tlsa;			/* a DANE (TLSA) failure: policy-type tlsa */
+	int ptype;			/* DG_PT_*: tlsa for a DANE failure, sts
+					   for the resolver's, else none (sts
+					   when the domain's policy was used) */
 	unsigned long long sessions;
 	unsigned hash;			/* of the four keys */
 };
@@ -45,7 +53,7 @@ struct dg_est {
 };
 
 struct dg_agg {
-	int smtpd;			/* 0 smtp, 1 smtpd */
+	int smtpd;			/* DG_SMTP, DG_SMTPD or DG_STS */
 	enum tc_key cause;
 	char dest[256];
 	char domain[256];
@@ -91,6 +99,8 @@ struct mxlab_diagnose {
 	size_t nrpts, caprpts;
 	unsigned long long rpt_lost;	/* sessions not counted for room */
 	char rpt_domain[256];		/* only this domain's sessions; "" all */
+	char sts[DG_STS_MAX][256];	/* domains with an MTA-STS policy used */
+	size_t nsts;
 	struct dg_est est[DG_PENDING];
 	char first_time[40], last_time[40];	/* of the Postfix lines, as logged */
 	long long first_key, last_key;	/* the earliest and latest, sortable */
@@ -108,6 +118,17 @@ struct mxlab_diagnose {
 
 /* diagnose.c: one line of text (no control bytes, no newline), read. */
 void dg_line(mxlab_diagnose *d, const char *line, size_t len);
+
+/* diagnose_sts.c: a line of the MTA-STS resolver's log (parsed: the
+ * line had a syslog or journal prefix, read into d->ev); 1 when it was
+ * one (counted, and read), 0 when not. */
+int dg_sts_line(mxlab_diagnose *d, const char *line, size_t len, int parsed);
+/* diagnose_sts.c: did the resolver use domain's (lowercase) policy? */
+int dg_sts_policy(const mxlab_diagnose *d, const char *domain);
+/* diagnose.c: a policy the resolver could not use, counted under the
+ * domain's MTA-STS aggregate for cause, and as a TLS-RPT failure. */
+void dg_sts_count(mxlab_diagnose *d, const char *domain, enum tc_key cause, const char *time,
+		  const char *example, const char *where);
 
 /* diagnose_tlsrpt.c: one session of domain through host[ip] counted,
  * failed for cause (enum tc_key) or successful (cause -1). */

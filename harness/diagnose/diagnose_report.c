@@ -22,7 +22,9 @@ outcomes(char *buf, size_t len, const struct mxlab_diagnose_entry *e)
 	const struct { const char *name; unsigned long long n; } o[] = {
 		{ "deferred", e->deferred }, { "bounced", e->bounced }, { "sent", e->sent },
 		{ "expired later", e->expired },
-		{ e->daemon[4] == 'd' ? "failed in the handshake" : "without a status line", e->other },
+		{ !strcmp(e->daemon, "smtpd") ? "failed in the handshake"
+		  : !strcmp(e->daemon, "mta-sts") ? "policy not used" : "without a status line",
+		  e->other },
 	};
 	size_t at = 0;
 
@@ -45,13 +47,17 @@ mxlab_diagnose_text(const mxlab_diagnose *d)
 	mxlab_diagnose_get_stats(d, &st);
 	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++)
 		nfail += e.failure != 0;
-	mx_text_put(&t, "mxlab diagnose: %llu lines, %llu from Postfix (%llu smtp, %llu smtpd); "
-	    "%llu TLS events, %llu failures\n", st.lines, st.postfix, st.smtp, st.smtpd,
-	    st.tls_events, st.failures);
+	mx_text_put(&t, "mxlab diagnose: %llu lines, %llu from Postfix (%llu smtp, %llu smtpd)",
+	    st.lines, st.postfix, st.smtp, st.smtpd);
+	if (st.sts)
+		mx_text_put(&t, ", %llu from the MTA-STS resolver", st.sts);
+	mx_text_put(&t, "; %llu TLS events, %llu failures\n", st.tls_events, st.failures);
 	for (size_t i = 0; mxlab_diagnose_entry(d, i, &e) == 0; i++) {
 		mx_text_put(&t, "\n%s  %s %s%s%s%s: %s (%s; TLS-RPT %s)\n", e.failure ? "FAIL" : "NOTE",
-		    e.daemon, e.daemon[4] == 'd' ? "client " : "to ", e.destination,
-		    e.domain[0] ? " for " : "", e.domain, e.cause, e.term, e.result_type);
+		    e.daemon, !strcmp(e.daemon, "smtpd") ? "client " :
+		    !strcmp(e.daemon, "mta-sts") ? "policy of " : "to ", e.destination,
+		    e.domain[0] && strcmp(e.daemon, "mta-sts") ? " for " : "",
+		    strcmp(e.daemon, "mta-sts") ? e.domain : "", e.cause, e.term, e.result_type);
 		outcomes(buf, sizeof buf, &e);
 		mx_text_put(&t, "      %llu time%s (%s)", e.count, e.count == 1 ? "" : "s", buf);
 		if (e.messages)
@@ -140,6 +146,7 @@ mxlab_diagnose_json(const mxlab_diagnose *d)
 	jw_kint(&w, "postfix", (long long)st.postfix);
 	jw_kint(&w, "smtp", (long long)st.smtp);
 	jw_kint(&w, "smtpd", (long long)st.smtpd);
+	jw_kint(&w, "mta_sts", (long long)st.sts);
 	jw_kint(&w, "tls_events", (long long)st.tls_events);
 	jw_kint(&w, "failed_events", (long long)st.failures);
 	jw_kint(&w, "skipped", (long long)st.skipped);

@@ -11,12 +11,13 @@
  * domain's sessions are kept (a server that mails thousands of domains
  * then keeps the one asked for, whatever the cap). The report
  * has one policy per policy type the log shows for the domain: "tlsa"
- * for the MX hosts with a DANE failure linked, "no-policy-found" for the
- * others (a maillog names no MTA-STS policy; the TLSA records themselves
- * are not logged, so no policy-string). Its date range is the earliest
- * and latest time of the Postfix lines read (dg_rpt_time), as RFC 3339
- * UTC times. NULL when
- * out of memory.
+ * for the MX hosts with a DANE failure linked; "sts" for the policies
+ * the MTA-STS resolver could not use (its log, diagnose_sts.c: a fetch
+ * is a failed session without an MX) and for every other session of a
+ * domain whose policy it did use; "no-policy-found" for the rest. The
+ * policies themselves are not logged whole, so no policy-string. Its
+ * date range is the earliest and latest time of the lines read
+ * (dg_rpt_time), as RFC 3339 UTC times. NULL when out of memory.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -73,7 +74,17 @@ dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char
 	}
 	r = &d->rpts[i];
 	r->sessions++;
-	r->tlsa = cause == TC_DANE_MISMATCH;
+	r->ptype = cause == TC_DANE_MISMATCH ? DG_PT_TLSA
+		 : cause == TC_STS_FETCH_ERROR || cause == TC_STS_WEBPKI ||
+		   cause == TC_STS_INVALID ? DG_PT_STS : DG_PT_NONE;
+}
+
+/* Row r's policy type in the report: a session without one of its own
+ * is under the domain's MTA-STS policy when the resolver used one. */
+static int
+ptype(const mxlab_diagnose *d, const struct dg_rpt *r)
+{
+	return r->ptype == DG_PT_NONE && dg_sts_policy(d, r->domain) ? DG_PT_STS : r->ptype;
 }
 
 void
@@ -197,25 +208,26 @@ first_host(const mxlab_diagnose *d, size_t i)
 	const struct dg_rpt *r = &d->rpts[i];
 
 	for (size_t k = 0; k < i; k++)
-		if (d->rpts[k].tlsa == r->tlsa && !strcmp(d->rpts[k].domain, r->domain) &&
-		    !strcmp(d->rpts[k].host, r->host))
+		if (ptype(d, &d->rpts[k]) == ptype(d, r) &&
+		    !strcmp(d->rpts[k].domain, r->domain) && !strcmp(d->rpts[k].host, r->host))
 			return 0;
-	return 1;
+	return r->host[0] != '\0';	/* a policy fetch: no MX */
 }
 
-/* One policy object: the rows of domain with (tlsa) or without a DANE
- * failure. Nothing when there is none, unless always (the report
- * of a domain without sessions: no-policy-found, counts 0). */
+/* One policy object: the rows of domain of policy type pt (DG_PT_*).
+ * Nothing when there is none, unless always (the report of a domain
+ * without sessions: no-policy-found, counts 0). */
 static void
-policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int tlsa, int always)
+policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int pt, int always)
 {
+	static const char *const names[] = { "no-policy-found", "tlsa", "sts" };
 	unsigned long long ok = 0, failed = 0;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->nrpts; i++) {
 		const struct dg_rpt *r = &d->rpts[i];
 
-		if (strcmp(r->domain, domain) || r->tlsa != tlsa)
+		if (strcmp(r->domain, domain) || ptype(d, r) != pt)
 			continue;
 		n++;
 		if (r->cause < 0)
@@ -228,12 +240,12 @@ policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int tlsa, int 
 	jw_obj_begin(w);
 	jw_key(w, "policy");
 	jw_obj_begin(w);
-	jw_kstr(w, "policy-type", tlsa ? "tlsa" : "no-policy-found");
+	jw_kstr(w, "policy-type", names[pt]);
 	jw_kstr(w, "policy-domain", domain);
 	jw_key(w, "mx-host");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < d->nrpts; i++)
-		if (!strcmp(d->rpts[i].domain, domain) && d->rpts[i].tlsa == tlsa &&
+		if (!strcmp(d->rpts[i].domain, domain) && ptype(d, &d->rpts[i]) == pt &&
 		    first_host(d, i))
 			jw_str(w, d->rpts[i].host);
 	jw_arr_end(w);
@@ -249,11 +261,12 @@ policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int tlsa, int 
 		const struct dg_rpt *r = &d->rpts[i];
 		const struct tlscause *c = r->cause >= 0 ? tlscause_get((enum tc_key)r->cause) : NULL;
 
-		if (!c || strcmp(r->domain, domain) || r->tlsa != tlsa)
+		if (!c || strcmp(r->domain, domain) || ptype(d, r) != pt)
 			continue;
 		jw_obj_begin(w);
 		jw_kstr(w, "result-type", c->rpt ? c->rpt : "validation-failure");
-		jw_kstr(w, "receiving-mx-hostname", r->host);
+		if (r->host[0])		/* none for a policy fetch */
+			jw_kstr(w, "receiving-mx-hostname", r->host);
 		if (r->ip[0])
 			jw_kstr(w, "receiving-ip", r->ip);
 		jw_kint(w, "failed-session-count", (long long)r->sessions);
@@ -298,8 +311,9 @@ mxlab_diagnose_tlsrpt(const mxlab_diagnose *d, const struct mxlab_tlsrpt_options
 	jw_arr_begin(&w);
 	for (k = 0; k < d->nrpts && strcmp(d->rpts[k].domain, domain); k++)
 		;
-	policy(&w, d, domain, 1, 0);
-	policy(&w, d, domain, 0, k == d->nrpts);
+	policy(&w, d, domain, DG_PT_TLSA, 0);
+	policy(&w, d, domain, DG_PT_STS, 0);
+	policy(&w, d, domain, DG_PT_NONE, k == d->nrpts);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	return jw_finish(&w);

@@ -48,8 +48,10 @@ static const char meanwhile_cert[] =
  *   client would report about this server.
  * - dane-mismatch (no matching TLSA record, or a TLSA lookup error):
  *   tlsa-invalid; the log does not tell a DNSSEC failure apart.
- * No row yields dnssec-invalid, dane-required or the sts-* types:
- * nothing in a Postfix log names them apart from the rows above.
+ * The sts-* types come from the MTA-STS resolver's log (its own rows
+ * below: diagnose_sts.c), not from Postfix's. No row yields
+ * dnssec-invalid or dane-required: nothing in a Postfix log names them
+ * apart from the rows above.
  * NULL: not a failed TLS session (no connection, a probe's advice).
  */
 static const struct tlscause table[TC_COUNT] = {
@@ -300,6 +302,44 @@ static const struct tlscause table[TC_COUNT] = {
 		"middlebox that rewrites SMTP (an 'SMTP fixup' or inspection feature of a "
 		"firewall) must be turned off; a server must send nothing after the 220.",
 		NULL, "validation-failure" },
+	/* MTA-STS (RFC 8461), read from postfix-mta-sts-resolver's log: a
+	 * policy announced by the domain's _mta-sts TXT record that the
+	 * sender could not use. Delivery goes on as if there were none. */
+	[TC_STS_FETCH_ERROR] = { "sts-policy-fetch-error", "sts-fetch", "MTA-STS policy not fetched",
+		"The domain announces an MTA-STS policy (its _mta-sts TXT record) but "
+		"https://mta-sts.DOMAIN/.well-known/mta-sts.txt could not be fetched: "
+		"the name has no address, nothing listens on port 443, the request timed "
+		"out, or the answer was not a 200 with Content-Type text/plain.",
+		"Serve the policy at that URL over HTTPS (200, text/plain), or remove the "
+		"TXT record if MTA-STS is not meant; curl -v "
+		"https://mta-sts.DOMAIN/.well-known/mta-sts.txt shows what senders get.",
+		"Nothing to change: without a policy the mail goes out under "
+		"smtp_tls_security_level (a policy cached earlier stays in force until "
+		"its max_age); tell the domain's postmaster.",
+		"sts-policy-fetch-error" },
+	[TC_STS_WEBPKI] = { "sts-webpki-invalid", "sts-webpki",
+		"MTA-STS policy host's certificate not valid",
+		"The policy host's HTTPS certificate does not pass the PKIX check RFC 8461 "
+		"asks for: it expired, names another host than mta-sts.DOMAIN, or its "
+		"chain does not reach a trusted root (leaf alone, self-signed, a private "
+		"CA). The policy is ignored.",
+		"Serve a certificate valid for mta-sts.DOMAIN with its full chain from a "
+		"public CA; check with curl -v or openssl s_client -connect "
+		"mta-sts.DOMAIN:443 -servername mta-sts.DOMAIN.",
+		"Nothing to change: the policy is ignored and the mail goes out under "
+		"smtp_tls_security_level; tell the domain's postmaster.",
+		"sts-webpki-invalid" },
+	[TC_STS_INVALID] = { "sts-policy-invalid", "sts-invalid", "MTA-STS policy invalid",
+		"The policy host served a policy that RFC 8461 (3.2) rejects: no "
+		"'version: STSv1', a mode other than enforce, testing or none, max_age "
+		"missing or above 31557600, or no mx: line under enforce or testing. It is "
+		"ignored as if there were none.",
+		"Correct the policy file: version: STSv1, mode: enforce (or testing), one "
+		"mx: line per MX name or *.pattern, max_age: SECONDS; then change the id= "
+		"of the _mta-sts TXT record so that senders fetch it again.",
+		"Nothing to change: the policy is ignored and the mail goes out under "
+		"smtp_tls_security_level; tell the domain's postmaster.",
+		"sts-policy-invalid" },
 };
 
 const struct tlscause *

@@ -66,6 +66,10 @@ enum tc_key {
 	TC_CLIENT_TLS_FAILED,		/* smtpd: the handshake failed, no reason */
 	/* mxlab probe and send: plaintext after the 220 to STARTTLS */
 	TC_STARTTLS_INJECTION,
+	/* mxlab diagnose: the MTA-STS resolver's log (policy lookups) */
+	TC_STS_FETCH_ERROR,		/* the policy could not be fetched */
+	TC_STS_WEBPKI,			/* the policy host's certificate failed */
+	TC_STS_INVALID,			/* the policy fetched is not valid */
 	TC_COUNT
 };
 

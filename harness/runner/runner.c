@@ -528,9 +528,9 @@ rn_job_finish(struct rn_job *j, const struct rn_options *opt)
 	if (j->sc->mta_driver == &mta_postfix && j->res.status != RN_SKIP) {
 		char log[PATH_MAX];
 
-		snprintf(log, sizeof log, "%s/%s/%s", j->res.dir, j->sc->mta_driver->name,
+		snprintf(log, sizeof log, "%s/%s", j->sc->mta_driver->name,
 			 j->sc->mta_driver->log_rel);
-		rn_tls_read(&j->res, log);
+		rn_tls_read(&j->res, j->res.dir, log);
 	}
 	if (opt->keep || j->res.status != RN_PASS) {
 		/* what stays must be inert */

@@ -85,9 +85,11 @@ struct rn_result {
 };
 
 void rn_result_free(struct rn_result *r);
-/* runner_tls.c: r->tls from the maillog at path (Postfix's); nothing
- * when it cannot be read. */
-void rn_tls_read(struct rn_result *r, const char *maillog);
+/* runner_tls.c: r->tls from the logs beneath dir, the scenario's
+ * directory: the MTA-STS resolver's, if any, and the maillog at
+ * maillog_rel (Postfix's, "postfix/maillog"); nothing when they cannot
+ * be read. */
+void rn_tls_read(struct rn_result *r, const char *dir, const char *maillog_rel);
 
 struct rn_options {
 	int verbose;		/* stream the maillog, the configuration changes and

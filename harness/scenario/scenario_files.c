@@ -24,9 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 
+#include "fsutil.h"
 #include "scenario_int.h"
 
 #define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -1)
@@ -221,24 +220,6 @@ path_check(const char *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* rel opened beneath dfd, no symbolic link followed (not even in the
- * last component); -1 with errno. */
-static int
-open_beneath(int dfd, const char *rel, int flags)
-{
-	struct open_how how = { 0 };
-
-	how.flags = (unsigned long long)flags;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-#ifdef SYS_openat2
-	return (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how);
-#else
-	(void)dfd, (void)rel, (void)how;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 static int
 open_error(const char *rel, const char *dir, char *err, size_t errlen)
 {
@@ -264,7 +245,7 @@ read_host(const char *dir, const char *rel, struct sc_file *f, char *err, size_t
 
 	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return BAD("file:%s: %s: %s", rel, dir, strerror(errno));
-	if ((fd = open_beneath(dfd, rel, O_PATH | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+	if ((fd = mx_open_beneath(dfd, rel, O_PATH | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		rc = open_error(rel, dir, err, errlen);
 		goto out;
 	}
@@ -274,7 +255,7 @@ read_host(const char *dir, const char *rel, struct sc_file *f, char *err, size_t
 		rc = BAD("file:%s: not a regular file (%s)", rel, sc_mode_name(st.st_mode));
 		goto out;
 	}
-	if ((fd = open_beneath(dfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	if ((fd = mx_open_beneath(dfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st2) < 0) {
 		rc = open_error(rel, dir, err, errlen);
 		goto out;

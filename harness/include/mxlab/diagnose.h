@@ -47,7 +47,9 @@ typedef struct mxlab_diagnose mxlab_diagnose;
 
 /* One destination and cause. Strings stay valid until mxlab_diagnose_free. */
 struct mxlab_diagnose_entry {
-	const char *daemon;		/* "smtp" (outbound) or "smtpd" (inbound) */
+	const char *daemon;		/* "smtp" (outbound), "smtpd" (inbound) or
+					   "mta-sts" (the MTA-STS resolver: a
+					   policy of the destination domain) */
 	const char *destination;	/* smtp: the relay host ("mx.partner.example"),
 					   or the host named by the TLS line; smtpd:
 					   the client ("mail.example[192.0.2.1]") */
@@ -89,6 +91,8 @@ struct mxlab_diagnose_stats {
 	unsigned long long unterminated;/* inputs whose last line had no newline */
 	unsigned long long evicted;	/* in-flight links dropped for room */
 	unsigned long long folded;	/* events counted under "(other destinations)" */
+	unsigned long long sts;		/* lines of the MTA-STS resolver read
+					   (a policy fetched or not) */
 };
 
 MXLAB_API mxlab_diagnose *mxlab_diagnose_new(void);

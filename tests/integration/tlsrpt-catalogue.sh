@@ -12,7 +12,10 @@
 # as root with Postfix installed, over a fresh run of the scenarios that
 # fail (and two that pass): the maillogs they leave, concatenated, give
 # the same counts, and that run's JSON and JUnit reports name each
-# scenario's failure by the same result type. Schema checks need python3-jsonschema
+# scenario's failure by the same result type. The MTA-STS scenarios'
+# committed logs (the resolver's beside the maillog) give the sts-* types
+# under policy type "sts", and one of them runs live too (with the
+# resolver; skipped without it). Schema checks need python3-jsonschema
 # (tests/integration/tlsrpt-check.py); without it they skip.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,6 +61,23 @@ live=(secure-leaf-only secure-self-signed secure-wrong-name secure-expired
 	encrypt-no-starttls dane-mismatch protocols-mandatory secure-full-chain
 	dane-match)
 
+# MTA-STS scenario -> its report's counts and policy types, from the
+# resolver's log and the maillog together: a policy the resolver could
+# not use is a failed "sts" session (the delivery that followed, without
+# the policy, a successful one under no-policy-found); an enforce
+# policy's sessions are "sts"; a testing policy is not (the resolver
+# answers NOTFOUND).
+declare -A sts_want=(
+	[policy-host-expired]="sts-webpki-invalid=1 successful=1 failed=1 types=no-policy-found,sts"
+	[policy-host-unreachable]="sts-policy-fetch-error=1 successful=1 failed=1 types=no-policy-found,sts"
+	[policy-invalid]="sts-policy-invalid=1 successful=1 failed=1 types=no-policy-found,sts"
+	[enforce-leaf-only]="certificate-not-trusted=1 successful=0 failed=1 types=sts"
+	[testing-mode]="successful=1 failed=0 types=no-policy-found"
+)
+# and the one run live, with its result type in the run's reports
+live_sts=policy-host-unreachable
+live_sts_type=sts-policy-fetch-error
+
 have_schema=0
 python3 -c 'import jsonschema' 2>/dev/null && have_schema=1
 
@@ -97,7 +117,7 @@ report() {
 
 root=0
 if [ "$(id -u)" -eq 0 ] && command -v postfix >/dev/null 2>&1; then root=1; fi
-plan $((${#want[@]} + 1 + 2 + ${#live[@]}))
+plan $((${#want[@]} + 1 + ${#sts_want[@]} + 2 + ${#live[@]} + 1))
 
 # 1. The committed maillogs, each alone, then all at once.
 files=()
@@ -109,19 +129,31 @@ for name in $(printf '%s\n' "${!want[@]}" | sort); do
 done
 report "all committed maillogs" "$(counts "${!want[@]}")" "${files[@]}"
 
+# 1b. The MTA-STS scenarios' committed logs: resolver log, then maillog.
+for name in $(printf '%s\n' "${!sts_want[@]}" | sort); do
+	exp=${sts_want[$name]}
+	types=${exp##*types=}
+	report "mta-sts/$name" "$(tr ' ' '\n' <<<"${exp% types=*}")" \
+		"$DATA/mta-sts-$name.resolver.log" "$DATA/mta-sts-$name.maillog"
+	got=$(jq -r '[.policies[].policy."policy-type"] | sort | join(",")' "$T/report.json" 2>/dev/null)
+	[ "$got" = "$types" ] || not_ok "mta-sts/$name: policy types '$got', not '$types'"
+done
+
 # 2. A fresh run of the live set.
 if [ "$root" -eq 0 ]; then
 	skip "live run" "needs root and Postfix"
 	skip "live run: report" "needs root and Postfix"
 	for name in "${live[@]}"; do skip "run reports: $name" "needs root and Postfix"; done
+	skip "run reports: mta-sts/$live_sts" "needs root and Postfix"
 	done_testing
 fi
 args=()
 for name in "${live[@]}"; do args+=("$SRC/scenarios/outbound/$name.scn"); done
+args+=("$SRC/scenarios/mta-sts/$live_sts.scn")
 "$MXLAB" run -j2 --keep --workdir "$T/run" --json "$T/run.json" --junit "$T/junit.xml" \
 	"${args[@]}" >"$T/run.out" 2>&1
 rc=$?
-if [ "$rc" -eq 0 ]; then ok "live run passed (${#live[@]} scenarios)"; else
+if [ "$rc" -eq 0 ]; then ok "live run passed (${#live[@]} + 1 scenarios)"; else
 	not_ok "live run passed (exit $rc)"; diag_file "$T/run.out" 20; fi
 ran=() logs=()
 for name in "${live[@]}"; do
@@ -153,4 +185,19 @@ for name in "${live[@]}"; do
 		not_ok "run reports: $name: want '$exp', JSON '$got', JUnit '$prop'"
 	fi
 done
+# The MTA-STS one: its resolver's log gives the run's reports the sts type.
+if grep -q "^SKIP  *$live_sts " "$T/run.out"; then
+	skip "run reports: mta-sts/$live_sts" "$(grep -m1 "$live_sts" "$T/run.out")"
+else
+	got=$(jq -r --arg n "$live_sts" '.scenarios[] | select(.name == $n) |
+		[."tls-results"[] | select(.failure) | ."result-type"] | join(" ")' "$T/run.json")
+	prop=$(awk -v n="$live_sts" '/<testcase / { on = index($0, "name=\"" n "\"") > 0 }
+		on && /tlsrpt-result-type/ { sub(/.*value="/, ""); sub(/".*/, ""); printf "%s%s", s, $0; s = " " }' \
+		"$T/junit.xml")
+	if [ "$got" = "$live_sts_type" ] && [ "$prop" = "$live_sts_type" ]; then
+		ok "run reports: mta-sts/$live_sts: $live_sts_type (JSON, JUnit)"
+	else
+		not_ok "run reports: mta-sts/$live_sts: want '$live_sts_type', JSON '$got', JUnit '$prop'"
+	fi
+fi
 done_testing

@@ -183,6 +183,38 @@ test_policy_type(void **state)
 	mxlab_diagnose_free(d);
 }
 
+/* Each captured scenario: its one MTA-STS cause, or none. */
+static void
+test_scenarios(void **state)
+{
+	static const struct { const char *name, *cause; } c[] = {
+		{ "policy-host-expired", "sts-webpki-invalid" },
+		{ "policy-host-unreachable", "sts-policy-fetch-error" },
+		{ "policy-invalid", "sts-policy-invalid" },
+		{ "enforce-leaf-only", NULL },
+		{ "testing-mode", NULL },
+	};
+	struct mxlab_diagnose_entry e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		mxlab_diagnose *d = run_scenario(c[i].name);
+		const char *got = NULL;
+
+		for (size_t k = 0; mxlab_diagnose_entry(d, k, &e) == 0; k++)
+			if (!strcmp(e.daemon, "mta-sts")) {
+				if (got)
+					fail_msg("%s: two MTA-STS causes", c[i].name);
+				got = e.cause;
+				assert_string_equal(e.result_type, e.cause);
+			}
+		if (c[i].cause ? !got || strcmp(got, c[i].cause) : got != NULL)
+			fail_msg("%s: %s, not %s", c[i].name, got ? got : "none",
+				 c[i].cause ? c[i].cause : "none");
+		mxlab_diagnose_free(d);
+	}
+}
+
 /* The resolver's lines in each form, and each verdict. */
 static void
 test_lines(void **state)
@@ -348,6 +380,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webpki),
 		cmocka_unit_test(test_policy_type),
+		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_runner_reads_beneath),
 	};

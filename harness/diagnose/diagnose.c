@@ -564,7 +564,7 @@ dg_line(mxlab_diagnose *d, const char *line, size_t len)
 	int parsed = ml_parse_line(line, len, ev) == 0;
 
 	if (!parsed || strncmp(ev->service, "postfix", 7) != 0) {
-		if (!dg_sts_line(d, line, len, parsed))
+		if (!dg_sts_line(d, parsed))
 			d->st.skipped++;
 		return;
 	}

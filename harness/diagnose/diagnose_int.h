@@ -119,10 +119,10 @@ struct mxlab_diagnose {
 /* diagnose.c: one line of text (no control bytes, no newline), read. */
 void dg_line(mxlab_diagnose *d, const char *line, size_t len);
 
-/* diagnose_sts.c: a line of the MTA-STS resolver's log (parsed: the
- * line had a syslog or journal prefix, read into d->ev); 1 when it was
- * one (counted, and read), 0 when not. */
-int dg_sts_line(mxlab_diagnose *d, const char *line, size_t len, int parsed);
+/* diagnose_sts.c: the line in d->ev (ev->line, as ml_parse_line copied
+ * it; parsed: it had a syslog or journal prefix, ev->text the rest), if
+ * it is one of the MTA-STS resolver's: 1 (counted, and read), else 0. */
+int dg_sts_line(mxlab_diagnose *d, int parsed);
 /* diagnose_sts.c: did the resolver use domain's (lowercase) policy? */
 int dg_sts_policy(const mxlab_diagnose *d, const char *domain);
 /* diagnose.c: a policy the resolver could not use, counted under the

@@ -124,14 +124,14 @@ line_time(char *out, size_t n, const char *line, const struct mta_event *ev, int
 }
 
 int
-dg_sts_line(mxlab_diagnose *d, const char *line, size_t len, int parsed)
+dg_sts_line(mxlab_diagnose *d, int parsed)
 {
+	const char *line = d->ev->line;	/* the line, NUL-terminated (cut) */
 	const char *t = parsed ? d->ev->text : line, *p;
 	char domain[256], time[40], where[300], mode[16];
 	enum tc_key cause;
 	size_t k;
 
-	(void)len;
 	if ((p = strstr(t, "RES: " FETCH_FAILED "'"))) {
 		p += strlen("RES: " FETCH_FAILED "'");
 		for (k = 0; p[k] && p[k] != '\'' && k < sizeof domain - 1; k++)

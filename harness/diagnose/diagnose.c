@@ -60,6 +60,8 @@ static const struct words verify_words[] = {
 
 /* A delivery's status text (smtp), when no TLS line came before it. */
 static const struct words status_words[] = {
+	{ "no TLSA records found", TC_DANE_REQUIRED },
+	{ "non DNSSEC destination", TC_DNSSEC_INVALID },
 	{ "TLS is required, but was not offered", TC_STARTTLS_MISSING },
 	{ "refused to start TLS", TC_STARTTLS_REFUSED },
 	{ "Cannot start TLS", TC_PROTOCOL_MISMATCH },
@@ -427,9 +429,11 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 			return;
 		}
 		host_name(host, sizeof host, ev->relay, strlen(ev->relay));
-		if (!strcmp(host, "none") || !host[0])
-			copy(host, sizeof host, at ? at + 1 : "");
 		p = pending_find(d, 0, ev->pid);
+		if (!strcmp(host, "none") || !host[0])	/* no connection: the MX a
+							   policy line named, else the domain */
+			copy(host, sizeof host, p && p->host[0] && !p->linked ? p->host
+					      : at ? at + 1 : "");
 		if (p && ((p->host[0] && strcmp(p->host, host) != 0) ||
 			  (k != TC_COUNT && !consistent(p->cause, k)) ||
 			  (p->linked && k == TC_COUNT))) {
@@ -493,6 +497,14 @@ smtp_line(mxlab_diagnose *d, const struct mta_event *ev)
 		hold(d, ev, 0, TC_PROTOCOL_MISMATCH, host, 1);
 	} else if (strstr(t, "TLS library problem")) {
 		hold(d, ev, 0, classify(smtp_lib_words, t), NULL, 1);
+	} else if (strstr(t, "TLS policy lookup for ") &&
+		   (strstr(t, "no TLSA records found") || strstr(t, "non DNSSEC destination"))) {
+		/* dane-only, before a connection: "for DOMAIN/MX: why" */
+		word_after(host, sizeof host, t, "TLS policy lookup for ", 0);
+		char *mx = strchr(host, '/');
+
+		hold(d, ev, 0, strstr(t, "no TLSA") ? TC_DANE_REQUIRED : TC_DNSSEC_INVALID,
+		     mx ? mx + 1 : NULL, 0);
 	} else if (strstr(t, "TLSA") || strstr(t, "DANE")) {
 		if (strstr(t, "warning") || strstr(t, "no matching") || strstr(t, "error"))
 			hold(d, ev, 0, TC_DANE_MISMATCH, NULL, 0);

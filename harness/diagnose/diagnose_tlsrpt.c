@@ -74,7 +74,8 @@ dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char
 	}
 	r = &d->rpts[i];
 	r->sessions++;
-	r->ptype = cause == TC_DANE_MISMATCH ? DG_PT_TLSA
+	r->ptype = cause == TC_DANE_MISMATCH || cause == TC_DANE_REQUIRED ||
+		   cause == TC_DNSSEC_INVALID ? DG_PT_TLSA
 		 : cause == TC_STS_FETCH_ERROR || cause == TC_STS_WEBPKI ||
 		   cause == TC_STS_INVALID ? DG_PT_STS : DG_PT_NONE;
 }

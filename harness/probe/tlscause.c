@@ -47,11 +47,11 @@ static const char meanwhile_cert[] =
  * - client-rejected-cert (smtpd): certificate-not-trusted, what the
  *   client would report about this server.
  * - dane-mismatch (no matching TLSA record, or a TLSA lookup error):
- *   tlsa-invalid; the log does not tell a DNSSEC failure apart.
+ *   tlsa-invalid. Under dane-only, "no TLSA records found" is
+ *   dane-required and "non DNSSEC destination" dnssec-invalid, exactly.
  * The sts-* types come from the MTA-STS resolver's log (its own rows
  * below: diagnose_sts.c), not from Postfix's. No row yields
- * dnssec-invalid or dane-required: nothing in a Postfix log names them
- * apart from the rows above.
+ * nothing else: every RFC type has a row.
  * NULL: not a failed TLS session (no connection, a probe's advice).
  */
 static const struct tlscause table[TC_COUNT] = {
@@ -264,6 +264,30 @@ static const struct tlscause table[TC_COUNT] = {
 		"Nothing safe to change on the sending side: dane is the partner's own "
 		"promise. Tell its postmaster; the mail waits in the queue.",
 		"tlsa-invalid" },
+	[TC_DANE_REQUIRED] = { "dane-required", "s14-dane-required", "DANE required, no TLSA record",
+		"This side requires DANE for the destination (smtp_tls_security_level = "
+		"dane-only, or a dane-only policy entry) and the MX publishes no TLSA "
+		"record in a DNSSEC-signed zone: Postfix defers before it connects. "
+		"Usually the partner never published TLSA records, or removed them.",
+		"The partner publishes TLSA records for each MX (3 1 1 of the key it "
+		"presents: _25._tcp.MX TLSA 3 1 1 HASH, in its signed zone); check with "
+		"posttls-finger -t30 -Ldebug -c -l dane-only DOMAIN.",
+		"Use dane (opportunistic DANE) instead of dane-only for this destination "
+		"in smtp_tls_policy_maps: TLSA records are checked where they exist, and "
+		"the mail goes out with opportunistic TLS where not.",
+		"dane-required" },
+	[TC_DNSSEC_INVALID] = { "dnssec-invalid", "s14-dnssec", "not a DNSSEC destination",
+		"Under dane-only the answers for the destination came without DNSSEC "
+		"validation (no AD bit): the local resolver does not validate (Postfix's "
+		"'DNSSEC validation may be unavailable'), or the partner's zone is not "
+		"signed. TLSA records are then worthless and Postfix defers.",
+		"Make this host's resolver validate DNSSEC (a local unbound, "
+		"smtp_dns_support_level = dnssec, trust-ad) and check the partner's zone "
+		"is signed (delv DOMAIN MX); then flush the queue.",
+		"If the partner's zone is not signed, DANE cannot apply: use secure (with "
+		"a CA file) or encrypt for it in smtp_tls_policy_maps instead of "
+		"dane-only.",
+		"dnssec-invalid" },
 	[TC_CLIENT_PROTOCOL_MISMATCH] = { "client-protocol-mismatch", "s5",
 		"protocol or cipher mismatch, client side",
 		"A client and this smtpd have no TLS version or cipher in common: usually "

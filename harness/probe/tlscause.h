@@ -61,6 +61,8 @@ enum tc_key {
 	TC_UNTRUSTED_CHAIN,		/* "untrusted issuer": leaf only or unknown CA */
 	TC_PROTOCOL_MISMATCH,		/* smtp: no version or cipher in common */
 	TC_DANE_MISMATCH,
+	TC_DANE_REQUIRED,		/* dane-only: the MX has no TLSA record */
+	TC_DNSSEC_INVALID,		/* dane-only: the answers are not DNSSEC-validated */
 	TC_CLIENT_PROTOCOL_MISMATCH,	/* smtpd: the client's versions or ciphers */
 	TC_CLIENT_REJECTED_CERT,	/* smtpd: the client refused our certificate */
 	TC_CLIENT_TLS_FAILED,		/* smtpd: the handshake failed, no reason */

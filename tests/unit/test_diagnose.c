@@ -150,6 +150,12 @@ static const struct verdict {
 	{ "dane-mismatch.maillog", "smtp", "mx.partner.example", "dane-mismatch",
 	  "docs/tls-guide.md#s14-dane", "no matching DANE TLSA records", 1,
 	  "tlsa-invalid" },
+	{ "dane-only-no-tlsa.maillog", "smtp", "mx.partner.example", "dane-required",
+	  "docs/tls-guide.md#s14-dane-required", "no TLSA records found", 1,
+	  "dane-required" },
+	{ "dane-only-unsigned.maillog", "smtp", "mx.partner.example", "dnssec-invalid",
+	  "docs/tls-guide.md#s14-dnssec", "non DNSSEC destination", 1,
+	  "dnssec-invalid" },
 	{ "encrypt-no-starttls.maillog", "smtp", "mx.partner.example", "starttls-missing",
 	  "docs/tls-guide.md#s10", "TLS is required, but was not offered by host", 1,
 	  "starttls-not-supported" },
@@ -196,7 +202,11 @@ test_verdicts(void **state)
 			assert_int_equal(e.other, 1);
 		}
 		assert_non_null(strstr(e.example_where, v->file));
-		assert_true(e.first[0] == 'N' && e.last[0] == 'N');	/* "Nov 30 ..." */
+		/* syslog times as logged: "Nov 30 18:10:49", "Dec 01 02:53:16" */
+		if (!strstr("JanFebMarAprMayJunJulAugSepOctNovDec", (char[4]){ e.first[0],
+			    e.first[1], e.first[2], 0 }) || e.first[3] != ' ' || strlen(e.first) != 15 ||
+		    strlen(e.last) != 15)
+			fail_msg("%s: first '%s', last '%s'", v->file, e.first, e.last);
 		mxlab_diagnose_free(d);
 	}
 }

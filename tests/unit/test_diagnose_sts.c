@@ -105,15 +105,15 @@ tlsrpt(const mxlab_diagnose *d)
 static void
 want(const char *json, const char *what)
 {
-	if (!strstr(json, what))
-		fail_msg("no %s in %s", what, json);
+	if (!json || !strstr(json, what))
+		fail_msg("no %s in %s", what, json ? json : "(none)");
 }
 
 static void
 want_not(const char *json, const char *what)
 {
-	if (strstr(json, what))
-		fail_msg("%s in %s", what, json);
+	if (!json || strstr(json, what))
+		fail_msg("%s in %s", what, json ? json : "(none)");
 }
 
 /* The policy host's certificate expired: the resolver's WARNING names

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "test_data.h"
 #include "fsutil.h"
 #include "mxlab/diagnose.h"
 #include "runner.h"
@@ -27,20 +28,7 @@
 static const char *
 data_dir(void)
 {
-	static char dir[4096];
-	static const char *const up[] = { "", "../", "../../", "../../../" };
-	const char *slash = strrchr(__FILE__, '/');
-
-	snprintf(dir, sizeof dir, "%.*s/data/diagnose",
-		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-	if (access(dir, R_OK) == 0)
-		return dir;
-	for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-		snprintf(dir, sizeof dir, "%stests/unit/data/diagnose", up[i]);
-		if (access(dir, R_OK) == 0)
-			break;
-	}
-	return dir;
+	return test_data_dir("diagnose");
 }
 
 static void

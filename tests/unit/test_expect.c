@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "test_data.h"
 #include "expect.h"
 #include "rxcheck.h"
 #include "maillog.h"
@@ -37,25 +38,7 @@ static char err[1024];
 static const char *
 data_dir(void)
 {
-	static char dir[4096];
-	static const char *const up[] = { "", "../", "../../", "../../../" };
-	const char *env = getenv("MXLAB_TEST_DATA");
-	const char *slash = strrchr(__FILE__, '/');
-
-	if (env) {
-		snprintf(dir, sizeof dir, "%s/maillog", env);
-		return dir;
-	}
-	snprintf(dir, sizeof dir, "%.*s/data/maillog",
-		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-	if (access(dir, R_OK) == 0)
-		return dir;
-	for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-		snprintf(dir, sizeof dir, "%stests/unit/data/maillog", up[i]);
-		if (access(dir, R_OK) == 0)
-			break;
-	}
-	return dir;
+	return test_data_dir("maillog");
 }
 
 static void

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "test_data.h"
 #include "maillog.h"
 
 /* The data directory: MXLAB_TEST_DATA/maillog, else beside this source
@@ -25,25 +26,7 @@
 static const char *
 data_dir(void)
 {
-	static char dir[4096];
-	static const char *const up[] = { "", "../", "../../", "../../../" };
-	const char *env = getenv("MXLAB_TEST_DATA");
-	const char *slash = strrchr(__FILE__, '/');
-
-	if (env) {
-		snprintf(dir, sizeof dir, "%s/maillog", env);
-		return dir;
-	}
-	snprintf(dir, sizeof dir, "%.*s/data/maillog",
-		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-	if (access(dir, R_OK) == 0)
-		return dir;
-	for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-		snprintf(dir, sizeof dir, "%stests/unit/data/maillog", up[i]);
-		if (access(dir, R_OK) == 0)
-			break;
-	}
-	return dir;
+	return test_data_dir("maillog");
 }
 
 /* The lines of a data file that are not comments, '\n'-joined. */

@@ -262,17 +262,44 @@ test_json(void **state)
 	assert_non_null(strstr(j, "\"reasons\":[\"expired\",\"name-mismatch\"]"));
 	assert_non_null(strstr(j, "\"verified\":false"));
 	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null,"
-				  "\"starttls_injection\":null}"));
+				  "\"starttls_injection\":null,\"script\":null,\"script_omitted\":null}"));
 	free(j);
 	r.injected = 14;
 	snprintf(r.injection, sizeof r.injection, "250 injected\\r\\n");
 	j = mxlab_client_result_json(&r);
 	assert_non_null(strstr(j, "\"starttls_injection\":{\"stage\":\"tls\",\"bytes\":14,"
-				  "\"seen\":\"250 injected\\\\r\\\\n\"}}"));
+				  "\"seen\":\"250 injected\\\\r\\\\n\"},\"script\":null,"));
 	free(j);
 	r.failed_stage = MXLAB_CS_DONE;
 	j = mxlab_client_result_json(&r);
 	assert_non_null(strstr(j, "\"failed_stage\":null,\"stage\":\"done\""));
+	free(j);
+	/* a script's records: escaped as the server's transcript, data cut
+	 * (data_omitted), tls without data, the failed one with its error */
+	r.script_ran = 1;
+	assert_non_null(j = mxlab_client_result_json(&r));
+	assert_non_null(strstr(j, "\"script\":[],\"script_omitted\":0}"));
+	free(j);
+	r.nsteps = 4;
+	r.steps_omitted = 7;
+	r.steps[0] = (struct mxlab_client_step){ .step = 1, .line = 3, .kind = "send-raw",
+		.dir = "sent", .bytes = 9, .len = 9, .data = "a\"\\\x01\r\n\0b\xff" };
+	r.steps[1] = (struct mxlab_client_step){ .step = 2, .line = 4, .kind = "expect",
+		.dir = "received", .bytes = 300, .len = 2, .data = "25" };
+	r.steps[2] = (struct mxlab_client_step){ .step = 3, .line = 5, .kind = "starttls",
+		.dir = "tls" };
+	r.steps[3] = (struct mxlab_client_step){ .step = 9, .line = 12, .kind = "expect",
+		.failed = 1 };
+	snprintf(r.script_error, sizeof r.script_error, "step 9 (c:12) expect /^2/: got 'EOF'");
+	assert_non_null(j = mxlab_client_result_json(&r));
+	assert_non_null(strstr(j, ",\"script\":["
+		"{\"step\":1,\"line\":3,\"kind\":\"send-raw\",\"dir\":\"sent\","
+		"\"data\":\"a\\\"\\\\\\u0001\\r\\n\\u0000b\\u00ff\"},"
+		"{\"step\":2,\"line\":4,\"kind\":\"expect\",\"dir\":\"received\","
+		"\"data\":\"25\",\"data_omitted\":298},"
+		"{\"step\":3,\"line\":5,\"kind\":\"starttls\",\"dir\":\"tls\"},"
+		"{\"step\":9,\"line\":12,\"kind\":\"expect\",\"dir\":null,"
+		"\"error\":\"step 9 (c:12) expect /^2/: got 'EOF'\"}],\"script_omitted\":7}"));
 	free(j);
 }
 

@@ -91,6 +91,61 @@ print_lines(const char *label, const char *text)
 	}
 }
 
+/* Bytes for people, as script errors show them: printable ASCII as is,
+ * \r \n \t \\ and \xHH for the rest. */
+static void
+print_escaped(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '\r' || c == '\n' || c == '\t' || c == '\\')
+			printf("\\%c", c == '\r' ? 'r' : c == '\n' ? 'n' : c == '\t' ? 't' : '\\');
+		else if (c >= 0x20 && c < 0x7f)
+			putchar(c);
+		else
+			printf("\\x%02x", c);
+	}
+}
+
+/* The script's records, one a line: "step 4 (line 6) expect: received
+ * '554 ...' FAILED: the error". Those left out past the limit are said
+ * where they were: at the end, or before the failed record. */
+static void
+print_script(const struct mxlab_client_result *r)
+{
+	size_t n = r->nsteps < MXLAB_CLIENT_MAX_STEPS ? r->nsteps : MXLAB_CLIENT_MAX_STEPS;
+	int gap_before_last = r->steps_omitted && n && r->steps[n - 1].failed;
+	const char *label = "script:";
+
+	if (!r->script_ran)
+		return;
+	if (!n)
+		printf("%-12s (no step ran)\n", label);
+	for (size_t i = 0; i < n; i++) {
+		const struct mxlab_client_step *st = &r->steps[i];
+		size_t len = st->len < sizeof st->data ? st->len : sizeof st->data;
+
+		if (gap_before_last && i == n - 1)
+			printf("%-12s ... %zu more left out\n", "", r->steps_omitted);
+		printf("%-12s step %u (line %u) %s: %s", label, st->step, st->line, st->kind,
+		       st->dir[0] ? st->dir : "nothing sent or received");
+		if (st->dir[0] && strcmp(st->dir, "tls")) {
+			printf(" '");
+			print_escaped(st->data, len);
+			printf("'");
+			if (st->bytes > len)
+				printf("... (%zu more bytes)", st->bytes - len);
+		}
+		if (st->failed)
+			printf(" FAILED: %s", r->script_error);
+		putchar('\n');
+		label = "";
+	}
+	if (r->steps_omitted && !gap_before_last)
+		printf("%-12s ... %zu more left out\n", "", r->steps_omitted);
+}
+
 static void
 report(const struct mxlab_client_result *r)
 {
@@ -112,6 +167,7 @@ report(const struct mxlab_client_result *r)
 			p += n;
 		} while (*p && *++p);
 	}
+	print_script(r);
 	print_lines("caps before:", r->caps_before);
 	print_lines("caps after:", r->caps_after);
 	if (r->tls)

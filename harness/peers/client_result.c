@@ -94,6 +94,41 @@ lines_array(struct jw *w, const char *key, const char *s, const char *sep)
 	jw_arr_end(w);
 }
 
+/* The script's records as the server's transcript has them ("script"
+ * events), the error on the failed one; null when no script ran. */
+static void
+script_array(struct jw *w, const struct mxlab_client_result *r)
+{
+	jw_key(w, "script");
+	if (!r->script_ran) {
+		jw_null(w);
+		jw_key(w, "script_omitted");
+		jw_null(w);
+		return;
+	}
+	jw_arr_begin(w);
+	for (size_t i = 0; i < r->nsteps && i < MXLAB_CLIENT_MAX_STEPS; i++) {
+		const struct mxlab_client_step *st = &r->steps[i];
+		size_t len = st->len < sizeof st->data ? st->len : sizeof st->data;
+
+		jw_obj_begin(w);
+		jw_kint(w, "step", st->step);
+		jw_kint(w, "line", st->line);
+		jw_kstr(w, "kind", st->kind);
+		jw_kstr(w, "dir", st->dir[0] ? st->dir : NULL);
+		if (st->dir[0] && strcmp(st->dir, "tls")) {
+			jw_kstrn(w, "data", (const char *)st->data, len);
+			if (st->bytes > len)
+				jw_kint(w, "data_omitted", (long long)(st->bytes - len));
+		}
+		if (st->failed)
+			jw_kstr(w, "error", r->script_error);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_kint(w, "script_omitted", (long long)r->steps_omitted);
+}
+
 char *
 mxlab_client_result_json(const struct mxlab_client_result *r)
 {
@@ -162,6 +197,7 @@ mxlab_client_result_json(const struct mxlab_client_result *r)
 		jw_obj_end(&w);
 	} else
 		jw_null(&w);
+	script_array(&w, r);
 	jw_obj_end(&w);
 	if (w.failed) {
 		jw_free(&w);

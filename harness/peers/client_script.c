@@ -11,6 +11,16 @@
  * that fails fails its stage, the error being the script's
  * ("step 4 (c.script:6) expect /^250/: got '554 5.5.1 ...'"); plaintext
  * after the 220 to STARTTLS is starttls-injection (client_session.c).
+ *
+ * What the steps did is recorded in the result as the server records it
+ * in its transcript (res->steps: step, line, kind, dir, data), bounded:
+ * the first MXLAB_CLIENT_MAX_STEPS records, the first
+ * MXLAB_CLIENT_STEP_DATA bytes of each (not splitting a UTF-8 character),
+ * counting what was left out. The failed step's record carries the error
+ * and is always kept: a step that failed before it sent or received
+ * anything gets a record of its own (dir ""), and past the limit the
+ * failed record takes the last place. The result owns no memory: it is
+ * all in the struct, so a result can be copied, reused or dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +32,8 @@
 struct cscript {
 	struct mx_csess *s;
 	enum mxlab_client_stage stage;	/* of the last command written */
+	struct mxlab_client_step last;	/* the last record, kept or not */
+	int last_kept;			/* it is res->steps[nsteps - 1] */
 };
 
 static const struct {
@@ -102,11 +114,72 @@ io_delay(void *arg, unsigned ms)
 	}
 }
 
+/* How many of p[0..n) to keep: at most MXLAB_CLIENT_STEP_DATA bytes, cut
+ * before a UTF-8 character rather than inside it. */
+static size_t
+keep_len(const unsigned char *p, size_t n)
+{
+	size_t k = MXLAB_CLIENT_STEP_DATA;
+
+	if (n <= k)
+		return n;
+	for (size_t back = 0; back < 3 && (p[k - back] & 0xc0) == 0x80; back++)
+		if ((p[k - back - 1] & 0xc0) != 0x80) {
+			if (p[k - back - 1] >= 0xc0)
+				k -= back + 1;	/* the character's lead byte */
+			break;
+		}
+	return k;
+}
+
+/* A new record (cs->last) for step, kept while there is room. */
+static void
+record(struct cscript *cs, size_t step, const struct mx_step *st, const char *dir,
+       const void *p, size_t n)
+{
+	struct mxlab_client_result *res = cs->s->res;
+	struct mxlab_client_step *r = &cs->last;
+
+	memset(r, 0, sizeof *r);
+	r->step = (unsigned)step + 1;
+	r->line = (unsigned)st->line;
+	snprintf(r->kind, sizeof r->kind, "%s", mx_step_name(st->kind));
+	snprintf(r->dir, sizeof r->dir, "%s", dir);
+	if (p) {
+		r->bytes = n;
+		r->len = keep_len(p, n);
+		memcpy(r->data, p, r->len);
+	}
+	cs->last_kept = res->nsteps < MXLAB_CLIENT_MAX_STEPS;
+	if (cs->last_kept)
+		res->steps[res->nsteps++] = *r;
+	else
+		res->steps_omitted++;
+}
+
+/* Step failed (index) with err: its record, last and kept, says so. */
+static void
+record_failure(struct cscript *cs, const struct mx_script *sc, size_t failed, const char *err)
+{
+	struct mxlab_client_result *res = cs->s->res;
+	size_t n = strnlen(err, sizeof res->script_error - 1);
+
+	memcpy(res->script_error, err, n);
+	res->script_error[n] = '\0';
+	if (cs->last.step != failed + 1)	/* it left none: one with dir "" */
+		record(cs, failed, &sc->steps[failed], "", NULL, 0);
+	if (!cs->last_kept) {	/* steps is full: the last kept one gives its place */
+		res->steps[MXLAB_CLIENT_MAX_STEPS - 1] = cs->last;
+		cs->last_kept = 1;
+	}
+	res->steps[res->nsteps - 1].failed = 1;
+}
+
 static void
 io_note(void *arg, size_t step, const struct mx_step *st, const char *dir, const void *p,
 	size_t n)
 {
-	(void)arg, (void)step, (void)st, (void)dir, (void)p, (void)n;
+	record(arg, step, st, dir, p, n);
 }
 
 /* A reply read: the stage's reply (code, lines without codes). */
@@ -169,6 +242,7 @@ mx_client_script(struct mx_csess *s)
 	size_t failed;
 
 	s->usable = 0;		/* the script says whether to QUIT */
+	s->res->script_ran = 1;
 	if (!(sc = mx_script_src_parse(&s->cfg->script, err, sizeof err)))
 		return mx_cs_fail(s, MXLAB_CS_CONNECT, "%s", err);
 	if (s->cfg->tls == MX_CTLS_IMPLICIT && mx_cs_tls_start(s) < 0) {
@@ -176,6 +250,7 @@ mx_client_script(struct mx_csess *s)
 		return -1;
 	}
 	if (mx_script_run(sc, &io, &failed, err, sizeof err) < 0) {
+		record_failure(&cs, sc, failed, err);
 		mx_script_free(sc);
 		return mx_cs_fail(s, cs.stage, "%s", err);
 	}

@@ -6,11 +6,14 @@
 # JSON), `mxlab probe` reports the finding, openssl s_client gives the
 # independent view (it handshakes, dropping the bytes silently). The
 # other way: `mxlab send --script` pipelines RSET behind STARTTLS and the
-# plain `mxlab serve` drops and counts the 6 bytes. Then a step that does
-# not match, and a bad script, both at FILE:LINE.
+# plain `mxlab serve` drops and counts the 6 bytes; the client's JSON
+# lists the steps its script ran (`script`). Then a scripted client
+# against a scripted server: each side's records of the same bytes agree,
+# and the step that fails carries its error (JSON and text). Then a step
+# that does not match, and a bad script, both at FILE:LINE.
 . "$(dirname "$0")/lib.sh"
 
-plan 21
+plan 29
 make_pki || diag "no PKI: the tests below will fail"
 CERT=(--pki "$PKI" --cert mx.example.test)
 
@@ -79,12 +82,43 @@ timeout 30 "$MXLAB" send --connect "127.0.0.1:$PORT" --script "$T/pipelined.scri
 	>"$T/pipe.json" 2>&1
 expect_eq "send --script: done, TLS, 220 then EHLO over TLS" "done true 220 250" \
 	"$(jq -r '[.stage, .tls, .replies.starttls.code, .replies["ehlo-tls"].code] | join(" ")' "$T/pipe.json" 2>/dev/null)"
+expect_eq "send --script: the JSON script array, a record a direction" \
+	'[1,1,"expect","received"] [2,2,"send","sent","EHLO client.example.test\r\n"] [3,3,"expect","received"] [4,4,"pipeline","sent","STARTTLS\r\nRSET\r\n"] [5,5,"expect","received","220 2.0.0 Ready to start TLS"] [6,6,"tls-handshake","tls",null] [7,7,"send","sent","EHLO client.example.test\r\n"] [8,8,"expect","received"] [9,9,"send","sent","QUIT\r\n"] [10,10,"expect","received"] 0 0' \
+	"$(jq -c '(.script[] | [.step, .line, .kind, .dir] + (if .kind == "expect" and .step != 5 then [] else [.data] end)), .script_omitted, ([.script[] | select(has("error"))] | length)' "$T/pipe.json" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 wait_for 10 has_event "$T/plain.jsonl" '.event == "close"'
 expect_event "serve: the 6 bytes behind STARTTLS discarded, counted" \
 	'.event == "tls" and .result == "ok" and .discarded_plaintext == 6' "$T/plain.jsonl"
 expect_eq "serve: RSET never executed" 0 \
 	"$(jq -c 'select(.event == "command" and .line == "RSET")' "$T/plain.jsonl" | wc -l)"
 stop_serve plain
+
+# ---- a scripted client against a scripted server: both record the same
+# bytes (the client's sends with CRLF, the server's lines without), and the
+# client's step 5 fails at EOF (the server's script ended): its own record
+printf 'send 220 mx ESMTP script\nexpect ^HELO\nsend 250 mx\n' >"$T/xch-server.script"
+printf 'expect ^220\nsend HELO client.example.test\nexpect ^250\nsend QUIT\nexpect ^221\n' \
+	>"$T/xch-client.script"
+start_serve xch --script "$T/xch-server.script" --transcript "$T/xch.jsonl"
+timeout 30 "$MXLAB" send --connect "127.0.0.1:$PORT" --script "$T/xch-client.script" --json \
+	>"$T/xch.json" 2>&1
+expect_eq "send --script: exit 0 (a failed QUIT), records, the error on step 5" \
+	'0 [1,"expect","received","220 mx ESMTP script"] [2,"send","sent","HELO client.example.test\r\n"] [3,"expect","received","250 mx"] [4,"send","sent","QUIT\r\n"] [5,"expect",null,null,"step 5 ('"$T"'/xch-client.script:5) expect /^221/: got '"'EOF'"'"]' \
+	"$(jq -c '.exit_code, (.script[] | [.step, .kind, .dir, .data] + (if has("error") then [.error] else [] end))' "$T/xch.json" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+wait_for 10 has_event "$T/xch.jsonl" '.event == "close"'
+expect_eq "the client received what the server sent (less CRLF)" \
+	"$(jq -r 'select(.event == "script" and .dir == "sent") | .data | rtrimstr("\r\n")' "$T/xch.jsonl" 2>/dev/null)" \
+	"$(jq -r '.script[] | select(.dir == "received") | .data' "$T/xch.json" 2>/dev/null)"
+expect_eq "the server received what the client sent (less CRLF)" \
+	"$(jq -r '.script[] | select(.dir == "sent" and .step < 4) | .data | rtrimstr("\r\n")' "$T/xch.json" 2>/dev/null)" \
+	"$(jq -r 'select(.event == "script" and .dir == "received") | .data' "$T/xch.jsonl" 2>/dev/null)"
+timeout 30 "$MXLAB" send --connect "127.0.0.1:$PORT" --script "$T/xch-client.script" \
+	>"$T/xch.out" 2>&1
+expect_match "send --script: the report's script block" \
+	"^script: +step 1 \\(line 1\\) expect: received '220 mx ESMTP script'\$" "$(cat "$T/xch.out")"
+expect_match "send --script: the report's failed step" \
+	"^ +step 5 \\(line 5\\) expect: nothing sent or received FAILED: step 5 \\($T/xch-client.script:5\\) expect /\\^221/: got 'EOF'\$" \
+	"$(cat "$T/xch.out")"
+stop_serve xch
 
 # ---- a step that does not match: the step, its line, what arrived
 printf 'send 220 mx ESMTP\nexpect ^HELO\nsend 250 mx\n' >"$T/helo.script"

@@ -4,7 +4,8 @@
  * sessions against an in-process mxlab server (one PKI from
  * mxlab_pki_generate in a temporary directory): every certs-gen profile,
  * leaf-only chains, STARTTLS refused or hidden, implicit TLS, SNI,
- * resumption, AUTH, scripted refusals, and bad peers (a tiny listener
+ * resumption, AUTH, scripted refusals, a client script's records (steps,
+ * errors, the limits), and bad peers (a tiny listener
  * that sends garbage, closes, sends 10 MB without LF, or never answers).
  */
 #include <stdarg.h>
@@ -262,17 +263,44 @@ test_json(void **state)
 	assert_non_null(strstr(j, "\"reasons\":[\"expired\",\"name-mismatch\"]"));
 	assert_non_null(strstr(j, "\"verified\":false"));
 	assert_non_null(strstr(j, "\"resumed\":false,\"sessions\":1,\"queue_id\":null,"
-				  "\"starttls_injection\":null}"));
+				  "\"starttls_injection\":null,\"script\":null,\"script_omitted\":null}"));
 	free(j);
 	r.injected = 14;
 	snprintf(r.injection, sizeof r.injection, "250 injected\\r\\n");
 	j = mxlab_client_result_json(&r);
 	assert_non_null(strstr(j, "\"starttls_injection\":{\"stage\":\"tls\",\"bytes\":14,"
-				  "\"seen\":\"250 injected\\\\r\\\\n\"}}"));
+				  "\"seen\":\"250 injected\\\\r\\\\n\"},\"script\":null,"));
 	free(j);
 	r.failed_stage = MXLAB_CS_DONE;
 	j = mxlab_client_result_json(&r);
 	assert_non_null(strstr(j, "\"failed_stage\":null,\"stage\":\"done\""));
+	free(j);
+	/* a script's records: escaped as the server's transcript, data cut
+	 * (data_omitted), tls without data, the failed one with its error */
+	r.script_ran = 1;
+	assert_non_null(j = mxlab_client_result_json(&r));
+	assert_non_null(strstr(j, "\"script\":[],\"script_omitted\":0}"));
+	free(j);
+	r.nsteps = 4;
+	r.steps_omitted = 7;
+	r.steps[0] = (struct mxlab_client_step){ .step = 1, .line = 3, .kind = "send-raw",
+		.dir = "sent", .bytes = 9, .len = 9, .data = "a\"\\\x01\r\n\0b\xff" };
+	r.steps[1] = (struct mxlab_client_step){ .step = 2, .line = 4, .kind = "expect",
+		.dir = "received", .bytes = 300, .len = 2, .data = "25" };
+	r.steps[2] = (struct mxlab_client_step){ .step = 3, .line = 5, .kind = "starttls",
+		.dir = "tls" };
+	r.steps[3] = (struct mxlab_client_step){ .step = 9, .line = 12, .kind = "expect",
+		.failed = 1 };
+	snprintf(r.script_error, sizeof r.script_error, "step 9 (c:12) expect /^2/: got 'EOF'");
+	assert_non_null(j = mxlab_client_result_json(&r));
+	assert_non_null(strstr(j, ",\"script\":["
+		"{\"step\":1,\"line\":3,\"kind\":\"send-raw\",\"dir\":\"sent\","
+		"\"data\":\"a\\\"\\\\\\u0001\\r\\n\\u0000b\\u00ff\"},"
+		"{\"step\":2,\"line\":4,\"kind\":\"expect\",\"dir\":\"received\","
+		"\"data\":\"25\",\"data_omitted\":298},"
+		"{\"step\":3,\"line\":5,\"kind\":\"starttls\",\"dir\":\"tls\"},"
+		"{\"step\":9,\"line\":12,\"kind\":\"expect\",\"dir\":null,"
+		"\"error\":\"step 9 (c:12) expect /^2/: got 'EOF'\"}],\"script_omitted\":7}"));
 	free(j);
 }
 
@@ -750,6 +778,198 @@ test_starttls_injection(void **state)
 	mxlab_server_free(srv);
 }
 
+/* ------------------------------------------------------- script records */
+
+/* Run text as the client's script (file c.script from line 1) against addr. */
+static void
+run_script(const char *addr, const char *text, struct mxlab_client_result *r)
+{
+	mxlab_client_config *c = mxlab_client_config_new();
+
+	assert_int_equal(set(c, "connect", addr), MXLAB_OK);
+	assert_int_equal(set(c, "pki", pki), MXLAB_OK);
+	assert_int_equal(set(c, "timeout", "5s"), MXLAB_OK);
+	if (mxlab_client_config_script(c, text, "c.script", 1, err, sizeof err) != MXLAB_OK)
+		fail_msg("script: %s", err);
+	assert_int_equal(mxlab_client_run(c, r, err, sizeof err), MXLAB_OK);
+	mxlab_client_config_free(c);
+}
+
+/* Record i is step/line, kind, dir, data (NULL: none to check). */
+static void
+want_record(const struct mxlab_client_result *r, size_t i, unsigned step, const char *kind,
+	    const char *dir, const char *data)
+{
+	const struct mxlab_client_step *st = &r->steps[i];
+
+	if (i >= r->nsteps)
+		fail_msg("record %zu: only %zu", i, r->nsteps);
+	if (st->step != step || st->line != step || strcmp(st->kind, kind) || strcmp(st->dir, dir))
+		fail_msg("record %zu: step %u line %u %s %s, want step %u %s %s", i, st->step,
+			 st->line, st->kind, st->dir, step, kind, dir);
+	if (data && (st->len != strlen(data) || st->bytes != st->len ||
+		     memcmp(st->data, data, st->len)))
+		fail_msg("record %zu: data '%.*s' (%zu of %zu), want '%s'", i, (int)st->len,
+			 (const char *)st->data, st->len, st->bytes, data);
+}
+
+static void
+test_script_records(void **state)
+{
+	struct mxlab_client_result *r = calloc(1, sizeof *r);
+	char addr[80], *j;
+	mxlab_server *srv;
+
+	(void)state;
+	assert_non_null(r);
+	srv = serve((const char *[]){ "cert", "mx.example.test", NULL }, addr, sizeof addr);
+	/* every step passes: one record a direction, nothing failed */
+	run_script(addr, "expect ^220\nsend EHLO c\nexpect ^250 \npipeline STARTTLS | RSET\n"
+		   "expect ^220\ntls-handshake\nsend EHLO c\nexpect ^250 \ndelay 1ms\nsend QUIT\n"
+		   "expect ^221\n", r);
+	if (r->failed_stage != MXLAB_CS_DONE)
+		fail_msg("%s", r->error);
+	assert_true(r->script_ran);
+	assert_int_equal(r->nsteps, 10);
+	assert_int_equal(r->steps_omitted, 0);
+	want_record(r, 0, 1, "expect", "received", NULL);
+	assert_memory_equal(r->steps[0].data, "220 ", 4);
+	want_record(r, 1, 2, "send", "sent", "EHLO c\r\n");
+	want_record(r, 2, 3, "expect", "received", NULL);
+	assert_memory_equal(r->steps[2].data, "250-mx.example.test\n250-", 24);
+	want_record(r, 3, 4, "pipeline", "sent", "STARTTLS\r\nRSET\r\n");
+	want_record(r, 4, 5, "expect", "received", "220 2.0.0 Ready to start TLS");
+	want_record(r, 5, 6, "tls-handshake", "tls", "");
+	want_record(r, 6, 7, "send", "sent", "EHLO c\r\n");
+	want_record(r, 7, 8, "expect", "received", NULL);
+	want_record(r, 8, 10, "send", "sent", "QUIT\r\n");
+	want_record(r, 9, 11, "expect", "received", NULL);
+	assert_memory_equal(r->steps[9].data, "221 ", 4);
+	for (size_t i = 0; i < r->nsteps; i++)
+		assert_false(r->steps[i].failed);
+	assert_string_equal(r->script_error, "");
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "\"script\":[{\"step\":1,\"line\":1,\"kind\":\"expect\","
+				  "\"dir\":\"received\",\"data\":\"220 "));
+	assert_non_null(strstr(j, "{\"step\":4,\"line\":4,\"kind\":\"pipeline\",\"dir\":\"sent\","
+				  "\"data\":\"STARTTLS\\r\\nRSET\\r\\n\"},"));
+	assert_non_null(strstr(j, "{\"step\":6,\"line\":6,\"kind\":\"tls-handshake\",\"dir\":\"tls\"},"));
+	assert_non_null(strstr(j, "\"data\":\"221 2.0.0 Bye\"}],\"script_omitted\":0}"));
+	assert_null(strstr(j, "\"error\":\"step"));
+	free(j);
+	/* a step that does not match: its record carries the error */
+	run_script(addr, "expect ^220\nsend EHLO c\nexpect ^554\n", r);
+	expect_stage(r, MXLAB_CS_EHLO, "ehlo: step 3 (c.script:3) expect /^554/");
+	assert_int_equal(r->nsteps, 3);
+	want_record(r, 2, 3, "expect", "received", NULL);
+	assert_false(r->steps[1].failed);
+	assert_true(r->steps[2].failed);
+	assert_string_equal(r->script_error, r->error + strlen("ehlo: "));
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "\"kind\":\"expect\",\"dir\":\"received\",\"data\":\"250-mx.example.test"));
+	assert_non_null(strstr(j, "\",\"error\":\"step 3 (c.script:3) expect /^554/: got '250-mx.example.test"));
+	free(j);
+	/* a step that fails before it reads anything: a record of its own */
+	run_script(addr, "expect ^220\nsend QUIT\nexpect ^221\nexpect ^220\n", r);
+	expect_stage(r, MXLAB_CS_QUIT, "quit: step 4 (c.script:4) expect /^220/: got 'EOF'");
+	assert_int_equal(r->nsteps, 4);
+	want_record(r, 3, 4, "expect", "", "");
+	assert_true(r->steps[3].failed);
+	assert_string_equal(r->script_error, "step 4 (c.script:4) expect /^220/: got 'EOF'");
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "{\"step\":4,\"line\":4,\"kind\":\"expect\",\"dir\":null,"
+				  "\"error\":\"step 4 (c.script:4) expect /^220/: got 'EOF'\"}],"
+				  "\"script_omitted\":0}"));
+	free(j);
+	/* no script: nothing recorded, null in the JSON */
+	run(addr, (const char *[]){ "pki", "PKI", "stop-after", "ehlo", NULL }, r);
+	assert_false(r->script_ran);
+	assert_int_equal(r->nsteps, 0);
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "\"script\":null,\"script_omitted\":null}"));
+	free(j);
+	mxlab_server_free(srv);
+	free(r);
+}
+
+/* The limits: 64 records, 256 bytes of data (not inside a character),
+ * the failed record kept last. */
+static void
+test_script_limits(void **state)
+{
+	static const char noop_long[] = "send NOOP %0250d\xc3\xa9\n";	/* e-acute: bytes 255, 256 */
+	struct mxlab_client_result *r = calloc(1, sizeof *r);
+	char addr[80], text[4096], *j;
+	size_t o;
+	mxlab_server *srv;
+
+	(void)state;
+	assert_non_null(r);
+	srv = serve((const char *[]){ "cert", "mx.example.test", NULL }, addr, sizeof addr);
+	/* the long NOOP kept: 259 bytes with CRLF, 255 kept */
+	o = (size_t)snprintf(text, sizeof text, "expect ^220\n");
+	o += (size_t)snprintf(text + o, sizeof text - o, noop_long, 0);
+	snprintf(text + o, sizeof text - o, "expect ^250\nsend QUIT\nexpect ^221\n");
+	run_script(addr, text, r);
+	if (r->failed_stage != MXLAB_CS_DONE)
+		fail_msg("%s", r->error);
+	assert_int_equal(r->nsteps, 5);
+	want_record(r, 1, 2, "send", "sent", NULL);
+	assert_int_equal(r->steps[1].bytes, 259);
+	assert_int_equal(r->steps[1].len, 255);
+	assert_memory_equal(r->steps[1].data, "NOOP 0000", 9);
+	assert_int_equal(r->steps[1].data[254], '0');
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "00000\",\"data_omitted\":4},{\"step\":3,"));
+	free(j);
+	/* line 1: the greeting; lines 2..81: 40 NOOPs and their replies;
+	 * 82, 83: the long NOOP and its reply; 84: QUIT; 85: its reply */
+	o = (size_t)snprintf(text, sizeof text, "expect ^220\n");
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "send NOOP\nexpect ^250\n");
+	o += (size_t)snprintf(text + o, sizeof text - o, noop_long, 0);
+	o += (size_t)snprintf(text + o, sizeof text - o, "expect ^250\nsend QUIT\n");
+	snprintf(text + o, sizeof text - o, "expect ^221\n");
+	run_script(addr, text, r);
+	if (r->failed_stage != MXLAB_CS_DONE)
+		fail_msg("%s", r->error);
+	assert_int_equal(r->nsteps, MXLAB_CLIENT_MAX_STEPS);
+	assert_int_equal(r->steps_omitted, 85 - MXLAB_CLIENT_MAX_STEPS);
+	want_record(r, 62, 63, "expect", "received", "250 2.0.0 Ok");
+	want_record(r, 63, 64, "send", "sent", "NOOP\r\n");
+	assert_false(r->steps[63].failed);
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "\"data\":\"NOOP\\r\\n\"}],\"script_omitted\":21}"));
+	free(j);
+	/* failing at its last step: that record takes the last place */
+	snprintf(text + o, sizeof text - o, "expect ^554\n");
+	run_script(addr, text, r);
+	expect_stage(r, MXLAB_CS_QUIT, "quit: step 85 (c.script:85) expect /^554/: got '221 ");
+	assert_int_equal(r->nsteps, MXLAB_CLIENT_MAX_STEPS);
+	assert_int_equal(r->steps_omitted, 85 - MXLAB_CLIENT_MAX_STEPS);
+	want_record(r, 62, 63, "expect", "received", "250 2.0.0 Ok");
+	want_record(r, 63, 85, "expect", "received", NULL);
+	assert_memory_equal(r->steps[63].data, "221 ", 4);
+	assert_true(r->steps[63].failed);
+	assert_false(r->steps[62].failed);
+	assert_string_equal(r->script_error, r->error + strlen("quit: "));
+	/* failing past the limit before reading anything: a record of its own */
+	snprintf(text + o, sizeof text - o, "expect ^221\nexpect ^220\n");
+	run_script(addr, text, r);
+	expect_stage(r, MXLAB_CS_QUIT, "quit: step 86 (c.script:86) expect /^220/: got 'EOF'");
+	assert_int_equal(r->nsteps, MXLAB_CLIENT_MAX_STEPS);
+	assert_int_equal(r->steps_omitted, 86 - MXLAB_CLIENT_MAX_STEPS);
+	want_record(r, 63, 86, "expect", "", "");
+	assert_true(r->steps[63].failed);
+	assert_non_null(j = mxlab_client_result_json(r));
+	assert_non_null(strstr(j, "{\"step\":86,\"line\":86,\"kind\":\"expect\",\"dir\":null,"
+				  "\"error\":\"step 86 (c.script:86) expect /^220/: got 'EOF'\"}],"
+				  "\"script_omitted\":22}"));
+	free(j);
+	mxlab_server_free(srv);
+	free(r);
+}
+
 /* ---------------------------------------------------------------- bad peers */
 
 enum peer_mode { PEER_GARBAGE, PEER_CLOSE, PEER_HUGE, PEER_SILENT };
@@ -893,6 +1113,8 @@ main(void)
 #endif
 		cmocka_unit_test(test_server_faults),
 		cmocka_unit_test(test_starttls_injection),
+		cmocka_unit_test(test_script_records),
+		cmocka_unit_test(test_script_limits),
 		cmocka_unit_test(test_bad_peers),
 	};
 

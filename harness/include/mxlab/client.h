@@ -99,6 +99,31 @@ struct mxlab_client_reply {
 	char text[512];		/* lines joined with '\n', without codes */
 };
 
+/* A dialogue script's steps (key script; docs/scripts.md) as the result
+ * keeps them: the first MXLAB_CLIENT_MAX_STEPS records, each with the
+ * first MXLAB_CLIENT_STEP_DATA bytes of its data. */
+#define MXLAB_CLIENT_MAX_STEPS 64
+#define MXLAB_CLIENT_STEP_DATA 256
+
+/* One record of a script step: the fields of the fake server's
+ * transcript "script" event. A step leaves one record a direction it
+ * used (starttls: "sent" STARTTLS, "received" the reply, then "tls");
+ * delay and close leave none. */
+struct mxlab_client_step {
+	unsigned step;			/* the step's number in the script, from 1 */
+	unsigned line;			/* its line in the script's file */
+	char kind[16];			/* "send", "send-raw", "pipeline", "inject",
+					 * "expect", "starttls", "tls-handshake" */
+	char dir[16];			/* "sent", "received", "tls"; "" when the step
+					 * failed before it sent or received anything */
+	size_t bytes;			/* bytes sent or received: a send's with its
+					 * CRLF, an expect's reply lines joined with
+					 * '\n', without CRLF; 0 for "tls" and "" */
+	size_t len;			/* of them, kept in data (bytes - len cut) */
+	unsigned char data[MXLAB_CLIENT_STEP_DATA];	/* raw bytes, not NUL-terminated */
+	int failed;			/* the step that failed: why is script_error */
+};
+
 struct mxlab_client_result {
 	enum mxlab_client_stage failed_stage;	/* MXLAB_CS_DONE when all went well */
 	char error[512];			/* why it stopped there */
@@ -125,6 +150,18 @@ struct mxlab_client_result {
 	 * session then fails at the TLS stage. */
 	size_t injected;
 	char injection[256];
+	/* The dialogue script (key script), when one ran (script_ran; it
+	 * runs after the connect): its records in order, the first
+	 * MXLAB_CLIENT_MAX_STEPS of them. When a step failed, its record
+	 * (failed set) is the last one, kept even past the limit (it then
+	 * takes the last place). steps_omitted: records left out. The
+	 * failed step's error, "step 4 (c.script:6) expect /^250/: got
+	 * '554 ...'", is script_error ("" when every step passed). */
+	int script_ran;
+	size_t nsteps;
+	size_t steps_omitted;
+	struct mxlab_client_step steps[MXLAB_CLIENT_MAX_STEPS];
+	char script_error[512];
 };
 
 /* Run the session(s). MXLAB_OK even when the session failed (see

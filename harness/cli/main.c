@@ -12,7 +12,7 @@
 #include "mxlab.h"
 
 #ifndef MXLAB_VERSION
-#define MXLAB_VERSION "0.1.0"
+#define MXLAB_VERSION "0.2.0"
 #endif
 
 static const struct {

@@ -162,7 +162,10 @@ int rn_box_config_fail(struct box *b, const char *fmt, ...) __attribute__((forma
 /* A change the sandbox made to the user's configuration (recorded, and
  * printed with -v). */
 void rn_box_change(struct box *b, const char *text);
-/* A record on the results pipe: kind, then n fields (escaped). */
+/* A record on the results pipe: kind, then n fields (escaped); rn_record
+ * writes one to out before a box exists (the queue template's sandbox).
+ * runner_box.c. */
+void rn_record(FILE *out, const char *kind, int n, const char *const *fields);
 void rn_box_record(struct box *b, const char *kind, int n, const char *const *fields);
 /* A line for the runner's log (-v only): a "log" record on the pipe. */
 void rn_box_log(struct box *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -9,8 +9,8 @@
  *                             only when asked: rn_options.steps)
  *   error MESSAGE             the scenario could not be run
  *   done pass|fail|error
- * The world Postfix talks to (hosts, PKI, fake DNS and servers) is made in
- * runner_world.c, the inbound parts ([sasl], [client NAME], [probe NAME])
+ * The records are written by runner_box.c. The world Postfix talks to
+ * (hosts, PKI, fake DNS and servers) is made in runner_world.c, the inbound parts ([sasl], [client NAME], [probe NAME])
  * are in runner_inbound.c. Everything it starts (Postfix by PID, servers, DNS)
  * it stops before it
  * returns; what it forgot dies with the PID namespace anyway.
@@ -40,154 +40,6 @@
 #include "pfinst.h"
 #include "runner_int.h"
 #include "sandbox.h"
-
-static void
-put_field(FILE *fp, const char *s)
-{
-	fputc('\t', fp);
-	for (; s && *s; s++) {
-		if (*s == '\t')
-			fputs("\\t", fp);
-		else if (*s == '\n')
-			fputs("\\n", fp);
-		else if (*s == '\\')
-			fputs("\\\\", fp);
-		else
-			fputc(*s, fp);
-	}
-}
-
-static void
-record(FILE *out, const char *kind, int n, const char *const *fields)
-{
-	fputs(kind, out);
-	for (int i = 0; i < n; i++)
-		put_field(out, fields[i]);
-	fputc('\n', out);
-	fflush(out);
-}
-
-void
-rn_box_record(struct box *b, const char *kind, int n, const char *const *fields)
-{
-	record(b->out, kind, n, fields);
-}
-
-/* An "error" or "config-error" record. */
-static void
-box_error(struct box *b, const char *kind, const char *fmt, va_list ap)
-{
-	char msg[3 * MX_PATH_MAX];
-	const char *f[1] = { msg };
-
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (b->say) {
-		fprintf(b->say, "mxlab: %s\n", msg);
-		return;
-	}
-	record(b->out, kind, 1, f);
-}
-
-int
-rn_box_config_fail(struct box *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	box_error(b, "config-error", fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-void
-rn_box_change(struct box *b, const char *text)
-{
-	const char *f[1] = { text };
-
-	record(b->out, "change", 1, f);
-	rn_box_log(b, "configuration: %s", text);
-}
-
-void
-rn_box_log(struct box *b, const char *fmt, ...)
-{
-	char line[8192];
-	const char *f[1] = { line };
-	va_list ap;
-
-	if (!b->a->verbose)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	record(b->out, "log", 1, f);
-}
-
-void
-rn_box_phase(struct box *b, const char *name)
-{
-	char ms[32];
-	const char *f[2] = { name, ms };
-
-	if (b->say)
-		return;		/* a lab check's phases: not the run's */
-	snprintf(ms, sizeof ms, "%ld", rn_now_ms() - b->t0);
-	record(b->out, "time", 2, f);
-}
-
-int
-rn_box_fail(struct box *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	box_error(b, "error", fmt, ap);
-	va_end(ap);
-	return -1;
-}
-int
-rn_write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "we");
-
-	if (!fp)
-		return -1;
-	if (fputs(text, fp) < 0) {
-		int e = errno;
-
-		fclose(fp);
-		return (errno = e), -1;
-	}
-	return fclose(fp);
-}
-
-int
-rn_box_path(struct box *b, char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = len ? vsnprintf(buf, len, fmt, ap) : -1;
-	va_end(ap);
-	if (n >= 0 && (size_t)n < len)
-		return 0;
-	{
-		/* the whole path, for the message */
-		char *whole = NULL;
-
-		va_start(ap, fmt);
-		if (vasprintf(&whole, fmt, ap) < 0)
-			whole = NULL;
-		va_end(ap);
-		if (len)
-			buf[0] = '\0';
-		rn_box_fail(b, "%s: path too long", whole ? whole : fmt);
-		free(whole);
-	}
-	errno = ENAMETOOLONG;
-	return -1;
-}
 
 /* Every maillog line: to the expectations, to the runner's log with -v, and note
  * which recipients have a status. */
@@ -365,7 +217,7 @@ report(struct box *b)
 				     res[i].evidence ? res[i].evidence : "" };
 
 		snprintf(line, sizeof line, "%d", res[i].line);
-		record(b->out, "check", 5, f);
+		rn_box_record(b, "check", 5, f);
 		ok &= res[i].passed;
 	}
 	return ok;
@@ -449,7 +301,7 @@ rn_template_main(void *arg)
 	if (!ok) {
 		const char *fields[1] = { e };
 
-		record(out, "error", 1, fields);
+		rn_record(out, "error", 1, fields);
 	}
 	fclose(out);
 	return ok ? 0 : 1;
@@ -587,7 +439,7 @@ out:
 	{
 		const char *f[1] = { outcome };
 
-		record(b.out, "done", 1, f);
+		rn_box_record(&b, "done", 1, f);
 	}
 	fclose(b.out);
 	/* Last, once the result is out: closing the log's inotify instance

@@ -80,12 +80,13 @@ dg_rpt_count(mxlab_diagnose *d, const char *domain, const char *host, const char
 		   cause == TC_STS_INVALID ? DG_PT_STS : DG_PT_NONE;
 }
 
-/* Row r's policy type in the report: a session without one of its own
- * is under the domain's MTA-STS policy when the resolver used one. */
+/* Row r's policy type in the report of its domain: a session without one
+ * of its own is under the domain's MTA-STS policy when the resolver used
+ * one (sts: dg_sts_policy of the domain, asked once a report). */
 static int
-ptype(const mxlab_diagnose *d, const struct dg_rpt *r)
+ptype(const struct dg_rpt *r, int sts)
 {
-	return r->ptype == DG_PT_NONE && dg_sts_policy(d, r->domain) ? DG_PT_STS : r->ptype;
+	return r->ptype == DG_PT_NONE && sts ? DG_PT_STS : r->ptype;
 }
 
 void
@@ -204,13 +205,13 @@ rfc3339(const char *logged, int year, char *out, size_t n)
 
 /* Is row i the first of its host for this domain and policy type? */
 static int
-first_host(const mxlab_diagnose *d, size_t i)
+first_host(const mxlab_diagnose *d, size_t i, int sts)
 {
 	const struct dg_rpt *r = &d->rpts[i];
 
 	for (size_t k = 0; k < i; k++)
-		if (ptype(d, &d->rpts[k]) == ptype(d, r) &&
-		    !strcmp(d->rpts[k].domain, r->domain) && !strcmp(d->rpts[k].host, r->host))
+		if (!strcmp(d->rpts[k].domain, r->domain) && ptype(&d->rpts[k], sts) == ptype(r, sts) &&
+		    !strcmp(d->rpts[k].host, r->host))
 			return 0;
 	return r->host[0] != '\0';	/* a policy fetch: no MX */
 }
@@ -221,6 +222,7 @@ first_host(const mxlab_diagnose *d, size_t i)
 static void
 policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int pt, int always)
 {
+	int sts = dg_sts_policy(d, domain);
 	static const char *const names[] = { "no-policy-found", "tlsa", "sts" };
 	unsigned long long ok = 0, failed = 0;
 	size_t n = 0;
@@ -228,7 +230,7 @@ policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int pt, int al
 	for (size_t i = 0; i < d->nrpts; i++) {
 		const struct dg_rpt *r = &d->rpts[i];
 
-		if (strcmp(r->domain, domain) || ptype(d, r) != pt)
+		if (strcmp(r->domain, domain) || ptype(r, sts) != pt)
 			continue;
 		n++;
 		if (r->cause < 0)
@@ -246,8 +248,8 @@ policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int pt, int al
 	jw_key(w, "mx-host");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < d->nrpts; i++)
-		if (!strcmp(d->rpts[i].domain, domain) && ptype(d, &d->rpts[i]) == pt &&
-		    first_host(d, i))
+		if (!strcmp(d->rpts[i].domain, domain) && ptype(&d->rpts[i], sts) == pt &&
+		    first_host(d, i, sts))
 			jw_str(w, d->rpts[i].host);
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -262,7 +264,7 @@ policy(struct jw *w, const mxlab_diagnose *d, const char *domain, int pt, int al
 		const struct dg_rpt *r = &d->rpts[i];
 		const struct tlscause *c = r->cause >= 0 ? tlscause_get((enum tc_key)r->cause) : NULL;
 
-		if (!c || strcmp(r->domain, domain) || ptype(d, r) != pt)
+		if (!c || strcmp(r->domain, domain) || ptype(r, sts) != pt)
 			continue;
 		jw_obj_begin(w);
 		jw_kstr(w, "result-type", c->rpt ? c->rpt : "validation-failure");

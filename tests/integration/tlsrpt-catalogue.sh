@@ -168,38 +168,35 @@ for name in "${live[@]}"; do
 done
 report "live run: ${ran[*]}" "$(counts "${ran[@]}")" "${logs[@]}"
 
-# The run's own reports name the same result types: JSON tls-results
-# (failures) and a JUnit property per testcase.
-for name in "${live[@]}"; do
-	exp=${want[$name]}
-	case $exp in ok | -) exp= ;; esac
-	if ! printf '%s\n' "${ran[@]}" | grep -qx "$name"; then
-		skip "run reports: $name" "not run"; continue
-	fi
+# run_reports LABEL NAME EXP: the run's own reports name scenario NAME's
+# failures by EXP ("" none): JSON tls-results and a JUnit property per
+# testcase.
+run_reports() {
+	local label=$1 name=$2 exp=$3 got prop
 	got=$(jq -r --arg n "$name" '.scenarios[] | select(.name == $n) |
 		[."tls-results"[] | select(.failure) | ."result-type"] | join(" ")' "$T/run.json")
 	prop=$(awk -v n="$name" '/<testcase / { on = index($0, "name=\"" n "\"") > 0 }
 		on && /tlsrpt-result-type/ { sub(/.*value="/, ""); sub(/".*/, ""); printf "%s%s", s, $0; s = " " }' \
 		"$T/junit.xml")
 	if [ "$got" = "$exp" ] && [ "$prop" = "$exp" ]; then
-		ok "run reports: $name: ${exp:-no failure} (JSON, JUnit)"
+		ok "$label: ${exp:-no failure} (JSON, JUnit)"
 	else
-		not_ok "run reports: $name: want '$exp', JSON '$got', JUnit '$prop'"
+		not_ok "$label: want '$exp', JSON '$got', JUnit '$prop'"
 	fi
+}
+
+for name in "${live[@]}"; do
+	exp=${want[$name]}
+	case $exp in ok | -) exp= ;; esac
+	if ! printf '%s\n' "${ran[@]}" | grep -qx "$name"; then
+		skip "run reports: $name" "not run"; continue
+	fi
+	run_reports "run reports: $name" "$name" "$exp"
 done
 # The MTA-STS one: its resolver's log gives the run's reports the sts type.
 if grep -q "^SKIP  *$live_sts " "$T/run.out"; then
 	skip "run reports: mta-sts/$live_sts" "$(grep -m1 "$live_sts" "$T/run.out")"
 else
-	got=$(jq -r --arg n "$live_sts" '.scenarios[] | select(.name == $n) |
-		[."tls-results"[] | select(.failure) | ."result-type"] | join(" ")' "$T/run.json")
-	prop=$(awk -v n="$live_sts" '/<testcase / { on = index($0, "name=\"" n "\"") > 0 }
-		on && /tlsrpt-result-type/ { sub(/.*value="/, ""); sub(/".*/, ""); printf "%s%s", s, $0; s = " " }' \
-		"$T/junit.xml")
-	if [ "$got" = "$live_sts_type" ] && [ "$prop" = "$live_sts_type" ]; then
-		ok "run reports: mta-sts/$live_sts: $live_sts_type (JSON, JUnit)"
-	else
-		not_ok "run reports: mta-sts/$live_sts: want '$live_sts_type', JSON '$got', JUnit '$prop'"
-	fi
+	run_reports "run reports: mta-sts/$live_sts" "$live_sts" "$live_sts_type"
 fi
 done_testing
